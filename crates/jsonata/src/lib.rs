@@ -1,0 +1,1 @@
+//! A JSONata 2.x evaluator (to be written).

@@ -1,0 +1,30 @@
+//! The `stepline` binary. Each subcommand lives in its own module; this file only dispatches.
+
+mod cmd_jsonata;
+mod cmd_validate;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "stepline", version, about = "A self-hosted AWS Step Functions")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validate a state machine definition as ValidateStateMachineDefinition does.
+    Validate(cmd_validate::Args),
+    /// Evaluate one JSONata expression and print the result as JSON.
+    Jsonata(cmd_jsonata::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Validate(args) => cmd_validate::main(args),
+        Command::Jsonata(args) => cmd_jsonata::main(args),
+    }
+}
