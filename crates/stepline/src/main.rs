@@ -1,6 +1,7 @@
 //! The `stepline` binary. Each subcommand lives in its own module; this file only dispatches.
 
 mod cmd_jsonata;
+mod cmd_run;
 mod cmd_validate;
 
 use clap::{Parser, Subcommand};
@@ -17,6 +18,8 @@ struct Cli {
 enum Command {
     /// Validate a state machine definition as ValidateStateMachineDefinition does.
     Validate(cmd_validate::Args),
+    /// Run one execution of a definition and print its result (and history) as JSON.
+    Run(cmd_run::Args),
     /// Evaluate one JSONata expression and print the result as JSON.
     Jsonata(cmd_jsonata::Args),
 }
@@ -26,5 +29,6 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Validate(args) => cmd_validate::main(args),
         Command::Jsonata(args) => cmd_jsonata::main(args),
+        Command::Run(args) => cmd_run::main(args),
     }
 }

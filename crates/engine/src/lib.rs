@@ -1,0 +1,1 @@
+//! The interpreter (to be written).
