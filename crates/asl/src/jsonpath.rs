@@ -1147,11 +1147,8 @@ fn apply_child<'v>(
                     }
                 }
             }
-            Value::Object(_) => {
-                if filter_matches(f, node, doc) {
-                    out.push(node);
-                }
-            }
+            Value::Object(_) if filter_matches(f, node, doc) => out.push(node),
+            Value::Object(_) => {}
             other if upstream_definite => {
                 return Err(ev.fail(format!(
                     "Filter: [?] can not be applied to primitives. Current context is: {}",
@@ -1236,10 +1233,8 @@ fn descend<'v>(sel: &Selector, node: &'v Value, doc: &'v Value, out: &mut Vec<&'
                 }
             }
             Selector::Filter(f) => {
-                if let Value::Object(_) = n {
-                    if filter_matches(f, n, doc) {
-                        out.push(n);
-                    }
+                if n.is_object() && filter_matches(f, n, doc) {
+                    out.push(n);
                 }
             }
         }
@@ -1265,9 +1260,9 @@ fn apply_function(ev: &Eval<'_>, f: Function, v: &Value) -> Result<Value, PathEr
         _ => Vec::new(),
     };
     if nums.is_empty() {
-        return Err(ev.fail(format!(
-            "Aggregation function attempted to calculate value using empty array"
-        )));
+        return Err(ev.fail(
+            "Aggregation function attempted to calculate value using empty array".to_string(),
+        ));
     }
     let r = match f {
         Function::Min => nums.iter().copied().fold(f64::INFINITY, f64::min),
