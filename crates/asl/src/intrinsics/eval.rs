@@ -88,8 +88,13 @@ impl IntrinsicCall {
             }
             IntrinsicFunction::StringToJson => {
                 let s = want_string(f, arg(0))?;
-                if s.trim().is_empty() {
+                let t = s.trim();
+                if t.is_empty() {
                     return Ok(Value::Null);
+                }
+                // Jackson reads the integer literal `-0` as the integer 0 (serde: float -0.0).
+                if t == "-0" {
+                    return Ok(Value::from(0));
                 }
                 serde_json::from_str::<Value>(s)
                     .map_err(|_| fail(f, &format!("the argument is not a valid JSON string: {s}")))
