@@ -554,42 +554,30 @@ impl<'s> Parser<'s> {
         })
     }
 
-    /// A quoted string; `\` escapes the next character (`\'`, `\"`, `\\`), plus the usual JSON
-    /// control escapes.
+    /// A quoted member name. As in AWS's Jayway, a backslash only stops the next character from
+    /// ending the name; the text is kept as written (`$['a\\"b']` names the key `a\"b`).
     fn parse_quoted(&mut self, q: u8) -> Result<String, PathSyntaxError> {
         self.expect(q)?;
-        let mut out = String::new();
-        let mut start = self.pos;
+        let start = self.pos;
         loop {
             match self.peek() {
                 None => return Err(self.err("unterminated string")),
-                Some(c) if c == q => {
-                    out.push_str(&self.src[start..self.pos]);
-                    self.pos += 1;
-                    return Ok(out);
-                }
                 Some(b'\\') => {
-                    out.push_str(&self.src[start..self.pos]);
                     self.pos += 1;
-                    match self.peek() {
-                        None => return Err(self.err("unterminated string")),
-                        Some(b'n') => out.push('\n'),
-                        Some(b't') => out.push('\t'),
-                        Some(b'r') => out.push('\r'),
-                        Some(b'b') => out.push('\u{8}'),
-                        Some(b'f') => out.push('\u{c}'),
-                        Some(c) if c.is_ascii() => out.push(c as char),
-                        Some(_) => {
-                            // A multi-byte character: keep it whole.
-                            let rest = &self.src[self.pos..];
-                            if let Some(ch) = rest.chars().next() {
-                                out.push(ch);
-                                self.pos += ch.len_utf8() - 1;
-                            }
-                        }
+                    if self.peek().is_none() {
+                        return Err(self.err("unterminated string"));
                     }
+                    // Skip the whole escaped character (it may be multi-byte).
+                    let ch_len = self.src[self.pos..]
+                        .chars()
+                        .next()
+                        .map_or(1, char::len_utf8);
+                    self.pos += ch_len;
+                }
+                Some(c) if c == q => {
+                    let name = self.src[start..self.pos].to_string();
                     self.pos += 1;
-                    start = self.pos;
+                    return Ok(name);
                 }
                 Some(_) => self.pos += 1,
             }
@@ -848,9 +836,11 @@ impl JsonPath {
         let ev = Eval { path: &self.text };
         let definite = self.is_definite();
         let n = self.segments.len();
-        // Fast path: a definite chain of single names / indices.
         let mut frontier: Vec<&'v Value> = vec![doc];
-        let mut upstream_definite = true;
+        // Jayway throws on a missing member or a type mismatch only while the tokens so far are
+        // definite; AWS goes further: an indefinite path never fails (it yields `[]`), e.g.
+        // `$.items[*]` on `{}`. So strictness depends on the whole path.
+        let mut upstream_definite = definite;
         let mut eval_path = String::from("$");
         let mut merged: Option<Vec<Value>> = None;
         for (i, seg) in self.segments.iter().enumerate() {
