@@ -473,7 +473,9 @@ fn math_random() {
     let seeded = ok("States.MathRandom(10, 20, 42)", json!({}));
     assert_eq!(seeded, json!(10 + i64::from(java_random_next_int(42, 10))));
     fails(f, json!({"a": 5, "b": 5}), "must be greater than the start");
-    fails(f, json!({"a": "1", "b": 5}), "must be an integer");
+    fails(f, json!({"a": "1", "b": 5}), "must be a number");
+    let v = ok("States.MathRandom(0.2, 1.4)", json!({}));
+    assert_eq!(v, json!(0), "0.2 and 1.4 round to the range [0, 1)");
 }
 
 #[test]
@@ -496,8 +498,12 @@ fn math_add() {
         json!(4294967294i64)
     );
     fails(f, json!({"a": 2147483648i64, "b": 1}), "outside the range");
-    fails(f, json!({"a": 1.5, "b": 1}), "must be an integer");
-    fails(f, json!({"a": "1", "b": 1}), "must be an integer");
+    // AWS rounds non-integers to the nearest integer (recorded: MathAdd(..., 4.3) succeeds).
+    assert_eq!(ok(f, json!({"a": 1.5, "b": 1})), json!(3));
+    assert_eq!(ok(f, json!({"a": 4.3, "b": 1})), json!(5));
+    assert_eq!(ok(f, json!({"a": -1.5, "b": 0})), json!(-1));
+    fails(f, json!({"a": "1", "b": 1}), "must be a number");
+    fails(f, json!({"a": null, "b": 1}), "must be a number");
 }
 
 #[test]
