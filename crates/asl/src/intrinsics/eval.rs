@@ -444,22 +444,13 @@ fn json_merge(a: &Map<String, Value>, b: &Map<String, Value>) -> Map<String, Val
             entries.push((k, v));
         }
     }
-    let mut cap: usize = 16;
-    while entries.len() > cap / 4 * 3 {
-        cap = cap.saturating_mul(2);
-    }
-    let bucket = |k: &str| -> usize {
-        let mut h: u32 = 0;
-        for u in k.encode_utf16() {
-            h = h.wrapping_mul(31).wrapping_add(u32::from(u));
-        }
-        ((h ^ (h >> 16)) as usize) & (cap - 1)
-    };
+    let buckets = crate::template::java_hashmap_buckets(entries.iter().map(|(k, _)| k.as_str()));
+    let mut keyed: Vec<(usize, (&String, &Value))> = buckets.into_iter().zip(entries).collect();
     // Stable: keys in one bucket keep their insertion order, as in HashMap's bucket lists.
-    entries.sort_by_key(|(k, _)| bucket(k));
-    entries
+    keyed.sort_by_key(|(b, _)| *b);
+    keyed
         .into_iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
+        .map(|(_, (k, v))| (k.clone(), v.clone()))
         .collect()
 }
 
