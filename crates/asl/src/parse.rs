@@ -377,16 +377,16 @@ fn build_map(
             _ => None,
         };
     }
-    let item_reader = match obj.get("ItemReader").and_then(Value::as_object) {
-        Some(r) => Some(ItemReader {
+    let item_reader = obj
+        .get("ItemReader")
+        .and_then(Value::as_object)
+        .map(|r| ItemReader {
             location: format!("{location}/ItemReader"),
             resource: opt_string(r, "Resource").unwrap_or_default(),
             parameters: opt_value(r, "Parameters"),
             arguments: opt_value(r, "Arguments"),
             reader_config: opt_value(r, "ReaderConfig"),
-        }),
-        None => None,
-    };
+        });
     let item_batcher = obj
         .get("ItemBatcher")
         .and_then(Value::as_object)
