@@ -44,7 +44,7 @@ fn task_retry_defaults_and_catch() {
                 "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
                 "TimeoutSeconds": 10, "HeartbeatSeconds": 5,
                 "ResultPath": null, "InputPath": "$.a", "Parameters": {"x.$": "$.y"},
-                "Retry": [{"ErrorEquals": ["States.ALL"]},
+                "Retry": [{"ErrorEquals": ["E0"]},
                           {"ErrorEquals": ["E"], "IntervalSeconds": 4, "MaxAttempts": 0,
                            "BackoffRate": 1.5, "MaxDelaySeconds": 9, "JitterStrategy": "FULL"}],
                 "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "F", "ResultPath": "$.err"}],

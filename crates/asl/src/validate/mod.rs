@@ -3,8 +3,15 @@
 //! [`validate`] gives what `ValidateStateMachineDefinition` answers; [`invalid_definition_message`]
 //! the `message` of the `InvalidDefinition` error CreateStateMachine gives for the same problems.
 
+mod resource;
+mod schema;
+mod syntax;
+
 use serde_json::{json, Value};
 use std::fmt;
+
+/// AWS's limit on the definition's length, in characters (the API's `Definition` shape).
+pub const MAX_DEFINITION_CHARS: usize = 1_048_576;
 
 /// `severity` of a diagnostic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -66,12 +73,11 @@ impl Diagnostic {
 }
 
 impl fmt::Display for Diagnostic {
-    /// `CODE: message at location`, the form AWS joins into `InvalidDefinition` messages.
+    /// `CODE: message at location`, the form AWS joins into `InvalidDefinition` messages
+    /// (AWS writes `at null` for a diagnostic without location).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.location {
-            Some(l) => write!(f, "{}: {} at {}", self.code, self.message, l),
-            None => write!(f, "{}: {}", self.code, self.message),
-        }
+        let location = self.location.as_deref().unwrap_or("null");
+        write!(f, "{}: {} at {}", self.code, self.message, location)
     }
 }
 
@@ -176,43 +182,139 @@ pub fn validate(text: &str, opts: &ValidateOptions) -> ValidationResult {
 }
 
 /// The `message` of the `InvalidDefinition` error CreateStateMachine gives for `diagnostics`
-/// found in the definition `text`: `Invalid State Machine Definition: 'CODE: msg at loc, CODE: ...'`.
-pub fn invalid_definition_message(_text: &str, diagnostics: &[Diagnostic]) -> String {
+/// found in the definition `text`:
+/// `Invalid State Machine Definition: 'CODE: msg at loc, CODE: msg at loc'`.
+///
+/// A Map `Label` problem is reported by AWS in another form, which quotes the definition as
+/// submitted: `Error=ValueError Args=['Label cannot be empty'] in definition '<text>'.`
+pub fn invalid_definition_message(text: &str, diagnostics: &[Diagnostic]) -> String {
+    if let Some(d) = diagnostics.iter().find(|d| d.code == "INVALID_LABEL_NAME") {
+        return format!(
+            "Error=ValueError Args=[{}] in definition '{}'.",
+            py_repr(&d.message),
+            text
+        );
+    }
     let joined: Vec<String> = diagnostics.iter().map(Diagnostic::to_string).collect();
     format!("Invalid State Machine Definition: '{}'", joined.join(", "))
 }
 
-fn check(text: &str, _opts: &ValidateOptions) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
+/// The message of the `ValidationException` the API gives for a definition longer than
+/// [`MAX_DEFINITION_CHARS`], or `None` when the length is fine.
+pub fn definition_length_error(text: &str) -> Option<String> {
+    (text.chars().count() > MAX_DEFINITION_CHARS).then(|| {
+        format!(
+            "1 validation error detected: Value at 'definition' failed to satisfy constraint: Member must have length less than or equal to {MAX_DEFINITION_CHARS}"
+        )
+    })
+}
+
+fn check(text: &str, opts: &ValidateOptions) -> Vec<Diagnostic> {
+    if text.chars().count() > MAX_DEFINITION_CHARS {
+        return vec![Diagnostic::error(
+            "SCHEMA_VALIDATION_FAILED",
+            format!("Member must have length less than or equal to {MAX_DEFINITION_CHARS}"),
+            Some("/".into()),
+        )];
+    }
+    if text.trim().is_empty() {
+        return vec![Diagnostic::error(
+            "MISSING_DESCRIPTION",
+            "Received a null or empty workflow input.".into(),
+            None,
+        )];
+    }
     let value: Value = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(e) => {
-            out.push(Diagnostic::error(
-                "INVALID_JSON_DESCRIPTION",
-                e.to_string(),
-                None,
-            ));
-            return out;
+            // serde_json stops at 128 levels of nesting; report that as AWS's nesting limit
+            // rather than as a syntax error.
+            let (code, message) = if e.to_string().starts_with("recursion limit exceeded") {
+                (
+                    "TOO_DEEPLY_NESTED",
+                    "The states are too deeply nested.".to_string(),
+                )
+            } else {
+                ("INVALID_JSON_DESCRIPTION", e.to_string())
+            };
+            return vec![Diagnostic::error(code, message, None)];
         }
     };
-    let Some(obj) = value.as_object() else {
-        out.push(Diagnostic::error(
-            "SCHEMA_VALIDATION_FAILED",
-            "Expected an object".into(),
-            Some("/".into()),
-        ));
-        return out;
+    let mut checker = schema::Checker::new(opts);
+    checker.check_root(&value);
+    checker.out
+}
+
+/// Python's `repr()` of a string, which AWS's Label errors quote: single quotes unless the
+/// string holds a `'` and no `"`, backslash escapes for the quote, `\\`, `\t`, `\n`, `\r` and
+/// non-printable characters (`\xNN`, `\uNNNN`, `\UNNNNNNNN`).
+pub(crate) fn py_repr(s: &str) -> String {
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
     };
-    let missing: Vec<&str> = ["States", "StartAt"]
-        .into_iter()
-        .filter(|k| !obj.contains_key(*k))
-        .collect();
-    if !missing.is_empty() {
-        out.push(Diagnostic::error(
-            "SCHEMA_VALIDATION_FAILED",
-            format!("These fields are required: [{}]", missing.join(", ")),
-            Some("/".into()),
-        ));
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if py_printable(c) => out.push(c),
+            c if (c as u32) < 0x100 => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if (c as u32) < 0x10000 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push_str(&format!("\\U{:08x}", c as u32)),
+        }
     }
+    out.push(quote);
     out
+}
+
+/// Python's `str.isprintable()` for one character: not a control, format, separator (other
+/// than the ASCII space), private-use or unassigned code point. The ranges below cover the
+/// Latin-1 block exactly and the common format/separator characters beyond it.
+fn py_printable(c: char) -> bool {
+    let u = c as u32;
+    !(u < 0x20
+        || (0x7f..=0xa0).contains(&u)
+        || u == 0xad
+        || (0x2000..=0x200f).contains(&u)
+        || (0x2028..=0x202f).contains(&u)
+        || (0x205f..=0x206f).contains(&u)
+        || u == 0x1680
+        || u == 0x3000
+        || u == 0xfeff
+        || (0xfff9..=0xfffb).contains(&u)
+        || (0xe000..=0xf8ff).contains(&u)
+        || u == 0xfffe
+        || u == 0xffff
+        || u >= 0xf0000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_repr() {
+        assert_eq!(py_repr("abc"), "'abc'");
+        assert_eq!(py_repr("'\"'"), "'\\'\"\\''");
+        assert_eq!(py_repr("a'b"), "\"a'b\"");
+        assert_eq!(py_repr("\u{0}"), "'\\x00'");
+        assert_eq!(py_repr("\u{9a}"), "'\\x9a'");
+        assert_eq!(py_repr("\t"), "'\\t'");
+        assert_eq!(py_repr("é"), "'é'");
+        // The message AWS quotes for a label holding `\x9a`.
+        let m = format!("Label contains invalid character: {}", py_repr("\u{9a}"));
+        assert_eq!(
+            py_repr(&m),
+            "\"Label contains invalid character: '\\\\x9a'\""
+        );
+    }
 }
