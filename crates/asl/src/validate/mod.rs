@@ -157,7 +157,10 @@ impl ValidationResult {
 
 /// Validates a definition's JSON text as `ValidateStateMachineDefinition` does.
 pub fn validate(text: &str, opts: &ValidateOptions) -> ValidationResult {
-    let all = check(text, opts);
+    finish(check(text, opts), opts)
+}
+
+fn finish(all: Vec<Diagnostic>, opts: &ValidateOptions) -> ValidationResult {
     let limit = if opts.max_results == 0 {
         100
     } else {
@@ -209,7 +212,18 @@ pub fn definition_length_error(text: &str) -> Option<String> {
     })
 }
 
+/// Validates a single state's JSON text, as TestState receives it (`{"Type": "Task", ...}`):
+/// the same per-state checks as [`validate`], without the checks that need the rest of a
+/// state machine (transition targets, reachability, terminal state).
+pub fn validate_state(text: &str, opts: &ValidateOptions) -> ValidationResult {
+    finish(check_with(text, opts, true), opts)
+}
+
 fn check(text: &str, opts: &ValidateOptions) -> Vec<Diagnostic> {
+    check_with(text, opts, false)
+}
+
+fn check_with(text: &str, opts: &ValidateOptions, single_state: bool) -> Vec<Diagnostic> {
     if text.chars().count() > MAX_DEFINITION_CHARS {
         return vec![Diagnostic::error(
             "SCHEMA_VALIDATION_FAILED",
@@ -241,7 +255,11 @@ fn check(text: &str, opts: &ValidateOptions) -> Vec<Diagnostic> {
         }
     };
     let mut checker = schema::Checker::new(opts);
-    checker.check_root(&value);
+    if single_state {
+        checker.check_single_state(&value);
+    } else {
+        checker.check_root(&value);
+    }
     checker.out
 }
 

@@ -415,6 +415,19 @@ impl<'o, 'v> Checker<'o, 'v> {
 
     // ---------------------------------------------------------------- top level
 
+    /// A lone state, as TestState takes it: the state's own checks and its nested bodies, but
+    /// no transition checks (its `Next` names a state outside the definition).
+    pub(crate) fn check_single_state(&mut self, root: &'v Value) {
+        let Some(obj) = root.as_object() else {
+            self.err("Expected value of type [OBJECT]", "/");
+            return;
+        };
+        self.state(obj, "/", 0);
+        // Only the nested bodies (Map/Parallel) are recorded, so only their transitions are
+        // checked.
+        self.transitions();
+    }
+
     pub(crate) fn check_root(&mut self, root: &'v Value) {
         let Some(obj) = root.as_object() else {
             self.err("Expected value of type [OBJECT]", "/");
