@@ -6,7 +6,8 @@
 
 use crate::model::*;
 use crate::validate::{
-    invalid_definition_message, validate, validate_state, Diagnostic, MachineType, ValidateOptions,
+    invalid_definition_message, validate_parsed, validate_state, Diagnostic, MachineType,
+    ValidateOptions,
 };
 use serde_json::{Map, Value};
 use std::fmt;
@@ -40,16 +41,18 @@ pub fn parse_definition_with(
     text: &str,
     opts: &ValidateOptions,
 ) -> Result<StateMachine, DefinitionError> {
-    let result = validate(text, opts);
+    let (result, value) = validate_parsed(text, opts);
     let errors: Vec<Diagnostic> = result.errors().cloned().collect();
-    if !errors.is_empty() {
-        let message = invalid_definition_message(text, &errors);
-        return Err(DefinitionError {
-            diagnostics: errors,
-            message,
-        });
-    }
-    let value: Value = serde_json::from_str(text).map_err(|e| internal(e.to_string(), "/"))?;
+    let value = match value {
+        Some(v) if errors.is_empty() => v,
+        _ => {
+            let message = invalid_definition_message(text, &errors);
+            return Err(DefinitionError {
+                diagnostics: errors,
+                message,
+            });
+        }
+    };
     build_machine(&value).map_err(|d| DefinitionError {
         message: invalid_definition_message(text, std::slice::from_ref(&d)),
         diagnostics: vec![d],

@@ -205,7 +205,7 @@ pub fn invalid_definition_message(text: &str, diagnostics: &[Diagnostic]) -> Str
 /// The message of the `ValidationException` the API gives for a definition longer than
 /// [`MAX_DEFINITION_CHARS`], or `None` when the length is fine.
 pub fn definition_length_error(text: &str) -> Option<String> {
-    (text.chars().count() > MAX_DEFINITION_CHARS).then(|| {
+    (text.len() > MAX_DEFINITION_CHARS && text.chars().count() > MAX_DEFINITION_CHARS).then(|| {
         format!(
             "1 validation error detected: Value at 'definition' failed to satisfy constraint: Member must have length less than or equal to {MAX_DEFINITION_CHARS}"
         )
@@ -224,43 +224,67 @@ fn check(text: &str, opts: &ValidateOptions) -> Vec<Diagnostic> {
 }
 
 fn check_with(text: &str, opts: &ValidateOptions, single_state: bool) -> Vec<Diagnostic> {
-    if text.chars().count() > MAX_DEFINITION_CHARS {
-        return vec![Diagnostic::error(
+    match parse_json(text) {
+        Ok(value) => check_value(&value, opts, single_state),
+        Err(d) => vec![d],
+    }
+}
+
+/// Validates a definition and hands back its parsed JSON, so the parser does not parse the
+/// text twice.
+pub(crate) fn validate_parsed(
+    text: &str,
+    opts: &ValidateOptions,
+) -> (ValidationResult, Option<Value>) {
+    match parse_json(text) {
+        Ok(value) => {
+            let result = finish(check_value(&value, opts, false), opts);
+            (result, Some(value))
+        }
+        Err(d) => (finish(vec![d], opts), None),
+    }
+}
+
+fn check_value(value: &Value, opts: &ValidateOptions, single_state: bool) -> Vec<Diagnostic> {
+    let mut checker = schema::Checker::new(opts);
+    if single_state {
+        checker.check_single_state(value);
+    } else {
+        checker.check_root(value);
+    }
+    checker.out
+}
+
+/// The definition text as JSON, or the diagnostic AWS gives when it cannot be read as one.
+fn parse_json(text: &str) -> Result<Value, Diagnostic> {
+    // Byte length bounds the character count, so only long texts need counting.
+    if text.len() > MAX_DEFINITION_CHARS && text.chars().count() > MAX_DEFINITION_CHARS {
+        return Err(Diagnostic::error(
             "SCHEMA_VALIDATION_FAILED",
             format!("Member must have length less than or equal to {MAX_DEFINITION_CHARS}"),
             Some("/".into()),
-        )];
+        ));
     }
     if text.trim().is_empty() {
-        return vec![Diagnostic::error(
+        return Err(Diagnostic::error(
             "MISSING_DESCRIPTION",
             "Received a null or empty workflow input.".into(),
             None,
-        )];
+        ));
     }
-    let value: Value = match serde_json::from_str(text) {
-        Ok(v) => v,
-        Err(e) => {
-            // serde_json stops at 128 levels of nesting; report that as AWS's nesting limit
-            // rather than as a syntax error.
-            let (code, message) = if e.to_string().starts_with("recursion limit exceeded") {
-                (
-                    "TOO_DEEPLY_NESTED",
-                    "The states are too deeply nested.".to_string(),
-                )
-            } else {
-                ("INVALID_JSON_DESCRIPTION", e.to_string())
-            };
-            return vec![Diagnostic::error(code, message, None)];
-        }
-    };
-    let mut checker = schema::Checker::new(opts);
-    if single_state {
-        checker.check_single_state(&value);
-    } else {
-        checker.check_root(&value);
-    }
-    checker.out
+    serde_json::from_str(text).map_err(|e| {
+        // serde_json stops at 128 levels of nesting; report that as AWS's nesting limit
+        // rather than as a syntax error.
+        let (code, message) = if e.to_string().starts_with("recursion limit exceeded") {
+            (
+                "TOO_DEEPLY_NESTED",
+                "The states are too deeply nested.".to_string(),
+            )
+        } else {
+            ("INVALID_JSON_DESCRIPTION", e.to_string())
+        };
+        Diagnostic::error(code, message, None)
+    })
 }
 
 /// Python's `repr()` of a string, which AWS's Label errors quote: single quotes unless the

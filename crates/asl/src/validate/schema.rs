@@ -1412,14 +1412,16 @@ impl<'o, 'v> Checker<'o, 'v> {
             if b.top && no_end {
                 continue;
             }
+            let by_name: std::collections::HashMap<&str, &Map<String, Value>> =
+                b.states.iter().map(|(n, so, _)| (*n, *so)).collect();
             let mut reached: HashSet<&str> = HashSet::new();
             let mut queue: Vec<&str> = b.start_at.into_iter().collect();
             while let Some(n) = queue.pop() {
                 if !reached.insert(n) {
                     continue;
                 }
-                if let Some((_, so, sloc)) = b.states.iter().find(|(name, _, _)| *name == n) {
-                    queue.extend(targets(so, sloc).into_iter().map(|(t, _)| t));
+                if let Some(so) = by_name.get(n) {
+                    queue.extend(target_names(so));
                 }
             }
             for (name, _, sloc) in &b.states {
@@ -1433,6 +1435,27 @@ impl<'o, 'v> Checker<'o, 'v> {
             }
         }
     }
+}
+
+/// The names a state can transition to.
+fn target_names(so: &Map<String, Value>) -> impl Iterator<Item = &str> {
+    let rules = so
+        .get("Choices")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten();
+    let catchers = so
+        .get("Catch")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten();
+    let nexts = rules
+        .chain(catchers)
+        .filter_map(|r| r.get("Next").and_then(Value::as_str));
+    ["Next", "Default"]
+        .into_iter()
+        .filter_map(|k| so.get(k).and_then(Value::as_str))
+        .chain(nexts)
 }
 
 /// The transition targets of a state with where each is written.
