@@ -59,8 +59,35 @@ pub fn parse_definition_with(
     })
 }
 
-/// The state name a lone TestState definition is given in the model built for it.
-pub const TEST_STATE_NAME: &str = "TestState";
+/// The state name a lone TestState definition is given in the model built for it (and in
+/// AWS's diagnostics, e.g. `at /States/StateName/Branches`).
+pub const TEST_STATE_NAME: &str = "StateName";
+
+/// Why a TestState `definition` cannot be tested.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TestStateDefinitionError {
+    /// `InvalidDefinition`: the definition (or lone state) is not valid.
+    InvalidDefinition(DefinitionError),
+    /// `ValidationException: State not found in definition` (the `stateName` names no state).
+    StateNotFound,
+}
+
+impl fmt::Display for TestStateDefinitionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TestStateDefinitionError::InvalidDefinition(e) => e.fmt(f),
+            TestStateDefinitionError::StateNotFound => f.write_str("State not found in definition"),
+        }
+    }
+}
+
+impl std::error::Error for TestStateDefinitionError {}
+
+impl From<DefinitionError> for TestStateDefinitionError {
+    fn from(e: DefinitionError) -> Self {
+        TestStateDefinitionError::InvalidDefinition(e)
+    }
+}
 
 /// Parses the `definition` of a TestState request.
 ///
@@ -72,13 +99,13 @@ pub fn parse_test_state_definition(
     text: &str,
     state_name: Option<&str>,
     opts: &ValidateOptions,
-) -> Result<(StateMachine, String), DefinitionError> {
+) -> Result<(StateMachine, String), TestStateDefinitionError> {
     let value: Value = serde_json::from_str(text).map_err(|e| internal(e.to_string(), "/"))?;
     if value.get("States").is_some() {
         let machine = parse_definition_with(text, opts)?;
         let name = state_name.map_or_else(|| machine.start_at.clone(), str::to_string);
         if machine.find_state(&name).is_none() {
-            return Err(internal(format!("State '{name}' does not exist"), "/"));
+            return Err(TestStateDefinitionError::StateNotFound);
         }
         return Ok((machine, name));
     }
@@ -88,7 +115,8 @@ pub fn parse_test_state_definition(
         return Err(DefinitionError {
             message: invalid_definition_message(text, &errors),
             diagnostics: errors,
-        });
+        }
+        .into());
     }
     let name = state_name.unwrap_or(TEST_STATE_NAME).to_string();
     let mut states = Map::new();

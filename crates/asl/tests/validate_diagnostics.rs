@@ -317,7 +317,7 @@ fn choice_without_rules() {
             json!({"Type": "Choice", "Choices": [], "Default": "S"})
         ))
         .first(),
-        Some(&schema("Minimum number of items is 1", "/States/S/Choices"))
+        Some(&schema("Value cannot be empty", "/States/S/Choices"))
     );
 }
 
@@ -569,6 +569,20 @@ fn express_integration_patterns_aws() {
         run(&sync.to_string(), MachineType::Express),
         [schema(
             "Express state machine does not support '.sync' service integration",
+            "/States/S/Resource"
+        )]
+    );
+}
+
+#[test]
+fn express_activity_aws() {
+    let def = one(json!({"Type": "Task", "End": true,
+        "Resource": "arn:aws:states:us-east-1:111111111111:activity:a"}));
+    assert_eq!(run(&def.to_string(), MachineType::Standard), []);
+    assert_eq!(
+        run(&def.to_string(), MachineType::Express),
+        [schema(
+            "Express state machine does not support Activity ARN",
             "/States/S/Resource"
         )]
     );

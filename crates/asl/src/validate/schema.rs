@@ -422,7 +422,8 @@ impl<'o, 'v> Checker<'o, 'v> {
             self.err("Expected value of type [OBJECT]", "/");
             return;
         };
-        self.state(obj, "/", 0);
+        // TestState names a lone state `StateName` in its diagnostics.
+        self.state(obj, "/States/StateName", 0);
         // Only the nested bodies (Map/Parallel) are recorded, so only their transitions are
         // checked.
         self.transitions();
@@ -802,7 +803,7 @@ impl<'o, 'v> Checker<'o, 'v> {
                 }
             }
             "Branches" => match v.as_array() {
-                Some(a) if a.is_empty() => self.err("Minimum number of items is 1", floc),
+                Some(a) if a.is_empty() => self.err("Value cannot be empty", floc),
                 Some(a) => {
                     for (i, b) in a.iter().enumerate() {
                         self.body(b, &format!("{floc}[{i}]"), false, depth);
@@ -867,6 +868,10 @@ impl<'o, 'v> Checker<'o, 'v> {
                         "Express state machine does not support '.sync' service integration",
                         loc,
                     ),
+                    Pattern::Activity => self.err(
+                        "Express state machine does not support Activity ARN",
+                        loc,
+                    ),
                     Pattern::RequestResponse => {}
                 }
             }
@@ -900,7 +905,7 @@ impl<'o, 'v> Checker<'o, 'v> {
             return false;
         };
         if a.is_empty() {
-            self.err("Minimum number of items is 1", eloc.clone());
+            self.err("Value cannot be empty", eloc.clone());
         }
         let mut has_all = false;
         for (i, e) in a.iter().enumerate() {
@@ -1033,7 +1038,7 @@ impl<'o, 'v> Checker<'o, 'v> {
             return;
         };
         if a.is_empty() {
-            self.err("Minimum number of items is 1", loc);
+            self.err("Value cannot be empty", loc);
         }
         for (i, r) in a.iter().enumerate() {
             let rloc = format!("{loc}[{i}]");
@@ -1126,7 +1131,7 @@ impl<'o, 'v> Checker<'o, 'v> {
                 "And" | "Or" => {
                     combinators += 1;
                     match x.as_array() {
-                        Some(a) if a.is_empty() => self.err("Minimum number of items is 1", floc),
+                        Some(a) if a.is_empty() => self.err("Value cannot be empty", floc),
                         Some(a) => {
                             for (i, r) in a.iter().enumerate() {
                                 let nloc = format!("{floc}[{i}]");
