@@ -2,6 +2,29 @@
 //!
 //! [`validate`] gives what `ValidateStateMachineDefinition` answers; [`invalid_definition_message`]
 //! the `message` of the `InvalidDefinition` error CreateStateMachine gives for the same problems.
+//!
+//! # Wording
+//! Messages known to be AWS's own (recorded in the LocalStack corpus or measured against AWS and
+//! published): `These fields are required: [States, StartAt]`, `Field 'X' is not supported`,
+//! `The QueryLanguage is set to 'JSONata', but field 'X' is only supported for the 'JSONPath'
+//! QueryLanguage` (and the converse), `'QueryLanguage' can not be 'JSONPath' if set to 'JSONata'
+//! for whole state machine`, `Value should be one of the following: [...]`, `Expected value of
+//! type [STRING]`, `Missing 'Next' target: X`, `State "X" is not reachable.`, `Workflow has no
+//! terminal state` (`MISSING_END_STATE`, no location), `Duplicate State name: X`, `String does
+//! not match RFC3339 timestamp`, `The value for the field 'k.$' must be a valid JSONPath or a
+//! valid intrinsic function call`, `The resource provided ... is not recognized. ...`, `Express
+//! state machine does not support '.sync' / '.waitForTaskToken' service integration` and
+//! `... Activity ARN`, `The field 'RoleArn' is required but was missing`, `Value cannot be
+//! empty`, `Maximum value is 99999999`, `Minimum value is 0`, `There should only be one of the
+//! following fields: [A, APath]`, `Value is not a Reference Path`, and the Map `Label`
+//! `Error=ValueError Args=[...] in definition '...'.` form.
+//!
+//! Other messages (States.ALL placement, Next/End presence, Wait field count, Heartbeat vs
+//! Timeout, state-name length, Choice rule operators, invalid `InputPath`) follow the same
+//! phrasing but AWS's exact text was not available; they are covered by tests so a correction
+//! is one line. Paths and intrinsic calls are checked with [`crate::jsonpath`] and
+//! [`crate::intrinsics`]. JSONata expressions are not parsed here (the `jsonata` crate is not a
+//! dependency of `asl`), so `INVALID_JSONATA_EXPRESSION` is not reported.
 
 mod resource;
 mod schema;
