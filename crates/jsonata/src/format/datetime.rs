@@ -325,7 +325,9 @@ fn substring(s: &[char], a: usize, b: usize) -> String {
     let a = a.min(s.len());
     let b = b.min(s.len());
     let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
-    s.get(lo..hi).map(|x| x.iter().collect()).unwrap_or_default()
+    s.get(lo..hi)
+        .map(|x| x.iter().collect())
+        .unwrap_or_default()
 }
 
 fn parse_width(wm: Option<&str>) -> Option<f64> {
@@ -625,12 +627,18 @@ pub(crate) fn format_datetime(
 #[derive(Clone, Debug)]
 enum Matcher {
     Literal(Vec<char>),
-    Tz { gmt: bool, sep: Option<char> },
+    Tz {
+        gmt: bool,
+        sep: Option<char>,
+    },
     /// `[A-Z]+` / `[a-z]+` (any case under the `i` flag), also month/day names.
     Letters,
     Roman,
     Words,
-    Decimal { width: Option<usize>, ordinal: bool },
+    Decimal {
+        width: Option<usize>,
+        ordinal: bool,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -792,7 +800,11 @@ fn candidates(m: &Matcher, text: &[char], pos: usize, alts: &[Vec<char>]) -> Vec
 /// Finds the capture spans of the first match, or `None` when the text does not match.
 fn match_parts(parts: &[ParsePart], text: &[char]) -> Option<Vec<(usize, usize)>> {
     if parts.is_empty() {
-        return if text.is_empty() { Some(Vec::new()) } else { None };
+        return if text.is_empty() {
+            Some(Vec::new())
+        } else {
+            None
+        };
     }
     let alts = word_alternatives();
     let mut failed: HashSet<(usize, usize)> = HashSet::new();
@@ -995,11 +1007,7 @@ fn read_value(reader: &Reader, value: &str) -> Result<Comp, FormatError> {
             } else {
                 &units[..]
             };
-            let mut digits: String = body
-                .iter()
-                .filter(|c| c.is_ascii_digit())
-                .take(3)
-                .collect();
+            let mut digits: String = body.iter().filter(|c| c.is_ascii_digit()).take(3).collect();
             if digits.is_empty() {
                 Comp::Num(f64::NAN)
             } else {
@@ -1154,8 +1162,12 @@ fn iso_regex_matches(s: &[char]) -> bool {
         }
         seen
     };
-    let dash01 = |p: usize| (s.get(p) == Some(&'-') && digit_in(p + 1, '0', '1') && d(p + 2)).then_some(p + 3);
-    let dash03 = |p: usize| (s.get(p) == Some(&'-') && digit_in(p + 1, '0', '3') && d(p + 2)).then_some(p + 3);
+    let dash01 = |p: usize| {
+        (s.get(p) == Some(&'-') && digit_in(p + 1, '0', '1') && d(p + 2)).then_some(p + 3)
+    };
+    let dash03 = |p: usize| {
+        (s.get(p) == Some(&'-') && digit_in(p + 1, '0', '3') && d(p + 2)).then_some(p + 3)
+    };
     let time = |p: usize| {
         (s.get(p) == Some(&'T')
             && digit_in(p + 1, '0', '2')
@@ -1166,7 +1178,7 @@ fn iso_regex_matches(s: &[char]) -> bool {
             && s.get(p + 6) == Some(&':')
             && digit_in(p + 7, '0', '5')
             && d(p + 8))
-            .then_some(p + 9)
+        .then_some(p + 9)
     };
     let mut set = star(vec![4], &dash01);
     set = star(set, &dash03);
@@ -1269,13 +1281,11 @@ fn parse_iso(s: &[char]) -> Option<f64> {
     if !(1.0..=12.0).contains(&month) || !(1.0..=31.0).contains(&day) {
         return None;
     }
-    if h > 24.0 || mi > 59.0 || sec > 59.0 || (h == 24.0 && (mi != 0.0 || sec != 0.0 || ms != 0.0)) {
+    if h > 24.0 || mi > 59.0 || sec > 59.0 || (h == 24.0 && (mi != 0.0 || sec != 0.0 || ms != 0.0))
+    {
         return None;
     }
-    let t = make_date(
-        make_day(year, month - 1.0, day),
-        make_time(h, mi, sec, ms),
-    );
+    let t = make_date(make_day(year, month - 1.0, day), make_time(h, mi, sec, ms));
     let t = time_clip(t - offset);
     (!t.is_nan()).then_some(t)
 }

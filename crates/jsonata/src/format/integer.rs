@@ -125,10 +125,7 @@ pub(crate) fn analyse(picture: &str) -> Result<IntegerFormat, FormatError> {
             // Scanning from the right gives each separator its distance from the units digit.
             for ch in primary.chars().rev() {
                 let cp = ch as u32;
-                if let Some(&group) = DECIMAL_GROUPS
-                    .iter()
-                    .find(|&&g| cp >= g && cp <= g + 9)
-                {
+                if let Some(&group) = DECIMAL_GROUPS.iter().find(|&&g| cp >= g && cp <= g + 9) {
                     mandatory += 1;
                     position += 1;
                     match zero_code {
@@ -419,7 +416,11 @@ fn letters_to_decimal(letters: &str, a: char) -> f64 {
 /// JavaScript `String.prototype.substr(start)` semantics over chars (negative counts from end).
 fn substr_from(s: &[char], start: isize) -> &[char] {
     let len = s.len() as isize;
-    let st = if start < 0 { (len + start).max(0) } else { start.min(len) };
+    let st = if start < 0 {
+        (len + start).max(0)
+    } else {
+        start.min(len)
+    };
     s.get(st as usize..).unwrap_or(&[])
 }
 
@@ -540,7 +541,10 @@ pub(crate) fn word_values() -> Vec<(String, f64)> {
         let lw = w.to_lowercase();
         let val = ((i + 2) * 10) as f64;
         set(lw.clone(), val);
-        let stem: String = lw.chars().take(lw.chars().count().saturating_sub(1)).collect();
+        let stem: String = lw
+            .chars()
+            .take(lw.chars().count().saturating_sub(1))
+            .collect();
         set(format!("{stem}ieth"), val);
     }
     set("hundredth".into(), 100.0);

@@ -61,7 +61,9 @@ fn to_number(s: &str) -> f64 {
         return 0.0;
     }
     // Rust accepts "inf"/"nan" spellings that JavaScript does not.
-    if t.chars().any(|c| c.is_ascii_alphabetic() && c != 'e' && c != 'E') {
+    if t.chars()
+        .any(|c| c.is_ascii_alphabetic() && c != 'e' && c != 'E')
+    {
         return f64::NAN;
     }
     t.parse::<f64>().unwrap_or(f64::NAN)
