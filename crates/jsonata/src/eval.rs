@@ -374,7 +374,14 @@ impl Eval {
             Kind::Apply(l, r) => {
                 let lhs = self.eval(l, input, env)?;
                 if let Kind::Function(proc_, args) = &r.kind {
-                    return self.call(r, proc_, args, input, env, Some(lhs));
+                    let res = self.call(r, proc_, args, input, env, Some(lhs))?;
+                    return Ok(match res {
+                        Some(v) if r.keep_array && v.is_sequence() => {
+                            let f = v.flags();
+                            Some(v.with_flags(f | KEEP))
+                        }
+                        other => other,
+                    });
                 }
                 let f = self.eval(r, input, env)?;
                 match &f {
@@ -535,39 +542,45 @@ impl Eval {
     }
 
     fn eval_for_tuples(&mut self, node: &Node, input: &Option<Value>, env: usize) -> Result<Out, Err> {
-        match &node.kind {
-            Kind::Path(steps) if node.tuple => {
-                self.enter()?;
-                let r = self.path(node, steps, input, env, true);
-                self.depth -= 1;
-                match r? {
-                    Out::V(v) => Ok(Out::V(normalize(v, node.keep_array))),
-                    t => Ok(t),
+        if !node.tuple || !matches!(node.kind, Kind::Path(_) | Kind::Block(_)) {
+            return Ok(Out::V(self.eval(node, input, env)?));
+        }
+        self.enter()?;
+        let r = self.eval_tuple_inner(node, input, env);
+        self.depth -= 1;
+        match r? {
+            Out::V(mut v) => {
+                for p in &node.predicate {
+                    v = self.filter(p, v, env)?;
                 }
+                Ok(Out::V(normalize(v, node.keep_array)))
             }
-            Kind::Block(exprs) if node.tuple => {
-                self.enter()?;
+            Out::T(mut ts) => {
+                for p in &node.predicate {
+                    ts = self.filter_tuples(p, ts, env)?;
+                }
+                Ok(Out::T(ts))
+            }
+        }
+    }
+
+    fn eval_tuple_inner(&mut self, node: &Node, input: &Option<Value>, env: usize) -> Result<Out, Err> {
+        match &node.kind {
+            Kind::Path(steps) => self.path(node, steps, input, env, true),
+            Kind::Block(exprs) => {
                 let frame = self.new_frame(env);
                 let mut res = Out::V(None);
                 let n = exprs.len();
                 for (i, e) in exprs.iter().enumerate() {
                     if i + 1 == n {
-                        match self.eval_for_tuples(e, input, frame) {
-                            Ok(r) => res = r,
-                            Err(e) => {
-                                self.depth -= 1;
-                                return Err(e);
-                            }
-                        }
-                    } else if let Err(e) = self.eval(e, input, frame) {
-                        self.depth -= 1;
-                        return Err(e);
+                        res = self.eval_for_tuples(e, input, frame)?;
+                    } else {
+                        self.eval(e, input, frame)?;
                     }
                 }
-                self.depth -= 1;
                 Ok(res)
             }
-            _ => Ok(Out::V(self.eval(node, input, env)?)),
+            _ => Ok(Out::V(self.eval_inner(node, input, env)?)),
         }
     }
 

@@ -108,6 +108,11 @@ fn f_average(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
 fn f_string(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
     let Some(v) = arg(a, 0) else { return Ok(None) };
     let pretty = matches!(arg(a, 1), Some(Value::Bool(true)));
+    // the input document, when it is an array, arrives wrapped as a one-item sequence
+    let v = match v {
+        Value::Array(inner, f) if f & crate::value::OUTER != 0 && inner.len() == 1 => &inner[0],
+        v => v,
+    };
     match v {
         Value::String(_) => Ok(Some(v.clone())),
         Value::Func(_) => s(""),
@@ -202,7 +207,7 @@ fn f_trim(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
 fn f_pad(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
     let Some(st) = str_arg(a, 0) else { return Ok(None) };
     let width = num_arg(a, 1).unwrap_or(0.0);
-    let ch = str_arg(a, 2).unwrap_or_else(|| Arc::from(" "));
+    let ch = str_arg(a, 2).filter(|c| !c.is_empty()).unwrap_or_else(|| Arc::from(" "));
     let len = st.chars().count() as f64;
     let pad_len = (width.abs() - len).floor();
     if pad_len <= 0.0 || ch.is_empty() {
@@ -328,6 +333,9 @@ fn to_match(r: Option<Value>, st: &str) -> Result<Option<Match>, Err> {
 
 fn f_contains(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
     let Some(st) = str_arg(a, 0) else { return Ok(None) };
+    if arg(a, 1).is_none() {
+        return Ok(None);
+    }
     match arg(a, 1) {
         Some(Value::String(t)) => Ok(Some(Value::Bool(st.contains(&**t)))),
         Some(m @ Value::Func(_)) => {
@@ -573,12 +581,8 @@ pub fn parse_js_number(t: &str) -> Option<f64> {
         i += 1;
     }
     let digits_start = i;
-    if b.get(i) == Some(&b'0') {
+    while b.get(i).is_some_and(u8::is_ascii_digit) {
         i += 1;
-    } else {
-        while b.get(i).is_some_and(u8::is_ascii_digit) {
-            i += 1;
-        }
     }
     if i == digits_start {
         return None;
@@ -628,7 +632,13 @@ fn f_number(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
                 }
                 u64::from_str_radix(d, r).ok().map(|x| x as f64)
             };
-            if let Some(x) = radix("0x", 16).or_else(|| radix("0X", 16)).or_else(|| radix("0o", 8)).or_else(|| radix("0b", 2)) {
+            if let Some(x) = radix("0x", 16)
+                .or_else(|| radix("0X", 16))
+                .or_else(|| radix("0o", 8))
+                .or_else(|| radix("0O", 8))
+                .or_else(|| radix("0b", 2))
+                .or_else(|| radix("0B", 2))
+            {
                 return n(x);
             }
             Err(Err::new("D3030").value(Some(v.clone())))
@@ -939,11 +949,7 @@ fn f_keys(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
         match v {
             Value::Array(a, _) => {
                 for x in a.iter() {
-                    if let Value::Object(o) = x {
-                        for k in o.keys() {
-                            out.insert(k.clone());
-                        }
-                    }
+                    add(x, out);
                 }
             }
             Value::Object(o) => {
@@ -1252,7 +1258,7 @@ const TABLE: &[(&str, &str, usize, BuiltinFn)] = &[
     ("max", "<a<n>:n>", 1, f_max),
     ("min", "<a<n>:n>", 1, f_min),
     ("average", "<a<n>:n>", 1, f_average),
-    ("string", "<x-b?:s>", 2, f_string),
+    ("string", "<x-b?:s>", 1, f_string),
     ("substring", "<s-nn?:s>", 3, f_substring),
     ("substringBefore", "<s-s:s>", 2, f_substring_before),
     ("substringAfter", "<s-s:s>", 2, f_substring_after),

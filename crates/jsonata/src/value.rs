@@ -279,11 +279,12 @@ fn stringify_into(
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Number(n) => {
-            if n.is_finite() {
-                out.push_str(&js_number_to_string(to_precision_15(*n)));
-            } else {
-                out.push_str("null");
+            if !n.is_finite() {
+                return Err(Err::new("D1001").value_num(*n));
             }
+            // integers print exactly; other numbers are rounded to 15 significant digits
+            let v = if n.fract() == 0.0 { *n } else { to_precision_15(*n) };
+            out.push_str(&js_number_to_string(v));
         }
         Value::String(s) => write_json_string(out, s),
         Value::Func(_) => out.push_str("\"\""),

@@ -119,13 +119,27 @@ pub fn run_case(c: &Case) -> Result<(), String> {
                 b = b.max_depth(d as usize);
             }
             let res = Expression::compile(&src).and_then(|e| e.evaluate_opt(data.as_ref(), &b));
-            let want_code = case.get("code").and_then(Value::as_str);
+            let err_obj = case.get("error");
+            let want_code = case
+                .get("code")
+                .and_then(Value::as_str)
+                .or_else(|| err_obj.and_then(|e| e.get("code")).and_then(Value::as_str));
+            let want_token = case
+                .get("token")
+                .and_then(Value::as_str)
+                .or_else(|| err_obj.and_then(|e| e.get("token")).and_then(Value::as_str));
+            let want_message = err_obj.and_then(|e| e.get("message")).and_then(Value::as_str);
             match (res, want_code) {
                 (Err(e), Some(code)) => {
                     if e.code != code {
                         return Err(format!("expected error {code}, got {} {}", e.code, e.message));
                     }
-                    if let Some(tok) = case.get("token").and_then(Value::as_str) {
+                    if let Some(m) = want_message {
+                        if e.message != m {
+                            return Err(format!("error {code}: expected message {m:?}, got {:?}", e.message));
+                        }
+                    }
+                    if let Some(tok) = want_token {
                         if e.token.as_deref() != Some(tok) {
                             return Err(format!("error {code}: expected token {tok:?}, got {:?}", e.token));
                         }
