@@ -1152,12 +1152,35 @@ fn decode_uri(st: &str, reserved: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+fn encode_checked(name: &str, x: &str, keep: &str) -> R {
+    if x.chars().any(crate::value::is_lone_surrogate) {
+        let shown: String = x
+            .chars()
+            .map(|c| {
+                if crate::value::is_lone_surrogate(c) {
+                    format!("\\u{:x}", c as u32 - crate::value::LONE_SURROGATE_BASE + 0xD800)
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect();
+        return Err(malformed(name, &shown));
+    }
+    s(encode_uri(x, keep))
+}
+
 fn f_encode_url_component(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    Ok(str_arg(a, 0).map(|x| Value::string(&encode_uri(&x, ""))))
+    match str_arg(a, 0) {
+        Some(x) => encode_checked("encodeUrlComponent", &x, ""),
+        None => Ok(None),
+    }
 }
 
 fn f_encode_url(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    Ok(str_arg(a, 0).map(|x| Value::string(&encode_uri(&x, ";,/?:@&=+$#"))))
+    match str_arg(a, 0) {
+        Some(x) => encode_checked("encodeUrl", &x, ";,/?:@&=+$#"),
+        None => Ok(None),
+    }
 }
 
 fn malformed(name: &str, v: &str) -> Err {

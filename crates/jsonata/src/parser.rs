@@ -150,7 +150,7 @@ impl<'a> Lexer<'a> {
                                         }
                                     }
                                 }
-                                s.push(char::from_u32(cp).unwrap_or('\u{FFFD}'));
+                                s.push(crate::value::char_from_utf16_unit(cp));
                             } else {
                                 return Err(Err::new("S0104").pos(self.i));
                             }

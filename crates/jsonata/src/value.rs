@@ -377,3 +377,19 @@ pub fn strict_equal(a: &Value, b: &Value) -> bool {
         _ => deep_equal(a, b),
     }
 }
+
+/// Rust strings cannot hold lone UTF-16 surrogates, which JavaScript strings can. A lone
+/// surrogate written as an escape is kept as a code point of plane 16's private use area
+/// (U+10F800 + offset) so that functions that reject it (`$encodeUrl`) still can.
+pub fn char_from_utf16_unit(cp: u32) -> char {
+    if (0xD800..0xE000).contains(&cp) {
+        return char::from_u32(LONE_SURROGATE_BASE + (cp - 0xD800)).unwrap_or('\u{FFFD}');
+    }
+    char::from_u32(cp).unwrap_or('\u{FFFD}')
+}
+
+pub const LONE_SURROGATE_BASE: u32 = 0x10F800;
+
+pub fn is_lone_surrogate(c: char) -> bool {
+    (LONE_SURROGATE_BASE..=LONE_SURROGATE_BASE + 0x7FF).contains(&(c as u32))
+}

@@ -60,7 +60,24 @@ pub fn load_cases(root: &Path) -> Vec<Case> {
         files.sort();
         for f in files {
             let Ok(text) = std::fs::read_to_string(&f) else { continue };
-            let Ok(v) = serde_json::from_str::<Value>(&text) else { continue };
+            let v = match serde_json::from_str::<Value>(&text) {
+                Ok(v) => v,
+                // JSON with lone UTF-16 surrogates (\uD800) cannot be a Rust string: keep such
+                // escapes as JSONata escapes inside the expression text instead.
+                Err(_) => match serde_json::from_str::<Value>(&escape_lone_surrogates(&text)) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        out.push(Case {
+                            id: format!("{gname}/{}", f.display()),
+                            group: gname.clone(),
+                            case: Value::Null,
+                            expr: None,
+                            data: Some(Value::String(format!("unreadable case file: {e}"))),
+                        });
+                        continue;
+                    }
+                },
+            };
             let stem = f.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
             let (cases, multi) = match v {
                 Value::Array(a) => (a, true),
@@ -83,6 +100,38 @@ pub fn load_cases(root: &Path) -> Vec<Case> {
                 out.push(Case { id, group: gname.clone(), case: c, expr, data });
             }
         }
+    }
+    out
+}
+
+fn escape_lone_surrogates(text: &str) -> String {
+    let b = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    let hex4 = |s: &str| u32::from_str_radix(s, 16).ok();
+    while i < text.len() {
+        if b[i] == b'\\' && text[i..].starts_with("\\u") && i + 6 <= text.len() {
+            if let Some(cp) = hex4(&text[i + 2..i + 6]) {
+                let paired = (0xD800..0xDC00).contains(&cp)
+                    && text[i + 6..].starts_with("\\u")
+                    && i + 12 <= text.len()
+                    && hex4(&text[i + 8..i + 12]).is_some_and(|l| (0xDC00..0xE000).contains(&l));
+                if (0xD800..0xE000).contains(&cp) && !paired {
+                    out.push_str("\\\\u");
+                    out.push_str(&text[i + 2..i + 6]);
+                    i += 6;
+                    continue;
+                }
+                if paired {
+                    out.push_str(&text[i..i + 12]);
+                    i += 12;
+                    continue;
+                }
+            }
+        }
+        let ch = text[i..].chars().next().unwrap_or(' ');
+        out.push(ch);
+        i += ch.len_utf8();
     }
     out
 }
