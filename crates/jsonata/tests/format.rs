@@ -1121,3 +1121,61 @@ fn round_trip_format_then_parse() {
         }
     }
 }
+
+/// Differential testing against jsonata-js: reads JSON lines `{"f": name, "a": [args]}` from the
+/// file named by `STEPLINE_FORMAT_DIFF_IN` and writes one result line per case to
+/// `STEPLINE_FORMAT_DIFF_OUT` (`{"ok": v}`, `{"undef": true}` or `{"err": code}`). A node script
+/// runs the same cases through `jsonata@2` and compares. Run with `--ignored`.
+#[test]
+#[ignore]
+fn differential_cases_from_file() {
+    use serde_json::{json, Value};
+    let (Some(input), Some(output)) = (
+        std::env::var_os("STEPLINE_FORMAT_DIFF_IN"),
+        std::env::var_os("STEPLINE_FORMAT_DIFF_OUT"),
+    ) else {
+        println!("SKIPPED: set STEPLINE_FORMAT_DIFF_IN and STEPLINE_FORMAT_DIFF_OUT");
+        return;
+    };
+    let text = std::fs::read_to_string(input).expect("input file");
+    let mut out = String::new();
+    for line in text.lines() {
+        let case: Value = serde_json::from_str(line).expect("json line");
+        let f = case["f"].as_str().unwrap_or("");
+        let a = case["a"].as_array().cloned().unwrap_or_default();
+        let s = |i: usize| a.get(i).and_then(Value::as_str);
+        let n = |i: usize| a.get(i).and_then(Value::as_f64).unwrap_or(f64::NAN);
+        let res: Result<Option<Value>, FormatError> = match f {
+            "formatNumber" => {
+                let opts: Vec<(String, String)> = a
+                    .get(2)
+                    .and_then(Value::as_object)
+                    .map(|o| {
+                        o.iter()
+                            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                DecimalFormat::from_options(&opts).and_then(|fmt| {
+                    format_number(n(0), s(1).unwrap_or(""), &fmt).map(|v| Some(json!(v)))
+                })
+            }
+            "formatInteger" => format_integer(n(0), s(1).unwrap_or("")).map(|v| Some(json!(v))),
+            "parseInteger" => {
+                parse_integer(s(0).unwrap_or(""), s(1).unwrap_or("")).map(|o| o.map(|v| json!(v)))
+            }
+            "fromMillis" => format_datetime(n(0) as i64, s(1), s(2)).map(|v| Some(json!(v))),
+            "toMillis" => parse_datetime_at(s(0).unwrap_or(""), s(1), 1_700_000_000_000)
+                .map(|o| o.map(|v| json!(v))),
+            _ => Ok(None),
+        };
+        let r = match res {
+            Ok(Some(v)) => json!({ "ok": v }),
+            Ok(None) => json!({ "undef": true }),
+            Err(e) => json!({ "err": e.code }),
+        };
+        out.push_str(&r.to_string());
+        out.push('\n');
+    }
+    std::fs::write(output, out).expect("output file");
+}
