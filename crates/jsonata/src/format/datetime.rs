@@ -513,7 +513,12 @@ fn format_component(
                 _ => return Err(FormatError::with_value("D3133", &c.to_string())),
             };
             let Some(name) = name else {
-                return Ok("undefined".into());
+                // An invalid date has no name; jsonata-js then fails calling a string method
+                // on `undefined`, except in title case without a width, where it prints it.
+                if case == Case::Title && m.width.is_none() {
+                    return Ok("undefined".into());
+                }
+                return Err(FormatError::range("invalid date"));
             };
             let mut s = case_name(name, case);
             if let Some(max) = m.width.as_ref().and_then(|w| w.max) {
