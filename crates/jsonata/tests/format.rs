@@ -1076,6 +1076,24 @@ fn to_millis_errors() {
 }
 
 #[test]
+fn quirks_found_by_differential_testing() {
+    // An empty zero-digit leaves no digit family: jsonata-js drops every digit.
+    let f = opts(&[("zero-digit", "")]);
+    assert_eq!(
+        format_number(1234.5, "###00000", &f).as_deref(),
+        Ok("00000")
+    );
+    // Shortest-digit ties go to the even digit before rounding (ECMAScript Number::toString).
+    assert_eq!(fnum(1000000000000000.2, "0.0"), "1000000000000000.3");
+    assert_eq!(fnum(1000000000000000.2, "0.00"), "1000000000000000.25");
+    // Truncated month names collide; the last one (July) wins, as in a JS object.
+    assert_eq!(tm("J 2020", "[MNn,1-1] [Y]"), Some(1593561600000));
+    // `f` always reads greedy digits as a fraction, regardless of neighbouring widths.
+    assert_eq!(tm("0361", "[f1][d]"), Some(1672611200036));
+    assert_eq!(tm("12:00:00.5", "[H]:[m]:[s].[f001]"), Some(1699963200500));
+}
+
+#[test]
 fn to_millis_is_bounded_on_hostile_input() {
     let long = "one ".repeat(5_000);
     assert!(parse_datetime_at(&long, Some("[Yw] x"), 0).is_ok());
