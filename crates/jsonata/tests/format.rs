@@ -1076,6 +1076,24 @@ fn to_millis_errors() {
 }
 
 #[test]
+fn quirks_found_by_differential_testing() {
+    // An empty zero-digit leaves no digit family: jsonata-js drops every digit.
+    let f = opts(&[("zero-digit", "")]);
+    assert_eq!(
+        format_number(1234.5, "###00000", &f).as_deref(),
+        Ok("00000")
+    );
+    // Shortest-digit ties go to the even digit before rounding (ECMAScript Number::toString).
+    assert_eq!(fnum(1000000000000000.2, "0.0"), "1000000000000000.3");
+    assert_eq!(fnum(1000000000000000.2, "0.00"), "1000000000000000.25");
+    // Truncated month names collide; the last one (July) wins, as in a JS object.
+    assert_eq!(tm("J 2020", "[MNn,1-1] [Y]"), Some(1593561600000));
+    // `f` always reads greedy digits as a fraction, regardless of neighbouring widths.
+    assert_eq!(tm("0361", "[f1][d]"), Some(1672611200036));
+    assert_eq!(tm("12:00:00.5", "[H]:[m]:[s].[f001]"), Some(1699963200500));
+}
+
+#[test]
 fn to_millis_is_bounded_on_hostile_input() {
     let long = "one ".repeat(5_000);
     assert!(parse_datetime_at(&long, Some("[Yw] x"), 0).is_ok());
@@ -1120,4 +1138,62 @@ fn round_trip_format_then_parse() {
             assert_eq!(parse_integer(&s, pic), Ok(Some(v)), "{v} {pic} {s}");
         }
     }
+}
+
+/// Differential testing against jsonata-js: reads JSON lines `{"f": name, "a": [args]}` from the
+/// file named by `STEPLINE_FORMAT_DIFF_IN` and writes one result line per case to
+/// `STEPLINE_FORMAT_DIFF_OUT` (`{"ok": v}`, `{"undef": true}` or `{"err": code}`). A node script
+/// runs the same cases through `jsonata@2` and compares. Run with `--ignored`.
+#[test]
+#[ignore]
+fn differential_cases_from_file() {
+    use serde_json::{json, Value};
+    let (Some(input), Some(output)) = (
+        std::env::var_os("STEPLINE_FORMAT_DIFF_IN"),
+        std::env::var_os("STEPLINE_FORMAT_DIFF_OUT"),
+    ) else {
+        println!("SKIPPED: set STEPLINE_FORMAT_DIFF_IN and STEPLINE_FORMAT_DIFF_OUT");
+        return;
+    };
+    let text = std::fs::read_to_string(input).expect("input file");
+    let mut out = String::new();
+    for line in text.lines() {
+        let case: Value = serde_json::from_str(line).expect("json line");
+        let f = case["f"].as_str().unwrap_or("");
+        let a = case["a"].as_array().cloned().unwrap_or_default();
+        let s = |i: usize| a.get(i).and_then(Value::as_str);
+        let n = |i: usize| a.get(i).and_then(Value::as_f64).unwrap_or(f64::NAN);
+        let res: Result<Option<Value>, FormatError> = match f {
+            "formatNumber" => {
+                let opts: Vec<(String, String)> = a
+                    .get(2)
+                    .and_then(Value::as_object)
+                    .map(|o| {
+                        o.iter()
+                            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                DecimalFormat::from_options(&opts).and_then(|fmt| {
+                    format_number(n(0), s(1).unwrap_or(""), &fmt).map(|v| Some(json!(v)))
+                })
+            }
+            "formatInteger" => format_integer(n(0), s(1).unwrap_or("")).map(|v| Some(json!(v))),
+            "parseInteger" => {
+                parse_integer(s(0).unwrap_or(""), s(1).unwrap_or("")).map(|o| o.map(|v| json!(v)))
+            }
+            "fromMillis" => format_datetime(n(0) as i64, s(1), s(2)).map(|v| Some(json!(v))),
+            "toMillis" => parse_datetime_at(s(0).unwrap_or(""), s(1), 1_700_000_000_000)
+                .map(|o| o.map(|v| json!(v))),
+            _ => Ok(None),
+        };
+        let r = match res {
+            Ok(Some(v)) => json!({ "ok": v }),
+            Ok(None) => json!({ "undef": true }),
+            Err(e) => json!({ "err": e.code }),
+        };
+        out.push_str(&r.to_string());
+        out.push('\n');
+    }
+    std::fs::write(output, out).expect("output file");
 }

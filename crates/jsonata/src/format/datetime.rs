@@ -513,7 +513,12 @@ fn format_component(
                 _ => return Err(FormatError::with_value("D3133", &c.to_string())),
             };
             let Some(name) = name else {
-                return Ok("undefined".into());
+                // An invalid date has no name; jsonata-js then fails calling a string method
+                // on `undefined`, except in title case without a width, where it prints it.
+                if case == Case::Title && m.width.is_none() {
+                    return Ok("undefined".into());
+                }
+                return Err(FormatError::range("invalid date"));
             };
             let mut s = case_name(name, case);
             if let Some(max) = m.width.as_ref().and_then(|w| w.max) {
@@ -645,7 +650,7 @@ enum Matcher {
 enum Reader {
     Tz { z: bool, sep: Option<char> },
     Integer(IntegerFormat),
-    Fraction(IntegerFormat),
+    Fraction,
     Names(Vec<(String, f64)>),
 }
 
@@ -877,6 +882,15 @@ fn build_parse_parts(spec: &[Part]) -> Result<Vec<ParsePart>, FormatError> {
                 matcher: Matcher::Tz { gmt: c == 'z', sep },
                 reader: Some((c, Reader::Tz { z: c == 'z', sep })),
             }
+        } else if c == 'f' {
+            // Fractional seconds: always `[0-9]+`, read as a decimal fraction (jsonata-js #782).
+            ParsePart {
+                matcher: Matcher::Decimal {
+                    width: None,
+                    ordinal: false,
+                },
+                reader: Some((c, Reader::Fraction)),
+            }
         } else if let Some(fmt) = &m.integer_format {
             let matcher = match fmt.primary {
                 Primary::Letters => Matcher::Letters,
@@ -891,14 +905,9 @@ fn build_parse_parts(spec: &[Part]) -> Result<Vec<ParsePart>, FormatError> {
                 },
                 Primary::Sequence => return Err(FormatError::with_value("D3130", &fmt.token)),
             };
-            let reader = if c == 'f' && fmt.primary == Primary::Decimal {
-                Reader::Fraction(fmt.clone())
-            } else {
-                Reader::Integer(fmt.clone())
-            };
             ParsePart {
                 matcher,
-                reader: Some((c, reader)),
+                reader: Some((c, Reader::Integer(fmt.clone()))),
             }
         } else {
             let max = m
@@ -999,26 +1008,15 @@ fn read_value(reader: &Reader, value: &str) -> Result<Comp, FormatError> {
             Comp::Num(hours * 60.0 + minutes)
         }
         Reader::Integer(fmt) => Comp::Num(integer::parse_with(value, fmt)?),
-        Reader::Fraction(fmt) => {
-            // Fractional seconds are a decimal fraction: keep three digits (jsonata-js #782).
-            let units: Vec<char> = value.chars().collect();
-            let body = if fmt.ordinal {
-                units.get(..units.len().saturating_sub(2)).unwrap_or(&[])
-            } else {
-                &units[..]
-            };
-            let mut digits: String = body.iter().filter(|c| c.is_ascii_digit()).take(3).collect();
-            if digits.is_empty() {
-                Comp::Num(f64::NAN)
-            } else {
-                while digits.len() < 3 {
-                    digits.push('0');
-                }
-                Comp::Num(jsnum::parse_int(&digits))
-            }
+        Reader::Fraction => {
+            // parseFloat('0.' + first three digits) * 1000, truncated later by Date.UTC.
+            let first3: String = value.chars().take(3).collect();
+            Comp::Num(format!("0.{first3}").parse::<f64>().unwrap_or(f64::NAN) * 1000.0)
         }
+        // Truncated names can collide ("J"): the last assignment to the JS lookup object wins.
         Reader::Names(lookup) => lookup
             .iter()
+            .rev()
             .find(|(k, _)| k == value)
             .map_or(Comp::Undefined, |(_, v)| Comp::Num(*v)),
     })
@@ -1140,7 +1138,7 @@ fn parse_with_picture(text: &str, picture: &str, now: i64) -> Result<Option<i64>
 
 // ---------------------------------------------------------------------------------------------
 // ISO 8601 without a picture: jsonata-js checks this regex, then uses `Date.parse`:
-// ^\d{4}(-[01]\d)*(-[0-3]\d)*(T[0-2]\d:[0-5]\d:[0-5]\d)*(\.\d+)?([+-][0-2]\d:?[0-5]\d|Z)?$
+// ^\d{4}(-[01]\d)?(-[0-3]\d)?(T[0-2]\d:[0-5]\d:[0-5]\d)?(\.\d+)?([+-][0-2]\d:?[0-5]\d|Z)?$
 
 fn iso_regex_matches(s: &[char]) -> bool {
     let digit_in = |i: usize, lo: char, hi: char| s.get(i).is_some_and(|&c| c >= lo && c <= hi);
@@ -1149,18 +1147,10 @@ fn iso_regex_matches(s: &[char]) -> bool {
         return false;
     }
     // NFA simulation over the set of reachable positions, group by group.
-    let star = |starts: Vec<usize>, step: &dyn Fn(usize) -> Option<usize>| {
-        let mut seen: Vec<usize> = starts.clone();
-        let mut frontier = starts;
-        while let Some(p) = frontier.pop() {
-            if let Some(q) = step(p) {
-                if !seen.contains(&q) {
-                    seen.push(q);
-                    frontier.push(q);
-                }
-            }
-        }
-        seen
+    let optional = |starts: Vec<usize>, step: &dyn Fn(usize) -> Option<usize>| {
+        let mut out = starts.clone();
+        out.extend(starts.iter().filter_map(|&p| step(p)));
+        out
     };
     let dash01 = |p: usize| {
         (s.get(p) == Some(&'-') && digit_in(p + 1, '0', '1') && d(p + 2)).then_some(p + 3)
@@ -1180,9 +1170,9 @@ fn iso_regex_matches(s: &[char]) -> bool {
             && d(p + 8))
         .then_some(p + 9)
     };
-    let mut set = star(vec![4], &dash01);
-    set = star(set, &dash03);
-    set = star(set, &time);
+    let mut set = optional(vec![4], &dash01);
+    set = optional(set, &dash03);
+    set = optional(set, &time);
     let mut with_frac = set.clone();
     for &p in &set {
         if s.get(p) == Some(&'.') {

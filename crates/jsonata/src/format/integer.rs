@@ -651,8 +651,8 @@ pub(crate) fn parse_with(value: &str, format: &IntegerFormat) -> Result<f64, For
                         .and_then(char::from_u32)
                     {
                         Some(m) => mapped.push(m),
-                        // String.fromCodePoint would throw a RangeError: no number.
-                        None => return Ok(f64::NAN),
+                        // String.fromCodePoint throws a RangeError in jsonata-js.
+                        None => return Err(FormatError::range("invalid code point")),
                     }
                 }
                 digits = mapped;

@@ -23,8 +23,9 @@ pub(crate) fn to_string(x: f64) -> String {
         Some(p) => p,
         None => (sci.as_str(), "0"),
     };
-    let digits: String = mant.chars().filter(|c| c.is_ascii_digit()).collect();
+    let mut digits: String = mant.chars().filter(|c| c.is_ascii_digit()).collect();
     let e: i64 = exp.parse().unwrap_or(0);
+    even_tie_break(x, &mut digits, e);
     let k = digits.len() as i64;
     let n = e + 1;
     if k <= n && n <= 21 {
@@ -51,6 +52,40 @@ pub(crate) fn to_string(x: f64) -> String {
         } else {
             format!("{first}.{rest}e{sign}{}", (n - 1).abs())
         }
+    }
+}
+
+/// ECMAScript picks, among equally short round-tripping digit strings equally close to the
+/// exact value, the one ending in an even digit; Rust's shortest printer may pick the odd one
+/// (1000000000000000.25 prints as "…0.3" in Rust, "…0.2" in JavaScript).
+fn even_tie_break(x: f64, digits: &mut String, e: i64) {
+    // An f64 has at most 767 significant decimal digits, so this expansion is exact.
+    let exact = format!("{x:.800e}");
+    let Some((m, ex)) = exact.split_once('e') else {
+        return;
+    };
+    if ex.parse::<i64>().ok() != Some(e) {
+        return;
+    }
+    let all: String = m.chars().filter(|c| c.is_ascii_digit()).collect();
+    let sig = all.trim_end_matches('0');
+    let k = digits.len();
+    if sig.len() != k + 1 || !sig.ends_with('5') {
+        return;
+    }
+    let Some(lower) = sig.get(..k) else {
+        return;
+    };
+    let last = lower.bytes().last().unwrap_or(b'0');
+    if (last - b'0') & 1 == 0 {
+        *digits = lower.to_string();
+    } else {
+        // Incrementing an odd last digit never carries.
+        let mut up: Vec<u8> = lower.bytes().collect();
+        if let Some(l) = up.last_mut() {
+            *l += 1;
+        }
+        *digits = String::from_utf8(up).unwrap_or_else(|_| digits.clone());
     }
 }
 
@@ -218,6 +253,9 @@ mod tests {
         assert_eq!(to_string(1.5e-10), "1.5e-10");
         assert_eq!(to_string(-2.0), "-2");
         assert_eq!(to_string(1.2345e25), "1.2345e+25");
+        assert_eq!(to_string(1000000000000000.2), "1000000000000000.2");
+        assert_eq!(to_string(0.1 + 0.2), "0.30000000000000004");
+        assert_eq!(to_string(5e-324), "5e-324");
     }
 
     #[test]

@@ -531,17 +531,22 @@ pub(crate) fn format_number(
         let s = jsnum::to_fixed(v.abs(), dp).ok_or_else(|| {
             FormatError::range("toFixed() digits argument must be between 0 and 100")
         })?;
-        let mut out = u16s(&s);
-        if p.zero != [u16::from(b'0')] {
-            for c in out.iter_mut() {
-                if (u16::from(b'0')..=u16::from(b'9')).contains(c) {
-                    if let Some(&d) = p.family.get(usize::from(*c - u16::from(b'0'))) {
-                        *c = d;
-                    }
-                }
-            }
+        let out = u16s(&s);
+        if p.zero == [u16::from(b'0')] {
+            return Ok(out);
         }
-        Ok(out)
+        // Without a digit family (empty `zero-digit`) JavaScript maps digits to `undefined`,
+        // which `join('')` renders as nothing.
+        Ok(out
+            .into_iter()
+            .filter_map(|c| {
+                if (u16::from(b'0')..=u16::from(b'9')).contains(&c) {
+                    p.family.get(usize::from(c - u16::from(b'0'))).copied()
+                } else {
+                    Some(c)
+                }
+            })
+            .collect())
     };
     let mut sv = make_string(rounded, pic.max_fraction.max(0) as usize)?;
     let dot = [u16::from(b'.')];
