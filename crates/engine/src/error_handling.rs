@@ -64,7 +64,7 @@ impl Execution {
                 .unwrap_or(0);
             if attempt < r.max_attempts {
                 let random = if r.jitter_full {
-                    self.entropy.random()
+                    self.entropy.borrow_mut().random()
                 } else {
                     0.0
                 };

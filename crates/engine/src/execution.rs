@@ -9,6 +9,7 @@ use crate::program::{Body, Program, ScopeId, StateIdx, Transition};
 use crate::time::Timestamp;
 use crate::vars::Vars;
 use serde_json::{Map, Value};
+use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
@@ -105,7 +106,7 @@ pub(crate) enum ThreadEnd {
 pub struct Execution {
     pub(crate) program: Arc<Program>,
     pub(crate) ctx: ExecutionContext,
-    pub(crate) entropy: Box<dyn Entropy>,
+    pub(crate) entropy: RefCell<Box<dyn Entropy>>,
     pub(crate) input: Arc<Value>,
     next_event_id: u64,
     pub(crate) threads: Vec<Option<Thread>>,
@@ -137,7 +138,7 @@ impl Execution {
         let mut ex = Execution {
             program,
             ctx,
-            entropy,
+            entropy: RefCell::new(entropy),
             input: input.clone(),
             next_event_id: 1,
             threads: Vec::new(),
@@ -496,11 +497,9 @@ impl Execution {
         } else {
             Value::Null
         };
-        f(&EvalScope {
-            input,
-            context: &context,
-            vars,
-        })
+        let entropy = EntropyAdapter(&self.entropy);
+        let scope = EvalScope::new(input, &context, &entropy).with_variables(vars);
+        f(&scope)
     }
 
     // ---- transitions ------------------------------------------------------------------
@@ -695,6 +694,25 @@ impl Execution {
             }
             None => {}
         }
+    }
+}
+
+/// Lends the execution's entropy to `asl` evaluation (`States.UUID`, `States.MathRandom`).
+struct EntropyAdapter<'a>(&'a RefCell<Box<dyn Entropy>>);
+
+impl asl::template::Entropy for EntropyAdapter<'_> {
+    fn next_f64(&self) -> f64 {
+        self.0.borrow_mut().random()
+    }
+
+    fn next_bytes16(&self) -> [u8; 16] {
+        let mut e = self.0.borrow_mut();
+        let a = (e.random() * (u64::MAX as f64)) as u64;
+        let b = (e.random() * (u64::MAX as f64)) as u64;
+        let mut out = [0u8; 16];
+        out[..8].copy_from_slice(&a.to_le_bytes());
+        out[8..].copy_from_slice(&b.to_le_bytes());
+        out
     }
 }
 

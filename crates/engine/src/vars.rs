@@ -33,15 +33,10 @@ impl Vars {
         Arc::make_mut(&mut self.values).insert(name, value);
     }
 
-    /// All visible variables, inner scopes shadowing outer ones.
-    pub fn flatten(&self) -> Map<String, Value> {
-        let mut out = match &self.parent {
-            Some(p) => p.flatten(),
-            None => Map::new(),
-        };
-        for (k, v) in self.values.iter() {
-            out.insert(k.clone(), v.clone());
-        }
-        out
+}
+
+impl asl::template::Variables for Vars {
+    fn get(&self, name: &str) -> Option<&Value> {
+        Vars::get(self, name)
     }
 }

@@ -99,7 +99,7 @@ impl Execution {
         };
         let flavor = flavor_of(&spec.resource);
         let token = if needs_token(&spec.resource, &flavor) {
-            Some(self.entropy.uuid())
+            Some(self.entropy.borrow_mut().uuid())
         } else {
             None
         };
