@@ -61,7 +61,7 @@ impl ExecutionContext {
     /// A context in the account and region AWS's documentation examples use.
     pub fn example(name: &str, state_machine_name: &str, start_time: Timestamp) -> Self {
         let region = "us-east-1";
-        let account = "123456789012";
+        let account = "111111111111";
         ExecutionContext {
             name: name.to_string(),
             execution_arn: format!(

@@ -50,6 +50,10 @@ pub(crate) struct TaskWait {
 #[derive(Debug)]
 pub(crate) struct Fanout {
     pub is_map: bool,
+    /// A distributed Map: the children are child executions (Map Run), silent here.
+    pub distributed: bool,
+    /// Children record no events in this history.
+    pub silent_children: bool,
     pub body_scopes: Vec<ScopeId>,
     pub items: Vec<Arc<Value>>,
     pub results: Vec<Option<Arc<Value>>>,
@@ -93,6 +97,8 @@ pub(crate) struct Thread {
     pub map_name: Option<Arc<str>>,
     /// The effective input kept while the state waits (Wait, Task).
     pub pending: Option<Arc<Value>>,
+    /// Runs in a child execution (distributed Map): records nothing in this history.
+    pub silent: bool,
 }
 
 /// How a thread ended.
@@ -191,6 +197,7 @@ impl Execution {
             iteration: None,
             map_name: None,
             pending: None,
+            silent: false,
         });
         ex.ready.push_back(Work::Run(root));
         ex.run_ready();
@@ -377,7 +384,10 @@ impl Execution {
         details: EventDetails,
         advance: bool,
     ) -> u64 {
-        let prev = self.thread(id).map(|t| t.source).unwrap_or(0);
+        let (prev, silent) = self.thread(id).map(|t| (t.source, t.silent)).unwrap_or((0, false));
+        if silent {
+            return 0;
+        }
         let eid = self.push_event(prev, details);
         if let Some(t) = self.thread_mut(id) {
             t.last = eid;
@@ -451,17 +461,21 @@ impl Execution {
         sm.insert("Id".into(), Value::String(self.ctx.state_machine_arn.clone()));
         sm.insert("Name".into(), Value::String(self.ctx.state_machine_name.clone()));
         if let Some(t) = self.thread(id) {
-            let name = self
+            let current = self
                 .program
                 .scopes
                 .get(t.scope)
-                .and_then(|s| s.states.get(t.state))
-                .map(|s| s.name.to_string())
-                .unwrap_or_default();
+                .and_then(|s| s.states.get(t.state));
+            let name = current.map(|s| s.name.to_string()).unwrap_or_default();
             let mut state = Map::new();
             state.insert("EnteredTime".into(), Value::String(t.entered_time.to_iso8601()));
             state.insert("Name".into(), Value::String(name));
-            state.insert("RetryCount".into(), Value::from(t.retry_count));
+            // Only states that can retry (Task, Parallel, Map) carry RetryCount.
+            if current.is_some_and(|s| {
+                matches!(s.body, Body::Task(_) | Body::Parallel { .. } | Body::Map(_))
+            }) {
+                state.insert("RetryCount".into(), Value::from(t.retry_count));
+            }
             root.insert("State".into(), Value::Object(state));
         }
         root.insert("StateMachine".into(), Value::Object(sm));

@@ -125,6 +125,14 @@ impl StringExpr {
         }
     }
 
+    /// The path text, when this is a plain path (not an intrinsic call).
+    pub fn path_source(&self) -> Option<&str> {
+        match self {
+            StringExpr::Path(p) => Some(p.source()),
+            StringExpr::Call(..) => None,
+        }
+    }
+
     pub fn needs_context(&self) -> bool {
         match self {
             StringExpr::Path(p) => p.needs_context(),

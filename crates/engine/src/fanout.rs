@@ -45,9 +45,13 @@ impl Execution {
         };
         let n = f.items.len();
         if let Some((ec, source)) = f.failure.take() {
+            let distributed = f.distributed;
             t.fanout = None;
             t.block = Block::Ready;
             t.source = source;
+            if distributed {
+                self.push_thread_event(id, EventDetails::MapRunFailed(ec.clone()), true);
+            }
             let failed = if matches!(state.kind, crate::history::StateKind::Map) {
                 crate::states::map::failed_event()
             } else {
@@ -57,6 +61,7 @@ impl Execution {
         }
         if f.finished >= n {
             let is_map = f.is_map;
+            let distributed = f.distributed;
             let last = f.last;
             let results: Vec<Value> = f
                 .results
@@ -69,6 +74,9 @@ impl Execution {
             t.fanout = None;
             t.block = Block::Ready;
             t.source = last;
+            if distributed {
+                self.push_thread_event(id, EventDetails::MapRunSucceeded, true);
+            }
             let done = if is_map {
                 EventDetails::MapStateSucceeded
             } else {
@@ -91,6 +99,7 @@ impl Execution {
         let input = f.items.get(i).cloned().unwrap_or_default();
         let source = f.source;
         let is_map = f.is_map;
+        let silent = f.silent_children;
         let vars = Vars::child_of(&t.vars);
         let now = self.now;
         let start = program.scopes.get(body).map(|s| s.start).unwrap_or(0);
@@ -116,6 +125,7 @@ impl Execution {
                 None
             },
             pending: None,
+            silent,
         });
         if let Some(f) = self.thread_mut(id).and_then(|t| t.fanout.as_mut()) {
             f.children.push(child);
@@ -154,6 +164,7 @@ impl Execution {
         f.source = f.source.max(child.source);
         f.last = f.last.max(child.last);
         let is_map = f.is_map;
+        let iteration_events = f.is_map && !f.silent_children;
         let n = f.items.len();
         let name = child.map_name.clone();
         let index = child.iteration.unwrap_or(0);
@@ -163,7 +174,7 @@ impl Execution {
                 if let Some(r) = f.results.get_mut(slot) {
                     *r = Some(out);
                 }
-                if is_map {
+                if iteration_events {
                     let eid = self.push_event(
                         child_id_source,
                         EventDetails::MapIterationSucceeded {
@@ -177,7 +188,7 @@ impl Execution {
                 }
             }
             ThreadEnd::Failed(ec) => {
-                if is_map {
+                if iteration_events {
                     let eid = self.push_event(
                         child_id_source,
                         EventDetails::MapIterationFailed {

@@ -105,6 +105,9 @@ pub(crate) enum FailField {
 #[derive(Debug)]
 pub(crate) struct MapSpec {
     pub body: ScopeId,
+    /// `ProcessorConfig.Mode: DISTRIBUTED`: iterations run as child executions (Map Run).
+    pub distributed: bool,
+    pub label: Option<String>,
     pub items_path: Option<Path>,
     pub item_selector: Option<Template>,
     pub max_concurrency: Number<u64>,
@@ -387,6 +390,8 @@ impl Compiler {
                     StateKind::Map,
                     Body::Map(MapSpec {
                         body,
+                        distributed: m.processor_config.mode == model::MapMode::Distributed,
+                        label: m.label.clone(),
                         items_path: m.items_path.as_deref().map(|p| path(p, loc)).transpose()?,
                         item_selector: m
                             .item_selector

@@ -31,7 +31,7 @@ impl NoIntegrations {
     pub fn new() -> Self {
         NoIntegrations {
             region: "us-east-1".into(),
-            account: "123456789012".into(),
+            account: "111111111111".into(),
         }
     }
 }

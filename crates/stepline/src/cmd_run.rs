@@ -114,7 +114,7 @@ pub fn main(args: Args) -> ExitCode {
     if express {
         ctx.execution_type = ExecutionType::Express;
         ctx.execution_arn = format!(
-            "arn:aws:states:{}:123456789012:express:{}:{}:{}",
+            "arn:aws:states:{}:111111111111:express:{}:{}:{}",
             ctx.region,
             sm_name,
             name,

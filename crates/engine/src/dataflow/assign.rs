@@ -35,6 +35,9 @@ impl Execution {
         values: Option<Map<String, Value>>,
     ) -> Assigned {
         let map = values?;
+        if map.is_empty() {
+            return None;
+        }
         let mut recorded: Vec<(String, String)> = map
             .iter()
             .map(|(k, v)| (k.clone(), serde_json::to_string(v).unwrap_or_default()))

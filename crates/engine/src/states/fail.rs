@@ -13,14 +13,22 @@ impl Execution {
         id: ThreadId,
         input: &Value,
         field: &FailField,
+        name: &str,
     ) -> Result<Option<String>, StatesError> {
         Ok(match field {
             FailField::Absent => None,
             FailField::Literal(s) => Some(s.clone()),
             FailField::Path(expr) => {
-                let v = self.eval(id, input, expr.needs_context(), ContextExtra::default(), |s| {
-                    expr.evaluate(s)
-                })?;
+                let v = self
+                    .eval(id, input, expr.needs_context(), ContextExtra::default(), |s| {
+                        expr.evaluate(s)
+                    })
+                    .map_err(|e| match expr.path_source() {
+                        Some(p) if e.error == asl::error::STATES_RUNTIME => StatesError::runtime(
+                            asl::template::path_not_found_cause(p, name, input),
+                        ),
+                        _ => e,
+                    })?;
                 Some(match v {
                     Value::String(s) => s,
                     other => other.to_string(),
@@ -41,8 +49,8 @@ impl Execution {
         };
         let outcome = (|| {
             Ok::<_, StatesError>(ErrorCause {
-                error: self.fail_field(id, &raw, error)?,
-                cause: self.fail_field(id, &raw, cause)?,
+                error: self.fail_field(id, &raw, error, "ErrorPath")?,
+                cause: self.fail_field(id, &raw, cause, "CausePath")?,
             })
         })();
         match outcome {

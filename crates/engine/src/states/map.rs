@@ -24,7 +24,11 @@ impl Execution {
                 let v = self.eval(id, input, p.needs_context(), ContextExtra::default(), |s| {
                     p.select(s)
                 })?;
-                match v.as_u64() {
+                let parsed = match &v {
+                    Value::String(s) => s.trim().parse::<u64>().ok(),
+                    other => other.as_u64(),
+                };
+                match parsed {
                     Some(n) => Ok(Some(n)),
                     None => Err(StatesError::runtime(format!(
                         "The {field}Path field refers to value \"{}\" which is not a valid integer: {}",
@@ -49,7 +53,11 @@ impl Execution {
                 let v = self.eval(id, input, p.needs_context(), ContextExtra::default(), |s| {
                     p.select(s)
                 })?;
-                match v.as_f64() {
+                let parsed = match &v {
+                    Value::String(s) => s.trim().parse::<f64>().ok(),
+                    other => other.as_f64(),
+                };
+                match parsed {
                     Some(n) => n,
                     None => {
                         return Err(StatesError::runtime(format!(
@@ -94,14 +102,6 @@ impl Execution {
             };
             let max_concurrency =
                 self.map_integer(id, &spec.max_concurrency, &effective, "MaxConcurrency")?;
-            let tolerated_count = self.map_integer(
-                id,
-                &spec.tolerated_failure_count,
-                &effective,
-                "ToleratedFailureCount",
-            )?;
-            let tolerated_percentage =
-                self.map_percentage(id, &spec.tolerated_failure_percentage, &effective)?;
             let mut inputs = Vec::with_capacity(items.len());
             for (index, item) in items.iter().enumerate() {
                 match &spec.item_selector {
@@ -116,20 +116,53 @@ impl Execution {
                     }
                 }
             }
-            Ok((inputs, max_concurrency, tolerated_count, tolerated_percentage))
+            Ok((inputs, max_concurrency, effective))
         })();
-        let (inputs, max_concurrency, tolerated_count, tolerated_percentage) = match outcome {
+        let (inputs, max_concurrency, effective) = match outcome {
             Ok(x) => x,
             Err(e) => return self.fail_catchable(id, state, e),
         };
         let n = inputs.len();
         self.push_thread_event(id, EventDetails::MapStateStarted { length: n as u64 }, true);
+        // AWS reads the tolerated-failure settings once the Map Run is being set up.
+        let tolerated = (|| {
+            let count = self.map_integer(
+                id,
+                &spec.tolerated_failure_count,
+                &effective,
+                "ToleratedFailureCount",
+            )?;
+            let percentage =
+                self.map_percentage(id, &spec.tolerated_failure_percentage, &effective)?;
+            Ok((count, percentage))
+        })();
+        let (tolerated_count, tolerated_percentage) = match tolerated {
+            Ok(x) => x,
+            Err(e) => return self.fail_catchable(id, state, e),
+        };
+        if spec.distributed {
+            let label = match &spec.label {
+                Some(l) => l.clone(),
+                None => self.entropy.borrow_mut().uuid().chars().take(8).collect(),
+            };
+            let run_id = self.entropy.borrow_mut().uuid();
+            let map_run_arn = format!(
+                "{}/{}:{}",
+                self.ctx.state_machine_arn.replacen(":stateMachine:", ":mapRun:", 1),
+                label,
+                run_id
+            );
+            self.push_thread_event(id, EventDetails::MapRunStarted { map_run_arn }, true);
+        }
+        let silent = spec.distributed || self.thread(id).is_some_and(|t| t.silent);
         let limit = match max_concurrency {
             Some(0) | None => n.max(1),
             Some(m) => usize::try_from(m).unwrap_or(usize::MAX),
         };
         let fanout = Fanout {
             is_map: true,
+            distributed: spec.distributed,
+            silent_children: silent,
             body_scopes: vec![spec.body],
             items: inputs,
             results: vec![None; n],

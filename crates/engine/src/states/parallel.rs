@@ -33,6 +33,8 @@ impl Execution {
         let n = branches.len();
         let fanout = Fanout {
             is_map: false,
+            distributed: false,
+            silent_children: false,
             body_scopes: branches.to_vec(),
             items: vec![effective; n],
             results: vec![None; n],
