@@ -75,6 +75,8 @@ impl Execution {
             t.block = Block::Ready;
             t.source = last;
             if distributed {
+                // AWS's recordings mostly chain `MapStateExited` to `MapRunSucceeded` (a Map
+                // that is not the first state sometimes shows `MapRunStarted` instead).
                 self.push_thread_event(id, EventDetails::MapRunSucceeded, true);
             }
             let done = if is_map {
