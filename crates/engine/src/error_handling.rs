@@ -104,10 +104,11 @@ impl Execution {
             Some(t) => Arc::clone(&t.input),
             None => return Flow::Ended,
         };
-        let output = match self.apply_result_path(&catcher.result_path, &raw, Arc::clone(&error_output)) {
-            Ok(o) => o,
-            Err(e) => return self.fail_uncatchable(id, state, e),
-        };
+        let output =
+            match self.apply_result_path(&catcher.result_path, &raw, Arc::clone(&error_output)) {
+                Ok(o) => o,
+                Err(e) => return self.fail_uncatchable(id, state, e),
+            };
         let assigned = match self.eval_assign(id, catcher.assign.as_ref(), &error_output) {
             Ok(a) => self.commit_assign(id, a),
             Err(e) => return self.fail_uncatchable(id, state, e),

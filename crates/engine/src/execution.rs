@@ -26,7 +26,10 @@ pub(crate) enum Block {
     /// Runnable: enter `state` (or resume it after a retry wait when `resume` is set).
     Ready,
     Task(TaskWait),
-    Timer { timer: TimerId, purpose: TimerPurpose },
+    Timer {
+        timer: TimerId,
+        purpose: TimerPurpose,
+    },
     Children,
 }
 
@@ -234,11 +237,7 @@ impl Execution {
                 Event::TaskHeartbeat { task } => self.on_task_heartbeat(task),
                 Event::TimerFired { timer } => self.on_timer(timer),
                 Event::Stop { error, cause } => {
-                    self.close(
-                        ExecutionStatus::Aborted,
-                        None,
-                        ErrorCause { error, cause },
-                    );
+                    self.close(ExecutionStatus::Aborted, None, ErrorCause { error, cause });
                 }
             }
             self.run_ready();
@@ -384,7 +383,10 @@ impl Execution {
         details: EventDetails,
         advance: bool,
     ) -> u64 {
-        let (prev, silent) = self.thread(id).map(|t| (t.source, t.silent)).unwrap_or((0, false));
+        let (prev, silent) = self
+            .thread(id)
+            .map(|t| (t.source, t.silent))
+            .unwrap_or((0, false));
         if silent {
             return 0;
         }
@@ -451,15 +453,24 @@ impl Execution {
         let mut execution = Map::new();
         execution.insert("Id".into(), Value::String(self.ctx.execution_arn.clone()));
         execution.insert("Input".into(), (*self.input).clone());
-        execution.insert("StartTime".into(), Value::String(self.ctx.start_time.to_iso8601()));
+        execution.insert(
+            "StartTime".into(),
+            Value::String(self.ctx.start_time.to_iso8601()),
+        );
         execution.insert("Name".into(), Value::String(self.ctx.name.clone()));
         execution.insert("RoleArn".into(), Value::String(self.ctx.role_arn.clone()));
         execution.insert("RedriveCount".into(), Value::from(self.ctx.redrive_count));
         let mut root = Map::new();
         root.insert("Execution".into(), Value::Object(execution));
         let mut sm = Map::new();
-        sm.insert("Id".into(), Value::String(self.ctx.state_machine_arn.clone()));
-        sm.insert("Name".into(), Value::String(self.ctx.state_machine_name.clone()));
+        sm.insert(
+            "Id".into(),
+            Value::String(self.ctx.state_machine_arn.clone()),
+        );
+        sm.insert(
+            "Name".into(),
+            Value::String(self.ctx.state_machine_name.clone()),
+        );
         if let Some(t) = self.thread(id) {
             let current = self
                 .program
@@ -468,7 +479,10 @@ impl Execution {
                 .and_then(|s| s.states.get(t.state));
             let name = current.map(|s| s.name.to_string()).unwrap_or_default();
             let mut state = Map::new();
-            state.insert("EnteredTime".into(), Value::String(t.entered_time.to_iso8601()));
+            state.insert(
+                "EnteredTime".into(),
+                Value::String(t.entered_time.to_iso8601()),
+            );
             state.insert("Name".into(), Value::String(name));
             // Only states that can retry (Task, Parallel, Map) carry RetryCount.
             if current.is_some_and(|s| {
@@ -610,7 +624,11 @@ impl Execution {
                                 output: Arc::clone(&output),
                             },
                         );
-                        self.close(ExecutionStatus::Succeeded, Some(output), ErrorCause::default());
+                        self.close(
+                            ExecutionStatus::Succeeded,
+                            Some(output),
+                            ErrorCause::default(),
+                        );
                     }
                     ThreadEnd::Failed(ec) => {
                         self.push_event(prev, EventDetails::ExecutionFailed(ec.clone()));
@@ -652,7 +670,12 @@ impl Execution {
     }
 
     /// Closes the execution with its terminal status.
-    pub(crate) fn close(&mut self, status: ExecutionStatus, output: Option<Arc<Value>>, ec: ErrorCause) {
+    pub(crate) fn close(
+        &mut self,
+        status: ExecutionStatus,
+        output: Option<Arc<Value>>,
+        ec: ErrorCause,
+    ) {
         if self.status != ExecutionStatus::Running {
             return;
         }
@@ -786,4 +809,3 @@ pub(crate) fn payload_size(v: &Value) -> usize {
     let _ = serde_json::to_writer(&mut c, v);
     c.0
 }
-

@@ -6,9 +6,7 @@
 //! event); `MapIteration{Succeeded,Failed}` stay off the chain; `*StateSucceeded` points at the
 //! last event any child recorded; `*StateFailed` at the failed child's last state event.
 
-use crate::execution::{
-    Block, Execution, Fanout, Flow, Thread, ThreadEnd, ThreadId, Work,
-};
+use crate::execution::{Block, Execution, Fanout, Flow, Thread, ThreadEnd, ThreadId, Work};
 use crate::history::{ErrorCause, EventDetails};
 use crate::vars::Vars;
 use serde_json::{Map, Value};
@@ -208,22 +206,31 @@ impl Execution {
                 let failed = f.failed + 1;
                 let tolerated = is_map
                     && (f.tolerated_count.is_some_and(|c| failed as u64 <= c)
-                        || f
-                            .tolerated_percentage
+                        || f.tolerated_percentage
                             .is_some_and(|p| n > 0 && (failed as f64) * 100.0 / (n as f64) <= p));
                 if tolerated {
                     f.failed = failed;
                     let mut err = Map::new();
-                    err.insert("Error".into(), Value::String(ec.error.clone().unwrap_or_default()));
-                    err.insert("Cause".into(), Value::String(ec.cause.clone().unwrap_or_default()));
+                    err.insert(
+                        "Error".into(),
+                        Value::String(ec.error.clone().unwrap_or_default()),
+                    );
+                    err.insert(
+                        "Cause".into(),
+                        Value::String(ec.cause.clone().unwrap_or_default()),
+                    );
                     if let Some(r) = f.results.get_mut(slot) {
                         *r = Some(Arc::new(Value::Object(err)));
                     }
                 } else if f.failure.is_none() {
-                    let ec = if is_map && (f.tolerated_count.is_some() || f.tolerated_percentage.is_some()) {
+                    let ec = if is_map
+                        && (f.tolerated_count.is_some() || f.tolerated_percentage.is_some())
+                    {
                         ErrorCause {
                             error: Some("States.ExceedToleratedFailureThreshold".into()),
-                            cause: Some("The specified tolerated failure threshold was exceeded".into()),
+                            cause: Some(
+                                "The specified tolerated failure threshold was exceeded".into(),
+                            ),
                         }
                     } else {
                         ec

@@ -287,9 +287,17 @@ impl EventDetails {
             MapRunStarted { .. } => "mapRunStartedEventDetails",
             MapRunFailed(_) => "mapRunFailedEventDetails",
             EvaluationFailed { .. } => "evaluationFailedEventDetails",
-            TaskStateAborted | LambdaFunctionStarted | WaitStateAborted | ParallelStateStarted
-            | ParallelStateSucceeded | ParallelStateFailed | ParallelStateAborted
-            | MapStateSucceeded | MapStateFailed | MapStateAborted | MapRunSucceeded
+            TaskStateAborted
+            | LambdaFunctionStarted
+            | WaitStateAborted
+            | ParallelStateStarted
+            | ParallelStateSucceeded
+            | ParallelStateFailed
+            | ParallelStateAborted
+            | MapStateSucceeded
+            | MapStateFailed
+            | MapStateAborted
+            | MapRunSucceeded
             | MapRunAborted => return None,
         })
     }
@@ -452,7 +460,9 @@ impl Serialize for Details<'_> {
                 m.serialize_entry("outputDetails", &Truncated)?;
                 resource(&mut m, r)?;
             }
-            TaskFailed(r, ec) | TaskTimedOut(r, ec) | TaskStartFailed(r, ec)
+            TaskFailed(r, ec)
+            | TaskTimedOut(r, ec)
+            | TaskStartFailed(r, ec)
             | TaskSubmitFailed(r, ec) => {
                 error_cause(&mut m, ec)?;
                 resource(&mut m, r)?;
@@ -522,9 +532,17 @@ impl Serialize for Details<'_> {
                 }
                 m.serialize_entry("state", state)?;
             }
-            TaskStateAborted | LambdaFunctionStarted | WaitStateAborted | ParallelStateStarted
-            | ParallelStateSucceeded | ParallelStateFailed | ParallelStateAborted
-            | MapStateSucceeded | MapStateFailed | MapStateAborted | MapRunSucceeded
+            TaskStateAborted
+            | LambdaFunctionStarted
+            | WaitStateAborted
+            | ParallelStateStarted
+            | ParallelStateSucceeded
+            | ParallelStateFailed
+            | ParallelStateAborted
+            | MapStateSucceeded
+            | MapStateFailed
+            | MapStateAborted
+            | MapRunSucceeded
             | MapRunAborted => {}
         }
         m.end()

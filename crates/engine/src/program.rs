@@ -125,7 +125,9 @@ pub(crate) struct TaskSpec {
 
 #[derive(Debug)]
 pub(crate) enum Body {
-    Pass { result: Option<Arc<Value>> },
+    Pass {
+        result: Option<Arc<Value>>,
+    },
     Task(TaskSpec),
     Choice {
         rules: Vec<(Condition, StateIdx, Option<Template>)>,
@@ -133,8 +135,13 @@ pub(crate) enum Body {
     },
     Wait(WaitSpec),
     Succeed,
-    Fail { error: FailField, cause: FailField },
-    Parallel { branches: Vec<ScopeId> },
+    Fail {
+        error: FailField,
+        cause: FailField,
+    },
+    Parallel {
+        branches: Vec<ScopeId>,
+    },
     Map(MapSpec),
 }
 
@@ -229,14 +236,17 @@ fn number<T: Copy>(
     match literal {
         None => Ok(Number::Absent),
         Some(MaybeExpr::Literal(v)) => Ok(Number::Literal(*v)),
-        Some(MaybeExpr::Jsonata(_)) => Err(err(
-            "JSONata expressions are not supported yet",
-            location,
-        )),
+        Some(MaybeExpr::Jsonata(_)) => {
+            Err(err("JSONata expressions are not supported yet", location))
+        }
     }
 }
 
-fn fail_field(literal: &Option<String>, by_path: &Option<String>, location: &str) -> Result<FailField, CompileError> {
+fn fail_field(
+    literal: &Option<String>,
+    by_path: &Option<String>,
+    location: &str,
+) -> Result<FailField, CompileError> {
     if let Some(p) = by_path {
         return StringExpr::compile(p)
             .map(FailField::Path)
@@ -272,7 +282,11 @@ impl Compiler {
         Ok(id)
     }
 
-    fn state(&mut self, s: &model::State, siblings: &model::States) -> Result<CState, CompileError> {
+    fn state(
+        &mut self,
+        s: &model::State,
+        siblings: &model::States,
+    ) -> Result<CState, CompileError> {
         let loc = s.location.as_str();
         if model::effective_query_language(self.top_language, s) == QueryLanguage::Jsonata {
             return Err(err(
@@ -310,7 +324,11 @@ impl Compiler {
                 error_equals: c.error_equals.clone(),
                 next: target(&c.next)?,
                 result_path: result_path(&c.result_path, &c.location)?,
-                assign: c.assign.as_ref().map(|a| template(a, &c.location)).transpose()?,
+                assign: c
+                    .assign
+                    .as_ref()
+                    .map(|a| template(a, &c.location))
+                    .transpose()?,
             });
         }
         let (kind, body) = match &s.kind {
@@ -330,7 +348,11 @@ impl Compiler {
                         &t.heartbeat_seconds_path,
                         loc,
                     )?,
-                    credentials: t.credentials.as_ref().map(|c| template(c, loc)).transpose()?,
+                    credentials: t
+                        .credentials
+                        .as_ref()
+                        .map(|c| template(c, loc))
+                        .transpose()?,
                 }),
             ),
             model::StateKind::Choice(c) => {
@@ -416,7 +438,11 @@ impl Compiler {
         // Map keeps its legacy `Parameters` as the ItemSelector; elsewhere they are Parameters.
         let parameters = match &s.kind {
             model::StateKind::Map(_) => None,
-            _ => s.parameters.as_ref().map(|p| template(p, loc)).transpose()?,
+            _ => s
+                .parameters
+                .as_ref()
+                .map(|p| template(p, loc))
+                .transpose()?,
         };
         Ok(CState {
             name: Arc::from(s.name.as_str()),

@@ -32,7 +32,6 @@ impl Vars {
     pub fn assign(&mut self, name: String, value: Value) {
         Arc::make_mut(&mut self.values).insert(name, value);
     }
-
 }
 
 impl asl::template::Variables for Vars {

@@ -102,7 +102,13 @@ fn parse_fields(ev: &Value) -> Value {
                 continue;
             }
             let Value::Object(d) = v else { continue };
-            for f in ["input", "output", "parameters", "result", "assignedVariables"] {
+            for f in [
+                "input",
+                "output",
+                "parameters",
+                "result",
+                "assignedVariables",
+            ] {
                 if let Some(x) = d.get_mut(f) {
                     parse_json_text(x);
                 }
@@ -120,7 +126,9 @@ fn parse_fields(ev: &Value) -> Value {
 fn corpus_dir() -> PathBuf {
     match std::env::var("STEPLINE_CORPUS") {
         Ok(p) => PathBuf::from(p).join("localstack"),
-        Err(_) => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/localstack"),
+        Err(_) => {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/localstack")
+        }
     }
 }
 
@@ -138,7 +146,10 @@ fn run_case(m: &Matcher, case: &Value) -> CaseResult {
     let has_history = history.is_some_and(|h| !h.is_empty());
     let text = match case.get("definition_text").and_then(Value::as_str) {
         Some(t) => t.to_string(),
-        None => case.get("definition").map(|d| d.to_string()).unwrap_or_default(),
+        None => case
+            .get("definition")
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
     };
     let express = case.get("state_machine_type").and_then(Value::as_str) == Some("EXPRESS");
     let opts = asl::validate::ValidateOptions {
@@ -159,7 +170,8 @@ fn run_case(m: &Matcher, case: &Value) -> CaseResult {
         None | Some(Value::Null) => Value::Object(Map::new()),
         Some(v) => v.clone(),
     };
-    let mut ctx = ExecutionContext::example("execution", "StateMachine", Timestamp(1_700_000_000_000));
+    let mut ctx =
+        ExecutionContext::example("execution", "StateMachine", Timestamp(1_700_000_000_000));
     if express {
         ctx.execution_type = ExecutionType::Express;
     }
@@ -224,9 +236,17 @@ fn conformance_localstack_executions() {
         if kind != Some("execution") || !needs_none {
             continue;
         }
-        let id = e.get("id").and_then(Value::as_str).unwrap_or("").to_string();
+        let id = e
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
         let file = e.get("file").and_then(Value::as_str).unwrap_or("");
-        let group = e.get("group").and_then(Value::as_str).unwrap_or("").to_string();
+        let group = e
+            .get("group")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
         let Ok(text) = std::fs::read_to_string(dir.join(file)) else {
             continue;
         };
@@ -271,7 +291,11 @@ fn conformance_localstack_executions() {
     if std::env::var("STEPLINE_WRITE_PASSING").is_ok() {
         let body: String = passing.iter().map(|k| format!("{k}\n")).collect();
         std::fs::write(&list_path, body).expect("write passing list");
-        println!("wrote {} passing cases to {}", passing.len(), list_path.display());
+        println!(
+            "wrote {} passing cases to {}",
+            passing.len(),
+            list_path.display()
+        );
         return;
     }
     let listed: BTreeSet<String> = std::fs::read_to_string(&list_path)

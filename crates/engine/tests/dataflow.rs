@@ -24,13 +24,22 @@ fn run_task(fields: Value, input: Value, result: Value) -> (Value, Value) {
         TaskOutcome::Succeeded(result.clone())
     });
     let f = run_with(&task_def(fields), input, &mut r, Box::new(FixedRandom(0.0)));
-    assert_eq!(f.outcome.status, ExecutionStatus::Succeeded, "{:?}", f.outcome);
+    assert_eq!(
+        f.outcome.status,
+        ExecutionStatus::Succeeded,
+        "{:?}",
+        f.outcome
+    );
     (received, output(&f))
 }
 
 #[test]
 fn input_path_selects_what_the_task_receives() {
-    let (got, _) = run_task(json!({"InputPath": "$.a"}), json!({"a": {"x": 1}, "b": 2}), json!(0));
+    let (got, _) = run_task(
+        json!({"InputPath": "$.a"}),
+        json!({"a": {"x": 1}, "b": 2}),
+        json!(0),
+    );
     assert_eq!(got, json!({"x": 1}));
 }
 

@@ -3,7 +3,7 @@
 
 mod common;
 use common::*;
-use engine::{Event, Execution, ExecutionContext, Effect, SeededEntropy, Timestamp};
+use engine::{Effect, Event, Execution, ExecutionContext, SeededEntropy, Timestamp};
 use serde_json::{json, Value};
 
 fn events(f: &engine::driver::Finished) -> Value {
@@ -72,7 +72,9 @@ fn task_history_records_scheduled_started_succeeded() {
     let def = json!({"StartAt": "T", "States": {"T": {"Type": "Task",
         "Resource": "arn:aws:states:::lambda:invoke", "TimeoutSeconds": 30,
         "Parameters": {"FunctionName": "f", "Payload.$": "$"}, "End": true}}});
-    let mut r = FnResolver(|_: &engine::TaskInvocation| engine::TaskOutcome::Succeeded(json!({"Payload": 1})));
+    let mut r = FnResolver(|_: &engine::TaskInvocation| {
+        engine::TaskOutcome::Succeeded(json!({"Payload": 1}))
+    });
     let f = run_with(&def, json!({"k": "v"}), &mut r, Box::new(FixedRandom(0.0)));
     insta::assert_json_snapshot!(events(&f));
 }
@@ -83,7 +85,12 @@ fn sans_io_start_and_handle() {
         "Resource": "arn:aws:states:::sqs:sendMessage", "HeartbeatSeconds": 10,
         "TimeoutSeconds": 60, "Parameters": {"m.$": "$.m"}, "End": true}}});
     let ctx = ExecutionContext::example("e", "sm", Timestamp(0));
-    let (mut ex, step) = Execution::start(program(&def), json!({"m": 1}), ctx, Box::new(SeededEntropy::new(3)));
+    let (mut ex, step) = Execution::start(
+        program(&def),
+        json!({"m": 1}),
+        ctx,
+        Box::new(SeededEntropy::new(3)),
+    );
     let invoke = step.effects.iter().find_map(|e| match e {
         Effect::InvokeTask(inv) => Some(inv.clone()),
         _ => None,
@@ -104,18 +111,42 @@ fn sans_io_start_and_handle() {
     let step = ex.handle(Event::TimerFired { timer }, fire_at);
     let types: Vec<_> = step.history.iter().map(|e| e.event_type()).collect();
     assert_eq!(types, ["TaskTimedOut", "ExecutionFailed"]);
-    assert_eq!(ex.outcome().and_then(|o| o.error.as_deref()), Some("States.HeartbeatTimeout"));
+    assert_eq!(
+        ex.outcome().and_then(|o| o.error.as_deref()),
+        Some("States.HeartbeatTimeout")
+    );
     // Events after the close change nothing.
-    let step = ex.handle(Event::TaskSucceeded { task: inv.task, output: json!(1) }, Timestamp(20_000));
+    let step = ex.handle(
+        Event::TaskSucceeded {
+            task: inv.task,
+            output: json!(1),
+        },
+        Timestamp(20_000),
+    );
     assert!(step.history.is_empty() && step.effects.is_empty());
 }
 
 #[test]
 fn stop_aborts_the_execution() {
-    let def = json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 10, "End": true}}});
+    let def =
+        json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 10, "End": true}}});
     let ctx = ExecutionContext::example("e", "sm", Timestamp(0));
-    let (mut ex, _) = Execution::start(program(&def), json!({}), ctx, Box::new(SeededEntropy::new(3)));
-    let step = ex.handle(Event::Stop { error: Some("Err".into()), cause: None }, Timestamp(5));
-    assert_eq!(step.history.last().map(|e| e.event_type()), Some("ExecutionAborted"));
+    let (mut ex, _) = Execution::start(
+        program(&def),
+        json!({}),
+        ctx,
+        Box::new(SeededEntropy::new(3)),
+    );
+    let step = ex.handle(
+        Event::Stop {
+            error: Some("Err".into()),
+            cause: None,
+        },
+        Timestamp(5),
+    );
+    assert_eq!(
+        step.history.last().map(|e| e.event_type()),
+        Some("ExecutionAborted")
+    );
     assert_eq!(ex.status(), engine::ExecutionStatus::Aborted);
 }

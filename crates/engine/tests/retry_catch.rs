@@ -24,7 +24,10 @@ fn task_failed_does_not_match_timeout() {
     let tf = names(&["States.TaskFailed"]);
     assert!(error_equals_matches(&tf, "Lambda.Unknown"));
     assert!(!error_equals_matches(&tf, "States.Timeout"));
-    assert!(error_equals_matches(&names(&["States.Timeout"]), "States.Timeout"));
+    assert!(error_equals_matches(
+        &names(&["States.Timeout"]),
+        "States.Timeout"
+    ));
 }
 
 #[test]
@@ -34,7 +37,8 @@ fn names_match_exactly_and_case_sensitively() {
 }
 
 fn failing_task(fields: Value) -> Value {
-    let mut t = json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Next": "Done"});
+    let mut t =
+        json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Next": "Done"});
     if let (Some(t), Some(f)) = (t.as_object_mut(), fields.as_object()) {
         for (k, v) in f {
             t.insert(k.clone(), v.clone());
@@ -47,7 +51,12 @@ fn failing_task(fields: Value) -> Value {
 }
 
 /// Fails the first `n` attempts with `error`, then succeeds; returns attempt times (ms).
-fn run_flaky(def: &Value, n: usize, error: &str, random: f64) -> (engine::driver::Finished, Vec<i64>) {
+fn run_flaky(
+    def: &Value,
+    n: usize,
+    error: &str,
+    random: f64,
+) -> (engine::driver::Finished, Vec<i64>) {
     let mut calls = 0;
     let mut r = FnResolver(|_inv: &TaskInvocation| {
         calls += 1;
@@ -72,8 +81,10 @@ fn run_flaky(def: &Value, n: usize, error: &str, random: f64) -> (engine::driver
 
 #[test]
 fn retry_backs_off_exponentially() {
-    let def = failing_task(json!({"Retry": [{"ErrorEquals": ["E"], "IntervalSeconds": 2,
-        "BackoffRate": 3, "MaxAttempts": 3}]}));
+    let def = failing_task(
+        json!({"Retry": [{"ErrorEquals": ["E"], "IntervalSeconds": 2,
+        "BackoffRate": 3, "MaxAttempts": 3}]}),
+    );
     let (f, times) = run_flaky(&def, 3, "E", 0.0);
     assert_eq!(f.outcome.status, ExecutionStatus::Succeeded);
     assert_eq!(times, [0, 2_000, 8_000, 26_000]);
@@ -81,16 +92,20 @@ fn retry_backs_off_exponentially() {
 
 #[test]
 fn retry_delay_is_capped_by_max_delay_seconds() {
-    let def = failing_task(json!({"Retry": [{"ErrorEquals": ["E"], "IntervalSeconds": 2,
-        "BackoffRate": 3, "MaxAttempts": 3, "MaxDelaySeconds": 5}]}));
+    let def = failing_task(
+        json!({"Retry": [{"ErrorEquals": ["E"], "IntervalSeconds": 2,
+        "BackoffRate": 3, "MaxAttempts": 3, "MaxDelaySeconds": 5}]}),
+    );
     let (_, times) = run_flaky(&def, 3, "E", 0.0);
     assert_eq!(times, [0, 2_000, 7_000, 12_000]);
 }
 
 #[test]
 fn full_jitter_scales_delay_by_injected_randomness() {
-    let def = failing_task(json!({"Retry": [{"ErrorEquals": ["E"], "IntervalSeconds": 4,
-        "BackoffRate": 2, "MaxAttempts": 2, "JitterStrategy": "FULL"}]}));
+    let def = failing_task(
+        json!({"Retry": [{"ErrorEquals": ["E"], "IntervalSeconds": 4,
+        "BackoffRate": 2, "MaxAttempts": 2, "JitterStrategy": "FULL"}]}),
+    );
     let (_, times) = run_flaky(&def, 2, "E", 0.5);
     assert_eq!(times, [0, 2_000, 6_000]);
 }
@@ -155,7 +170,11 @@ fn task_timeout_is_states_timeout_not_task_failed() {
     let mut r = FnResolver(|_: &TaskInvocation| TaskOutcome::Pending);
     let f = run_with(&def, json!({}), &mut r, Box::new(FixedRandom(0.0)));
     assert_eq!(output(&f), json!({"Error": "States.Timeout", "Cause": ""}));
-    let timed_out = f.history.iter().find(|e| e.event_type() == "TaskTimedOut").expect("TaskTimedOut");
+    let timed_out = f
+        .history
+        .iter()
+        .find(|e| e.event_type() == "TaskTimedOut")
+        .expect("TaskTimedOut");
     assert_eq!(timed_out.timestamp.millis() - START.millis(), 5_000);
 }
 
@@ -165,7 +184,10 @@ fn parallel_retry_reruns_all_branches() {
         "Retry": [{"ErrorEquals": ["Boom"], "MaxAttempts": 2}],
         "Branches": [{"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "Boom"}}}]}}});
     let f = run(&def, json!({}));
-    let starts = types(&f).iter().filter(|t| **t == "ParallelStateStarted").count();
+    let starts = types(&f)
+        .iter()
+        .filter(|t| **t == "ParallelStateStarted")
+        .count();
     assert_eq!(starts, 3);
     assert_eq!(f.outcome.error.as_deref(), Some("Boom"));
 }

@@ -20,7 +20,10 @@ fn pass_parameters_read_input_and_context() {
         "P": {"Type": "Pass", "Parameters": {"v.$": "$.a", "name.$": "$$.Execution.Name",
               "state.$": "$$.State.Name", "lit": "x"}, "End": true}}});
     let f = run(&def, json!({"a": [1, 2]}));
-    assert_eq!(output(&f), json!({"v": [1, 2], "name": "exec-1", "state": "P", "lit": "x"}));
+    assert_eq!(
+        output(&f),
+        json!({"v": [1, 2], "name": "exec-1", "state": "P", "lit": "x"})
+    );
 }
 
 #[test]
@@ -31,7 +34,12 @@ fn succeed_applies_input_and_output_paths() {
     assert_eq!(output(&f), json!(7));
     assert_eq!(
         types(&f),
-        ["ExecutionStarted", "SucceedStateEntered", "SucceedStateExited", "ExecutionSucceeded"]
+        [
+            "ExecutionStarted",
+            "SucceedStateEntered",
+            "SucceedStateExited",
+            "ExecutionSucceeded"
+        ]
     );
 }
 
@@ -43,7 +51,10 @@ fn fail_reports_error_and_cause() {
     assert_eq!(f.outcome.status, ExecutionStatus::Failed);
     assert_eq!(f.outcome.error.as_deref(), Some("MyError"));
     assert_eq!(f.outcome.cause.as_deref(), Some("because"));
-    assert_eq!(types(&f), ["ExecutionStarted", "FailStateEntered", "ExecutionFailed"]);
+    assert_eq!(
+        types(&f),
+        ["ExecutionStarted", "FailStateEntered", "ExecutionFailed"]
+    );
 }
 
 #[test]
@@ -94,7 +105,8 @@ fn choice_without_match_or_default_fails() {
 
 #[test]
 fn wait_seconds_fast_forwards_the_clock() {
-    let def = json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3600, "End": true}}});
+    let def =
+        json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3600, "End": true}}});
     let f = run(&def, json!({"k": 1}));
     assert_eq!(output(&f), json!({"k": 1}));
     let entered = f.history[1].timestamp;
@@ -134,10 +146,20 @@ fn task_without_integration_fails_like_a_missing_lambda() {
     let def = json!({"StartAt": "T", "States": {"T": {"Type": "Task",
         "Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"FunctionName": "f"}, "End": true}}});
     let f = run(&def, json!({}));
-    assert_eq!(f.outcome.error.as_deref(), Some("Lambda.ResourceNotFoundException"));
+    assert_eq!(
+        f.outcome.error.as_deref(),
+        Some("Lambda.ResourceNotFoundException")
+    );
     assert_eq!(
         types(&f),
-        ["ExecutionStarted", "TaskStateEntered", "TaskScheduled", "TaskStarted", "TaskFailed", "ExecutionFailed"]
+        [
+            "ExecutionStarted",
+            "TaskStateEntered",
+            "TaskScheduled",
+            "TaskStarted",
+            "TaskFailed",
+            "ExecutionFailed"
+        ]
     );
 }
 
@@ -203,7 +225,14 @@ fn map_over_no_items_outputs_empty_array() {
     assert_eq!(output(&f), json!([]));
     assert_eq!(
         types(&f),
-        ["ExecutionStarted", "MapStateEntered", "MapStateStarted", "MapStateSucceeded", "MapStateExited", "ExecutionSucceeded"]
+        [
+            "ExecutionStarted",
+            "MapStateEntered",
+            "MapStateStarted",
+            "MapStateSucceeded",
+            "MapStateExited",
+            "ExecutionSucceeded"
+        ]
     );
 }
 
@@ -236,7 +265,10 @@ fn payload_over_256_kib_is_data_limit_exceeded() {
     let def = json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": {"s": big}, "End": true}}});
     let f = run(&def, json!({}));
     assert_eq!(f.outcome.error.as_deref(), Some("States.DataLimitExceeded"));
-    assert_eq!(types(&f), ["ExecutionStarted", "PassStateEntered", "ExecutionFailed"]);
+    assert_eq!(
+        types(&f),
+        ["ExecutionStarted", "PassStateEntered", "ExecutionFailed"]
+    );
 }
 
 #[test]

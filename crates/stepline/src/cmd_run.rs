@@ -70,7 +70,10 @@ pub fn main(args: Args) -> ExitCode {
     let program = match Program::compile(&machine) {
         Ok(p) => Arc::new(p),
         Err(e) => {
-            eprintln!("stepline run: unsupported definition: {e} (at {})", e.location);
+            eprintln!(
+                "stepline run: unsupported definition: {e} (at {})",
+                e.location
+            );
             return ExitCode::from(1);
         }
     };

@@ -16,9 +16,13 @@ impl Execution {
         match template {
             None => Ok(result),
             Some(t) => self
-                .eval(id, &result, t.needs_context(), ContextExtra::default(), |s| {
-                    t.evaluate(s)
-                })
+                .eval(
+                    id,
+                    &result,
+                    t.needs_context(),
+                    ContextExtra::default(),
+                    |s| t.evaluate(s),
+                )
                 .map(Arc::new),
         }
     }

@@ -20,9 +20,13 @@ impl Execution {
             FailField::Literal(s) => Some(s.clone()),
             FailField::Path(expr) => {
                 let v = self
-                    .eval(id, input, expr.needs_context(), ContextExtra::default(), |s| {
-                        expr.evaluate(s)
-                    })
+                    .eval(
+                        id,
+                        input,
+                        expr.needs_context(),
+                        ContextExtra::default(),
+                        |s| expr.evaluate(s),
+                    )
                     .map_err(|e| match expr.path_source() {
                         Some(p) if e.error == asl::error::STATES_RUNTIME => StatesError::runtime(
                             asl::template::path_not_found_cause(p, name, input),

@@ -148,7 +148,9 @@ impl Execution {
             let run_id = self.entropy.borrow_mut().uuid();
             let map_run_arn = format!(
                 "{}/{}:{}",
-                self.ctx.state_machine_arn.replacen(":stateMachine:", ":mapRun:", 1),
+                self.ctx
+                    .state_machine_arn
+                    .replacen(":stateMachine:", ":mapRun:", 1),
                 label,
                 run_id
             );

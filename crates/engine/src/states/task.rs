@@ -111,7 +111,8 @@ impl Execution {
             };
             let parameters =
                 self.apply_parameters(id, state.parameters.as_ref(), effective, extra)?;
-            let timeout = self.resolve_seconds(id, &spec.timeout_seconds, &raw, "TimeoutSeconds")?;
+            let timeout =
+                self.resolve_seconds(id, &spec.timeout_seconds, &raw, "TimeoutSeconds")?;
             let heartbeat =
                 self.resolve_seconds(id, &spec.heartbeat_seconds, &raw, "HeartbeatSeconds")?;
             let role = match &spec.credentials {
@@ -193,7 +194,9 @@ impl Execution {
     }
 
     pub(crate) fn on_task_started(&mut self, task: TaskId) {
-        let Some(id) = self.task_thread(task) else { return };
+        let Some(id) = self.task_thread(task) else {
+            return;
+        };
         self.mark_started(id);
     }
 
@@ -219,7 +222,9 @@ impl Execution {
     }
 
     pub(crate) fn on_task_heartbeat(&mut self, task: TaskId) {
-        let Some(id) = self.task_thread(task) else { return };
+        let Some(id) = self.task_thread(task) else {
+            return;
+        };
         let (old, hb) = match self.thread(id).map(|t| &t.block) {
             Some(Block::Task(w)) => (w.heartbeat_timer, w.heartbeat_seconds),
             _ => return,
@@ -251,10 +256,16 @@ impl Execution {
     }
 
     pub(crate) fn on_task_succeeded(&mut self, task: TaskId, output: Value) {
-        let Some(id) = self.task_thread(task) else { return };
+        let Some(id) = self.task_thread(task) else {
+            return;
+        };
         self.mark_started(id);
-        let Some(flavor) = self.close_task(id) else { return };
-        let Some((program, scope, idx)) = self.current_state(id) else { return };
+        let Some(flavor) = self.close_task(id) else {
+            return;
+        };
+        let Some((program, scope, idx)) = self.current_state(id) else {
+            return;
+        };
         let Some(state) = program.scopes.get(scope).and_then(|s| s.states.get(idx)) else {
             return;
         };
@@ -304,7 +315,8 @@ impl Execution {
         };
         let outcome = (|| {
             let assign = self.eval_assign(id, state.assign.as_ref(), &result)?;
-            let selected = self.apply_result_selector(id, state.result_selector.as_ref(), result)?;
+            let selected =
+                self.apply_result_selector(id, state.result_selector.as_ref(), result)?;
             let output = self.apply_result_path(&state.result_path, &raw, selected)?;
             let output = self.apply_output_path(id, &state.output_path, &output)?;
             Ok((output, assign))
@@ -328,10 +340,16 @@ impl Execution {
     }
 
     pub(crate) fn on_task_failed(&mut self, task: TaskId, ec: ErrorCause) {
-        let Some(id) = self.task_thread(task) else { return };
+        let Some(id) = self.task_thread(task) else {
+            return;
+        };
         self.mark_started(id);
-        let Some(flavor) = self.close_task(id) else { return };
-        let Some((program, scope, idx)) = self.current_state(id) else { return };
+        let Some(flavor) = self.close_task(id) else {
+            return;
+        };
+        let Some((program, scope, idx)) = self.current_state(id) else {
+            return;
+        };
         let Some(state) = program.scopes.get(scope).and_then(|s| s.states.get(idx)) else {
             return;
         };
@@ -342,8 +360,12 @@ impl Execution {
     }
 
     pub(crate) fn on_task_timeout(&mut self, id: ThreadId, heartbeat: bool) {
-        let Some(flavor) = self.close_task(id) else { return };
-        let Some((program, scope, idx)) = self.current_state(id) else { return };
+        let Some(flavor) = self.close_task(id) else {
+            return;
+        };
+        let Some((program, scope, idx)) = self.current_state(id) else {
+            return;
+        };
         let Some(state) = program.scopes.get(scope).and_then(|s| s.states.get(idx)) else {
             return;
         };
