@@ -212,9 +212,12 @@ impl JsonPath {
     /// `true` when the path can match at most one node (only single names and indices, or a
     /// trailing `['a','b']` merge): it then evaluates to that node, not to an array of matches.
     pub fn is_definite(&self) -> bool {
-        if self.function.is_some() {
-            return true;
-        }
+        self.function.is_some() || self.segments_definite()
+    }
+
+    /// Definiteness of the path before any trailing function: decides whether evaluation yields
+    /// one node or the list of matches.
+    fn segments_definite(&self) -> bool {
         let n = self.segments.len();
         self.segments.iter().enumerate().all(|(i, s)| match s {
             Segment::Child(Selector::Name(_)) | Segment::Child(Selector::Index(_)) => true,
@@ -554,42 +557,30 @@ impl<'s> Parser<'s> {
         })
     }
 
-    /// A quoted string; `\` escapes the next character (`\'`, `\"`, `\\`), plus the usual JSON
-    /// control escapes.
+    /// A quoted member name. As in AWS's Jayway, a backslash only stops the next character from
+    /// ending the name; the text is kept as written (`$['a\\"b']` names the key `a\"b`).
     fn parse_quoted(&mut self, q: u8) -> Result<String, PathSyntaxError> {
         self.expect(q)?;
-        let mut out = String::new();
-        let mut start = self.pos;
+        let start = self.pos;
         loop {
             match self.peek() {
                 None => return Err(self.err("unterminated string")),
-                Some(c) if c == q => {
-                    out.push_str(&self.src[start..self.pos]);
-                    self.pos += 1;
-                    return Ok(out);
-                }
                 Some(b'\\') => {
-                    out.push_str(&self.src[start..self.pos]);
                     self.pos += 1;
-                    match self.peek() {
-                        None => return Err(self.err("unterminated string")),
-                        Some(b'n') => out.push('\n'),
-                        Some(b't') => out.push('\t'),
-                        Some(b'r') => out.push('\r'),
-                        Some(b'b') => out.push('\u{8}'),
-                        Some(b'f') => out.push('\u{c}'),
-                        Some(c) if c.is_ascii() => out.push(c as char),
-                        Some(_) => {
-                            // A multi-byte character: keep it whole.
-                            let rest = &self.src[self.pos..];
-                            if let Some(ch) = rest.chars().next() {
-                                out.push(ch);
-                                self.pos += ch.len_utf8() - 1;
-                            }
-                        }
+                    if self.peek().is_none() {
+                        return Err(self.err("unterminated string"));
                     }
+                    // Skip the whole escaped character (it may be multi-byte).
+                    let ch_len = self.src[self.pos..]
+                        .chars()
+                        .next()
+                        .map_or(1, char::len_utf8);
+                    self.pos += ch_len;
+                }
+                Some(c) if c == q => {
+                    let name = self.src[start..self.pos].to_string();
                     self.pos += 1;
-                    start = self.pos;
+                    return Ok(name);
                 }
                 Some(_) => self.pos += 1,
             }
@@ -677,6 +668,41 @@ impl<'s> Parser<'s> {
             return Err(self.err("'=~' needs a /regex/ on its right"));
         }
         Ok(FilterExpr::Compare(left, op, right))
+    }
+
+    /// `['a', 1]`: Jayway also accepts single-quoted strings in list literals, which JSON does not.
+    fn list_of_literals_ahead(&self) -> bool {
+        let rest = &self.src[self.pos..];
+        let mut it = serde_json::Deserializer::from_str(rest).into_iter::<Value>();
+        !matches!(it.next(), Some(Ok(_)))
+    }
+
+    fn parse_literal_list(&mut self) -> Result<Operand, PathSyntaxError> {
+        self.expect(b'[')?;
+        let mut items = Vec::new();
+        self.skip_ws();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return Ok(Operand::Literal(Value::Array(items)));
+        }
+        loop {
+            self.enter()?;
+            let item = self.parse_operand();
+            self.depth -= 1;
+            match item? {
+                Operand::Literal(v) => items.push(v),
+                _ => return Err(self.err("a list may only hold literal values")),
+            }
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {
+                    self.pos += 1;
+                    return Ok(Operand::Literal(Value::Array(items)));
+                }
+                _ => return Err(self.err("expected ',' or ']' in a list")),
+            }
+        }
     }
 
     fn parse_op(&mut self) -> Result<Option<Op>, PathSyntaxError> {
@@ -767,6 +793,7 @@ impl<'s> Parser<'s> {
                     .map_err(|_| self.err("invalid regular expression"))?;
                 Ok(Operand::Regex(format!("/{pattern}/{flags}"), re))
             }
+            Some(b'[') if self.list_of_literals_ahead() => self.parse_literal_list(),
             Some(b'[') | Some(b'{') => {
                 let rest = &self.src[self.pos..];
                 let mut it = serde_json::Deserializer::from_str(rest).into_iter::<Value>();
@@ -846,11 +873,13 @@ impl JsonPath {
     /// every match (possibly empty).
     pub fn evaluate<'v>(&self, doc: &'v Value) -> Result<Cow<'v, Value>, PathError> {
         let ev = Eval { path: &self.text };
-        let definite = self.is_definite();
+        let definite = self.segments_definite();
         let n = self.segments.len();
-        // Fast path: a definite chain of single names / indices.
         let mut frontier: Vec<&'v Value> = vec![doc];
-        let mut upstream_definite = true;
+        // Jayway throws on a missing member or a type mismatch only while the tokens so far are
+        // definite; AWS goes further: an indefinite path never fails (it yields `[]`), e.g.
+        // `$.items[*]` on `{}`. So strictness depends on the whole path.
+        let mut upstream_definite = definite;
         let mut eval_path = String::from("$");
         let mut merged: Option<Vec<Value>> = None;
         for (i, seg) in self.segments.iter().enumerate() {

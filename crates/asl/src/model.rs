@@ -66,6 +66,25 @@ impl std::ops::Deref for StateMachine {
 }
 
 impl StateMachine {
+    /// The state called `name` anywhere in the machine (state names are unique across nested
+    /// Map/Parallel bodies), with the body that holds it.
+    pub fn find_state(&self, name: &str) -> Option<(&State, &Branch)> {
+        let mut pending: Vec<&Branch> = vec![&self.root];
+        while let Some(branch) = pending.pop() {
+            if let Some(state) = branch.states.get(name) {
+                return Some((state, branch));
+            }
+            for state in branch.states.iter() {
+                match &state.kind {
+                    StateKind::Parallel(p) => pending.extend(p.branches.iter()),
+                    StateKind::Map(m) => pending.push(&m.item_processor),
+                    _ => {}
+                }
+            }
+        }
+        None
+    }
+
     /// The query language a state of this machine runs with (see [`effective_query_language`]).
     pub fn query_language_of(&self, state: &State) -> QueryLanguage {
         effective_query_language(self.root.query_language, state)

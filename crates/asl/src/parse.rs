@@ -6,7 +6,7 @@
 
 use crate::model::*;
 use crate::validate::{
-    invalid_definition_message, validate, Diagnostic, MachineType, ValidateOptions,
+    invalid_definition_message, validate, validate_state, Diagnostic, MachineType, ValidateOptions,
 };
 use serde_json::{Map, Value};
 use std::fmt;
@@ -54,6 +54,51 @@ pub fn parse_definition_with(
         message: invalid_definition_message(text, std::slice::from_ref(&d)),
         diagnostics: vec![d],
     })
+}
+
+/// The state name a lone TestState definition is given in the model built for it.
+pub const TEST_STATE_NAME: &str = "TestState";
+
+/// Parses the `definition` of a TestState request.
+///
+/// TestState takes either a whole state machine (then the state to test is `state_name`, or
+/// `StartAt`) or a single state (`{"Type": ...}`), which is wrapped into a one-state machine
+/// under [`TEST_STATE_NAME`] (or `state_name`). Returns the machine and the name of the state to
+/// test. A lone state's `Next` may name a state that does not exist: TestState only reports it.
+pub fn parse_test_state_definition(
+    text: &str,
+    state_name: Option<&str>,
+    opts: &ValidateOptions,
+) -> Result<(StateMachine, String), DefinitionError> {
+    let value: Value = serde_json::from_str(text).map_err(|e| internal(e.to_string(), "/"))?;
+    if value.get("States").is_some() {
+        let machine = parse_definition_with(text, opts)?;
+        let name = state_name.map_or_else(|| machine.start_at.clone(), str::to_string);
+        if machine.find_state(&name).is_none() {
+            return Err(internal(format!("State '{name}' does not exist"), "/"));
+        }
+        return Ok((machine, name));
+    }
+    let result = validate_state(text, opts);
+    let errors: Vec<Diagnostic> = result.errors().cloned().collect();
+    if !errors.is_empty() {
+        return Err(DefinitionError {
+            message: invalid_definition_message(text, &errors),
+            diagnostics: errors,
+        });
+    }
+    let name = state_name.unwrap_or(TEST_STATE_NAME).to_string();
+    let mut states = Map::new();
+    states.insert(name.clone(), value);
+    let mut wrapper = Map::new();
+    wrapper.insert("StartAt".into(), Value::String(name.clone()));
+    wrapper.insert("States".into(), Value::Object(states));
+    let wrapper = Value::Object(wrapper);
+    let machine = build_machine(&wrapper).map_err(|d| DefinitionError {
+        message: invalid_definition_message(text, std::slice::from_ref(&d)),
+        diagnostics: vec![d],
+    })?;
+    Ok((machine, name))
 }
 
 /// Convenience for callers that only know the type name (`"STANDARD"`/`"EXPRESS"`).

@@ -44,7 +44,7 @@ fn task_retry_defaults_and_catch() {
                 "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
                 "TimeoutSeconds": 10, "HeartbeatSeconds": 5,
                 "ResultPath": null, "InputPath": "$.a", "Parameters": {"x.$": "$.y"},
-                "Retry": [{"ErrorEquals": ["States.ALL"]},
+                "Retry": [{"ErrorEquals": ["E0"]},
                           {"ErrorEquals": ["E"], "IntervalSeconds": 4, "MaxAttempts": 0,
                            "BackoffRate": 1.5, "MaxDelaySeconds": 9, "JitterStrategy": "FULL"}],
                 "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "F", "ResultPath": "$.err"}],
@@ -270,4 +270,58 @@ fn invalid_definition_is_an_error_not_a_panic() {
     assert!(parse_definition("not json").is_err());
     let deep = "[".repeat(100_000);
     assert!(parse_definition(&deep).is_err());
+}
+
+#[test]
+fn find_state_searches_nested_bodies() {
+    let m = parse(json!({
+        "StartAt": "M",
+        "States": {"M": {"Type": "Map", "End": true, "ItemProcessor": {"StartAt": "P",
+            "States": {"P": {"Type": "Parallel", "End": true, "Branches": [
+                {"StartAt": "Deep", "States": {"Deep": {"Type": "Succeed"}}}]}}}}}
+    }));
+    let (state, body) = m.find_state("Deep").unwrap();
+    assert_eq!(
+        state.location,
+        "/States/M/ItemProcessor/States/P/Branches/0/States/Deep"
+    );
+    assert_eq!(body.location, "/States/M/ItemProcessor/States/P/Branches/0");
+    assert!(m.find_state("Nope").is_none());
+}
+
+#[test]
+fn test_state_definitions() {
+    use asl::parse::{parse_test_state_definition, TEST_STATE_NAME};
+    use asl::validate::ValidateOptions;
+    let opts = ValidateOptions::default();
+    // A lone state may name a Next state that does not exist.
+    let lone = json!({"Type": "Pass", "Result": 1, "Next": "Elsewhere"}).to_string();
+    let (m, name) = parse_test_state_definition(&lone, None, &opts).unwrap();
+    assert_eq!(name, TEST_STATE_NAME);
+    assert_eq!(
+        m.states.get(TEST_STATE_NAME).unwrap().next.as_deref(),
+        Some("Elsewhere")
+    );
+    // ... but its own fields are still validated.
+    let bad = json!({"Type": "Pass", "TimeoutSeconds": 1, "End": true}).to_string();
+    let e = parse_test_state_definition(&bad, None, &opts).unwrap_err();
+    assert_eq!(
+        e.message,
+        "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: Field 'TimeoutSeconds' is not supported at /'"
+    );
+    // A whole machine: the named state (nested ones too) or StartAt.
+    let whole = json!({"StartAt": "A", "States": {"A": {"Type": "Map", "End": true,
+        "ItemProcessor": {"StartAt": "In", "States": {"In": {"Type": "Succeed"}}}}}})
+    .to_string();
+    assert_eq!(
+        parse_test_state_definition(&whole, None, &opts).unwrap().1,
+        "A"
+    );
+    assert_eq!(
+        parse_test_state_definition(&whole, Some("In"), &opts)
+            .unwrap()
+            .1,
+        "In"
+    );
+    assert!(parse_test_state_definition(&whole, Some("Zz"), &opts).is_err());
 }

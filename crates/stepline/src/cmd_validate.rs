@@ -1,9 +1,76 @@
+//! `stepline validate DEFINITION.json [--format json] [--type EXPRESS]`: static validation as
+//! `ValidateStateMachineDefinition` answers it.
+
+use asl::validate::{validate, MachineType, ValidateOptions};
 use std::process::ExitCode;
 
-#[derive(clap::Args)]
-pub struct Args {}
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// One line per diagnostic.
+    Text,
+    /// The `ValidateStateMachineDefinition` response JSON.
+    Json,
+}
 
-pub fn main(_args: Args) -> ExitCode {
-    eprintln!("not implemented yet");
-    ExitCode::from(2)
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[clap(rename_all = "UPPERCASE")]
+pub enum Type {
+    Standard,
+    Express,
+}
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The state machine definition (Amazon States Language, JSON).
+    pub definition: std::path::PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// The state machine type the definition is validated for.
+    #[arg(long = "type", value_enum, default_value_t = Type::Standard)]
+    pub machine_type: Type,
+}
+
+/// Exit status: 0 valid, 1 invalid, 2 when the file cannot be read.
+pub fn main(args: Args) -> ExitCode {
+    let text = match std::fs::read(&args.definition) {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(e) => {
+            eprintln!("cannot read {}: {e}", args.definition.display());
+            return ExitCode::from(2);
+        }
+    };
+    let opts = ValidateOptions {
+        machine_type: match args.machine_type {
+            Type::Standard => MachineType::Standard,
+            Type::Express => MachineType::Express,
+        },
+        ..ValidateOptions::default()
+    };
+    let result = validate(&text, &opts);
+    match args.format {
+        Format::Json => println!("{}", result.to_json()),
+        Format::Text => {
+            if result.is_ok() {
+                println!("OK: {} is a valid definition", args.definition.display());
+            }
+            for d in &result.diagnostics {
+                println!(
+                    "{} {} at {}: {}",
+                    d.severity.as_str(),
+                    d.code,
+                    d.location.as_deref().unwrap_or("(definition)"),
+                    d.message
+                );
+            }
+            if result.truncated {
+                println!("(more diagnostics were found than shown)");
+            }
+        }
+    }
+    if result.is_ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
 }

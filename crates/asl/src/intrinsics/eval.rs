@@ -88,8 +88,13 @@ impl IntrinsicCall {
             }
             IntrinsicFunction::StringToJson => {
                 let s = want_string(f, arg(0))?;
-                if s.trim().is_empty() {
+                let t = s.trim();
+                if t.is_empty() {
                     return Ok(Value::Null);
+                }
+                // Jackson reads the integer literal `-0` as the integer 0 (serde: float -0.0).
+                if t == "-0" {
+                    return Ok(Value::from(0));
                 }
                 serde_json::from_str::<Value>(s)
                     .map_err(|_| fail(f, &format!("the argument is not a valid JSON string: {s}")))
@@ -241,8 +246,8 @@ impl IntrinsicCall {
                 Ok(Value::Object(json_merge(a, b)))
             }
             IntrinsicFunction::MathRandom => {
-                let start = want_int(f, arg(0), "start")?;
-                let end = want_int(f, arg(1), "end")?;
+                let start = want_rounded_int(f, arg(0), "start")?;
+                let end = want_rounded_int(f, arg(1), "end")?;
                 if end <= start {
                     return Err(fail(
                         f,
@@ -252,7 +257,7 @@ impl IntrinsicCall {
                 let bound = end - start;
                 let r = match args.get(2) {
                     Some(seed) => {
-                        let seed = want_int(f, seed, "seed")?;
+                        let seed = want_rounded_int(f, seed, "seed")?;
                         match i32::try_from(bound) {
                             Ok(b) => i64::from(java_random_next_int(seed, b)),
                             Err(_) => {
@@ -269,8 +274,8 @@ impl IntrinsicCall {
                 Ok(Value::from(start + r))
             }
             IntrinsicFunction::MathAdd => {
-                let a = want_int(f, arg(0), "first argument")?;
-                let b = want_int(f, arg(1), "second argument")?;
+                let a = want_rounded_int(f, arg(0), "first argument")?;
+                let b = want_rounded_int(f, arg(1), "second argument")?;
                 for v in [a, b] {
                     if i32::try_from(v).is_err() {
                         return Err(fail(
@@ -360,6 +365,26 @@ fn want_int(f: IntrinsicFunction, v: &Value, what: &str) -> Result<i64, StatesEr
     Err(fail(
         f,
         &format!("the {what} must be an integer, but was {}", render_json(v)),
+    ))
+}
+
+/// A number argument of `States.MathAdd`/`States.MathRandom`: AWS rounds a non-integer to the
+/// nearest integer (half up, as Java's `Math.round`) instead of failing.
+fn want_rounded_int(f: IntrinsicFunction, v: &Value, what: &str) -> Result<i64, StatesError> {
+    if let Value::Number(n) = v {
+        if let Some(i) = n.as_i64() {
+            return Ok(i);
+        }
+        if let Some(x) = n.as_f64() {
+            let r = (x + 0.5).floor();
+            if r.is_finite() && r.abs() < 9.0e15 {
+                return Ok(r as i64);
+            }
+        }
+    }
+    Err(fail(
+        f,
+        &format!("the {what} must be a number, but was {}", render_json(v)),
     ))
 }
 
