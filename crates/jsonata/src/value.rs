@@ -1,0 +1,378 @@
+//! The evaluator's value model: JSON values shared through `Arc` (never deep-copied while
+//! navigating), sequences flagged like jsonata-js arrays, and function values.
+
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+
+use crate::error::Err;
+use crate::number::{js_number_to_string, to_precision_15};
+use crate::parser::{LambdaDef, RegexLit, TransformDef};
+use crate::signature::Signature;
+
+pub type Map = IndexMap<Arc<str>, Value>;
+
+/// Array flags, as jsonata-js marks its arrays.
+pub const SEQ: u8 = 1;
+pub const KEEP: u8 = 2;
+pub const CONS: u8 = 4;
+pub const OUTER: u8 = 8;
+
+#[derive(Clone, Debug)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Number(f64),
+    String(Arc<str>),
+    Array(Arc<Vec<Value>>, u8),
+    Object(Arc<Map>),
+    Func(Arc<Func>),
+}
+
+pub type BuiltinFn = fn(&mut crate::eval::Eval, &[Option<Value>], &Ctx) -> Result<Option<Value>, Err>;
+
+/// What a native function sees besides its arguments.
+pub struct Ctx {
+    pub input: Option<Value>,
+    pub env: usize,
+}
+
+pub struct Builtin {
+    pub name: &'static str,
+    pub signature: Option<Signature>,
+    pub arity: usize,
+    pub f: BuiltinFn,
+}
+
+impl std::fmt::Debug for Builtin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "builtin ${}", self.name)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum PArg {
+    Hole,
+    Val(Option<Value>),
+}
+
+pub struct CustomDef {
+    pub name: String,
+    pub signature: Option<Signature>,
+    pub arity: usize,
+    pub f: crate::CustomFunction,
+}
+
+impl std::fmt::Debug for CustomDef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "custom ${}", self.name)
+    }
+}
+
+#[derive(Debug)]
+pub enum Func {
+    Lambda {
+        def: Arc<LambdaDef>,
+        env: usize,
+        input: Option<Value>,
+        /// parameters still unbound after partial application (None: all of def.params)
+        params: Option<Vec<Arc<str>>>,
+    },
+    Builtin(&'static Builtin),
+    Custom(Arc<CustomDef>),
+    Partial {
+        func: Value,
+        args: Vec<PArg>,
+    },
+    Regex(Arc<RegexLit>),
+    RegexNext {
+        re: Arc<RegexLit>,
+        s: Arc<str>,
+        from: usize,
+    },
+    Transform {
+        def: Arc<TransformDef>,
+        env: usize,
+    },
+    Chain(Value, Value),
+}
+
+impl Func {
+    pub fn signature(&self) -> Option<&Signature> {
+        match self {
+            Func::Lambda { def, params: None, .. } => def.signature.as_ref(),
+            Func::Builtin(b) => b.signature.as_ref(),
+            Func::Custom(c) => c.signature.as_ref(),
+            _ => None,
+        }
+    }
+    pub fn arity(&self) -> usize {
+        match self {
+            Func::Lambda { def, params, .. } => match params {
+                Some(p) => p.len(),
+                None => def.params.len(),
+            },
+            Func::Builtin(b) => b.arity,
+            Func::Custom(c) => c.arity,
+            Func::Partial { args, .. } => args.iter().filter(|a| matches!(a, PArg::Hole)).count(),
+            Func::Regex(_) => 1,
+            Func::RegexNext { .. } => 0,
+            Func::Transform { .. } => 1,
+            Func::Chain(..) => 1,
+        }
+    }
+}
+
+impl Value {
+    pub fn string(s: &str) -> Value {
+        Value::String(Arc::from(s))
+    }
+    pub fn seq(v: Vec<Value>) -> Value {
+        Value::Array(Arc::new(v), SEQ)
+    }
+    pub fn array(v: Vec<Value>) -> Value {
+        Value::Array(Arc::new(v), 0)
+    }
+    pub fn is_array(&self) -> bool {
+        matches!(self, Value::Array(..))
+    }
+    pub fn is_sequence(&self) -> bool {
+        matches!(self, Value::Array(_, f) if f & SEQ != 0)
+    }
+    pub fn flags(&self) -> u8 {
+        match self {
+            Value::Array(_, f) => *f,
+            _ => 0,
+        }
+    }
+    pub fn with_flags(self, flags: u8) -> Value {
+        match self {
+            Value::Array(a, _) => Value::Array(a, flags),
+            v => v,
+        }
+    }
+    pub fn is_function(&self) -> bool {
+        matches!(self, Value::Func(_))
+    }
+    pub fn as_number(&self) -> Option<f64> {
+        match self {
+            Value::Number(n) => Some(*n),
+            _ => None,
+        }
+    }
+    pub fn type_symbol(v: &Option<Value>) -> char {
+        match v {
+            None => 'm',
+            Some(Value::Func(_)) => 'f',
+            Some(Value::String(_)) => 's',
+            Some(Value::Number(_)) => 'n',
+            Some(Value::Bool(_)) => 'b',
+            Some(Value::Null) => 'l',
+            Some(Value::Array(..)) => 'a',
+            Some(Value::Object(_)) => 'o',
+        }
+    }
+    pub fn members(&self) -> &[Value] {
+        match self {
+            Value::Array(a, _) => a.as_slice(),
+            _ => std::slice::from_ref(self),
+        }
+    }
+}
+
+/// Turn a JSON document into a value. Object keys and strings are copied once here; the
+/// evaluator never copies them again.
+pub fn from_json(v: &serde_json::Value) -> Value {
+    match v {
+        serde_json::Value::Null => Value::Null,
+        serde_json::Value::Bool(b) => Value::Bool(*b),
+        serde_json::Value::Number(n) => Value::Number(n.as_f64().unwrap_or(0.0)),
+        serde_json::Value::String(s) => Value::String(Arc::from(s.as_str())),
+        serde_json::Value::Array(a) => Value::Array(Arc::new(a.iter().map(from_json).collect()), 0),
+        serde_json::Value::Object(o) => {
+            let mut m = Map::with_capacity(o.len());
+            for (k, v) in o {
+                m.insert(Arc::from(k.as_str()), from_json(v));
+            }
+            Value::Object(Arc::new(m))
+        }
+    }
+}
+
+const MAX_OUTPUT_DEPTH: usize = 10_000;
+
+fn num_to_json(n: f64) -> Result<serde_json::Value, Err> {
+    if !n.is_finite() {
+        return Err(Err::new("D1001").value_num(n));
+    }
+    if n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15 {
+        return Ok(serde_json::Value::from(n as i64));
+    }
+    Ok(serde_json::Number::from_f64(n).map(serde_json::Value::Number).unwrap_or(serde_json::Value::Null))
+}
+
+fn to_json_d(v: &Value, depth: usize) -> Result<Option<serde_json::Value>, Err> {
+    if depth > MAX_OUTPUT_DEPTH {
+        return Err(Err::new("U1001"));
+    }
+    Ok(Some(match v {
+        Value::Null => serde_json::Value::Null,
+        Value::Bool(b) => serde_json::Value::Bool(*b),
+        Value::Number(n) => num_to_json(*n)?,
+        Value::String(s) => serde_json::Value::String(s.to_string()),
+        Value::Array(a, _) => {
+            let mut out = Vec::with_capacity(a.len());
+            for x in a.iter() {
+                // functions inside arrays serialise as null, as JSON.stringify does
+                out.push(to_json_d(x, depth + 1)?.unwrap_or(serde_json::Value::Null));
+            }
+            serde_json::Value::Array(out)
+        }
+        Value::Object(o) => {
+            let mut m = serde_json::Map::with_capacity(o.len());
+            for (k, x) in o.iter() {
+                if let Some(j) = to_json_d(x, depth + 1)? {
+                    m.insert(k.to_string(), j);
+                }
+            }
+            serde_json::Value::Object(m)
+        }
+        Value::Func(_) => return Ok(None),
+    }))
+}
+
+/// Convert a result to JSON. Functions have no JSON form: at the top level they give
+/// `None`, inside objects they are dropped and inside arrays they become `null`.
+pub fn to_json(v: &Value) -> Result<Option<serde_json::Value>, Err> {
+    to_json_d(v, 0)
+}
+
+fn write_json_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+fn stringify_into(
+    out: &mut String,
+    v: &Value,
+    pretty: bool,
+    indent: usize,
+    depth: usize,
+) -> Result<(), Err> {
+    if depth > MAX_OUTPUT_DEPTH {
+        return Err(Err::new("U1001"));
+    }
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => {
+            if n.is_finite() {
+                out.push_str(&js_number_to_string(to_precision_15(*n)));
+            } else {
+                out.push_str("null");
+            }
+        }
+        Value::String(s) => write_json_string(out, s),
+        Value::Func(_) => out.push_str("\"\""),
+        Value::Array(a, _) => {
+            if a.is_empty() {
+                out.push_str("[]");
+                return Ok(());
+            }
+            out.push('[');
+            for (i, x) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                if pretty {
+                    out.push('\n');
+                    out.push_str(&" ".repeat(indent + 2));
+                }
+                stringify_into(out, x, pretty, indent + 2, depth + 1)?;
+            }
+            if pretty {
+                out.push('\n');
+                out.push_str(&" ".repeat(indent));
+            }
+            out.push(']');
+        }
+        Value::Object(o) => {
+            if o.is_empty() {
+                out.push_str("{}");
+                return Ok(());
+            }
+            out.push('{');
+            for (i, (k, x)) in o.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                if pretty {
+                    out.push('\n');
+                    out.push_str(&" ".repeat(indent + 2));
+                }
+                write_json_string(out, k);
+                out.push(':');
+                if pretty {
+                    out.push(' ');
+                }
+                stringify_into(out, x, pretty, indent + 2, depth + 1)?;
+            }
+            if pretty {
+                out.push('\n');
+                out.push_str(&" ".repeat(indent));
+            }
+            out.push('}');
+        }
+    }
+    Ok(())
+}
+
+/// `JSON.stringify` with jsonata-js's replacer (15 significant digits, functions as "").
+pub fn stringify(v: &Value, pretty: bool) -> Result<String, Err> {
+    let mut s = String::new();
+    stringify_into(&mut s, v, pretty, 0, 0)?;
+    Ok(s)
+}
+
+/// Deep equality used by `=` and `!=` (jsonata-js `isDeepEqual`).
+pub fn deep_equal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Null, Value::Null) => true,
+        (Value::Bool(x), Value::Bool(y)) => x == y,
+        (Value::Number(x), Value::Number(y)) => x == y,
+        (Value::String(x), Value::String(y)) => x == y,
+        (Value::Array(x, _), Value::Array(y, _)) => {
+            Arc::ptr_eq(x, y)
+                || (x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| deep_equal(p, q)))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            Arc::ptr_eq(x, y)
+                || (x.len() == y.len()
+                    && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| deep_equal(v, w))))
+        }
+        (Value::Func(x), Value::Func(y)) => Arc::ptr_eq(x, y),
+        _ => false,
+    }
+}
+
+/// JavaScript `===`: primitives by value, containers by identity.
+pub fn strict_equal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Array(x, _), Value::Array(y, _)) => Arc::ptr_eq(x, y),
+        (Value::Object(x), Value::Object(y)) => Arc::ptr_eq(x, y),
+        _ => deep_equal(a, b),
+    }
+}
