@@ -1,0 +1,122 @@
+//! A virtual-clock driver: runs an execution to completion in one call, fast-forwarding Wait
+//! states, retry intervals and timeouts (events carry the times they would have had).
+
+use crate::api::*;
+use crate::execution::Execution;
+use crate::history::HistoryEvent;
+use crate::program::Program;
+use crate::resolver::{TaskOutcome, TaskResolver};
+use crate::time::Timestamp;
+use serde_json::Value;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashSet, VecDeque};
+use std::sync::Arc;
+
+/// The result of a driven execution.
+#[derive(Debug)]
+pub struct Finished {
+    pub outcome: Outcome,
+    pub history: Vec<HistoryEvent>,
+}
+
+/// Pending work of the virtual world around one execution.
+struct World<'r> {
+    resolver: &'r mut dyn TaskResolver,
+    record_history: bool,
+    history: Vec<HistoryEvent>,
+    timers: BinaryHeap<Reverse<(Timestamp, TimerId)>>,
+    cancelled: HashSet<TimerId>,
+    inbox: VecDeque<Event>,
+    finished: Option<Outcome>,
+}
+
+impl World<'_> {
+    fn absorb(&mut self, step: Step) {
+        if self.record_history {
+            self.history.extend(step.history);
+        }
+        for e in step.effects {
+            match e {
+                Effect::InvokeTask(inv) => {
+                    self.inbox.push_back(Event::TaskStarted { task: inv.task });
+                    match self.resolver.invoke(&inv) {
+                        TaskOutcome::Succeeded(output) => {
+                            self.inbox.push_back(Event::TaskSucceeded {
+                                task: inv.task,
+                                output,
+                            })
+                        }
+                        TaskOutcome::Failed { error, cause } => {
+                            self.inbox.push_back(Event::TaskFailed {
+                                task: inv.task,
+                                error,
+                                cause,
+                            })
+                        }
+                        TaskOutcome::Pending => {}
+                    }
+                }
+                Effect::StartTimer { timer, fire_at } => {
+                    self.timers.push(Reverse((fire_at, timer)))
+                }
+                Effect::CancelTimer { timer } => {
+                    self.cancelled.insert(timer);
+                }
+                Effect::CancelTask { .. } => {}
+                Effect::Finish(o) => self.finished = Some(o),
+            }
+        }
+    }
+}
+
+/// Runs `program` on `input` to the end. Tasks go to `resolver`; tasks it leaves pending
+/// never complete (their timeouts still fire).
+pub fn run_to_completion(
+    program: Arc<Program>,
+    input: Value,
+    ctx: ExecutionContext,
+    entropy: Box<dyn Entropy>,
+    resolver: &mut dyn TaskResolver,
+    record_history: bool,
+) -> Finished {
+    let mut now = ctx.start_time;
+    let (mut ex, step) = Execution::start(program, input, ctx, entropy);
+    let mut w = World {
+        resolver,
+        record_history,
+        history: Vec::new(),
+        timers: BinaryHeap::new(),
+        cancelled: HashSet::new(),
+        inbox: VecDeque::new(),
+        finished: None,
+    };
+    w.absorb(step);
+    while w.finished.is_none() {
+        let event = if let Some(e) = w.inbox.pop_front() {
+            e
+        } else if let Some(Reverse((at, timer))) = w.timers.pop() {
+            if w.cancelled.remove(&timer) {
+                continue;
+            }
+            if at > now {
+                now = at;
+            }
+            Event::TimerFired { timer }
+        } else {
+            // Nothing can happen any more: a task left pending without a timeout.
+            break;
+        };
+        let step = ex.handle(event, now);
+        w.absorb(step);
+    }
+    let outcome = w.finished.unwrap_or(Outcome {
+        status: ExecutionStatus::Running,
+        output: None,
+        error: None,
+        cause: None,
+    });
+    Finished {
+        outcome,
+        history: w.history,
+    }
+}

@@ -1,0 +1,390 @@
+//! `Task`: hands a unit of work to an integration and waits for its result.
+
+use crate::api::{Effect, TaskId, TaskInvocation};
+use crate::execution::{Block, ContextExtra, Execution, Flow, TaskWait, ThreadId};
+use crate::history::{ErrorCause, EventDetails, TaskResource};
+use crate::program::{CState, Number, TaskSpec};
+use crate::states::wait::show;
+use asl::error::StatesError;
+use serde_json::Value;
+use std::sync::Arc;
+
+/// Which family of history events a Task's resource records.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Flavor {
+    /// `arn:aws:states:::service:action[.pattern]` → `Task*` events.
+    Service(TaskResource),
+    /// A Lambda function ARN → `LambdaFunction*` events.
+    Lambda(String),
+    /// An activity ARN → `Activity*` events.
+    Activity(String),
+}
+
+/// Classifies a `Resource` ARN.
+pub(crate) fn flavor_of(resource: &str) -> Flavor {
+    if let Some(rest) = resource
+        .strip_prefix("arn:")
+        .and_then(|r| r.split_once(':').map(|(_, x)| x))
+    {
+        // rest: "<service>:<region>:<account>:<resource...>"
+        let mut parts = rest.splitn(4, ':');
+        let service = parts.next().unwrap_or("");
+        let region = parts.next().unwrap_or("");
+        let account = parts.next().unwrap_or("");
+        let tail = parts.next().unwrap_or("");
+        if service == "lambda" {
+            return Flavor::Lambda(resource.to_string());
+        }
+        if service == "states" && region.is_empty() && account.is_empty() {
+            // aws-sdk:<service>:<action> keeps the service in resourceType.
+            if let Some(sdk) = tail.strip_prefix("aws-sdk:") {
+                if let Some((svc, action)) = sdk.split_once(':') {
+                    return Flavor::Service(TaskResource {
+                        resource_type: format!("aws-sdk:{svc}"),
+                        resource: action.to_string(),
+                    });
+                }
+            }
+            if let Some((svc, action)) = tail.split_once(':') {
+                return Flavor::Service(TaskResource {
+                    resource_type: svc.to_string(),
+                    resource: action.to_string(),
+                });
+            }
+        }
+        if service == "states" && tail.starts_with("activity:") {
+            return Flavor::Activity(resource.to_string());
+        }
+    }
+    Flavor::Service(TaskResource {
+        resource_type: String::new(),
+        resource: resource.to_string(),
+    })
+}
+
+fn needs_token(resource: &str, flavor: &Flavor) -> bool {
+    resource.contains(".waitForTaskToken") || matches!(flavor, Flavor::Activity(_))
+}
+
+impl Execution {
+    fn resolve_seconds(
+        &self,
+        id: ThreadId,
+        n: &Number<u64>,
+        input: &Value,
+        field: &str,
+    ) -> Result<Option<u64>, StatesError> {
+        match n {
+            Number::Absent => Ok(None),
+            Number::Literal(v) => Ok(Some(*v)),
+            Number::Path(p) => {
+                let v = self.eval(id, input, p.needs_context(), ContextExtra::default(), |s| {
+                    p.select(s)
+                })?;
+                match v.as_u64() {
+                    Some(n) if n > 0 => Ok(Some(n)),
+                    _ => Err(StatesError::runtime(format!(
+                        "The {field}Path field refers to value \"{}\" which is not a valid positive integer: {}",
+                        show(&v),
+                        p.source()
+                    ))),
+                }
+            }
+        }
+    }
+
+    pub(crate) fn run_task(&mut self, id: ThreadId, state: &CState, spec: &TaskSpec) -> Flow {
+        let Some(raw) = self.thread(id).map(|t| Arc::clone(&t.input)) else {
+            return Flow::Ended;
+        };
+        let flavor = flavor_of(&spec.resource);
+        let token = if needs_token(&spec.resource, &flavor) {
+            Some(self.entropy.borrow_mut().uuid())
+        } else {
+            None
+        };
+        let outcome = (|| {
+            let effective = self.apply_input_path(id, &state.input_path, &raw)?;
+            let extra = ContextExtra {
+                task_token: token.as_deref(),
+                map_item: None,
+            };
+            let parameters =
+                self.apply_parameters(id, state.parameters.as_ref(), effective, extra)?;
+            let timeout =
+                self.resolve_seconds(id, &spec.timeout_seconds, &raw, "TimeoutSeconds")?;
+            let heartbeat =
+                self.resolve_seconds(id, &spec.heartbeat_seconds, &raw, "HeartbeatSeconds")?;
+            let role = match &spec.credentials {
+                None => None,
+                Some(t) => {
+                    let v = self.eval(id, &raw, t.needs_context(), extra, |s| t.evaluate(s))?;
+                    v.get("RoleArn").and_then(Value::as_str).map(str::to_string)
+                }
+            };
+            Ok((parameters, timeout, heartbeat, role))
+        })();
+        let (parameters, timeout, heartbeat, role) = match outcome {
+            Ok(x) => x,
+            Err(e) => return self.fail_catchable(id, state, e),
+        };
+        let task = self.new_task_id();
+        self.tasks.insert(task, id);
+        let details = match &flavor {
+            Flavor::Service(r) => EventDetails::TaskScheduled {
+                resource: r.clone(),
+                region: self.ctx.region.clone(),
+                parameters: Arc::clone(&parameters),
+                timeout_in_seconds: timeout,
+                heartbeat_in_seconds: heartbeat,
+                task_credentials: role.clone(),
+            },
+            Flavor::Lambda(arn) => EventDetails::LambdaFunctionScheduled {
+                resource: arn.clone(),
+                input: Arc::clone(&parameters),
+                timeout_in_seconds: timeout,
+                task_credentials: role.clone(),
+            },
+            Flavor::Activity(arn) => EventDetails::ActivityScheduled {
+                resource: arn.clone(),
+                input: Arc::clone(&parameters),
+                timeout_in_seconds: timeout,
+                heartbeat_in_seconds: heartbeat,
+            },
+        };
+        self.push_thread_event(id, details, true);
+        let timeout_timer = timeout.map(|t| {
+            let at = self.now.plus_seconds(t);
+            self.start_timer(id, at)
+        });
+        self.effect(Effect::InvokeTask(TaskInvocation {
+            task,
+            resource: Arc::clone(&spec.resource),
+            parameters,
+            timeout_seconds: timeout,
+            heartbeat_seconds: heartbeat,
+            task_token: token,
+            role_arn: role,
+            state_name: Arc::clone(&state.name),
+        }));
+        if let Some(t) = self.thread_mut(id) {
+            t.block = Block::Task(TaskWait {
+                task,
+                timeout_timer,
+                heartbeat_timer: None,
+                heartbeat_seconds: heartbeat,
+                started: false,
+                flavor,
+            });
+        }
+        Flow::Blocked
+    }
+
+    fn task_thread(&self, task: TaskId) -> Option<ThreadId> {
+        let id = *self.tasks.get(&task)?;
+        match self.thread(id).map(|t| &t.block) {
+            Some(Block::Task(w)) if w.task == task => Some(id),
+            _ => None,
+        }
+    }
+
+    fn current_state(&self, id: ThreadId) -> Option<(Arc<crate::program::Program>, usize, usize)> {
+        let t = self.thread(id)?;
+        Some((Arc::clone(&self.program), t.scope, t.state))
+    }
+
+    pub(crate) fn on_task_started(&mut self, task: TaskId) {
+        let Some(id) = self.task_thread(task) else {
+            return;
+        };
+        self.mark_started(id);
+    }
+
+    fn mark_started(&mut self, id: ThreadId) {
+        let (flavor, heartbeat) = match self.thread(id).map(|t| &t.block) {
+            Some(Block::Task(w)) if !w.started => (w.flavor.clone(), w.heartbeat_seconds),
+            _ => return,
+        };
+        let details = match flavor {
+            Flavor::Service(r) => EventDetails::TaskStarted(r),
+            Flavor::Lambda(_) => EventDetails::LambdaFunctionStarted,
+            Flavor::Activity(_) => EventDetails::ActivityStarted { worker_name: None },
+        };
+        self.push_thread_event(id, details, true);
+        let hb = heartbeat.map(|h| {
+            let at = self.now.plus_seconds(h);
+            self.start_timer(id, at)
+        });
+        if let Some(Block::Task(w)) = self.thread_mut(id).map(|t| &mut t.block) {
+            w.started = true;
+            w.heartbeat_timer = hb;
+        }
+    }
+
+    pub(crate) fn on_task_heartbeat(&mut self, task: TaskId) {
+        let Some(id) = self.task_thread(task) else {
+            return;
+        };
+        let (old, hb) = match self.thread(id).map(|t| &t.block) {
+            Some(Block::Task(w)) => (w.heartbeat_timer, w.heartbeat_seconds),
+            _ => return,
+        };
+        if let (Some(old), Some(h)) = (old, hb) {
+            self.cancel_timer(old);
+            let at = self.now.plus_seconds(h);
+            let timer = self.start_timer(id, at);
+            if let Some(Block::Task(w)) = self.thread_mut(id).map(|t| &mut t.block) {
+                w.heartbeat_timer = Some(timer);
+            }
+        }
+    }
+
+    /// Leaves the task wait: forgets the task and its timers; returns the flavor.
+    fn close_task(&mut self, id: ThreadId) -> Option<Flavor> {
+        let t = self.thread_mut(id)?;
+        let Block::Task(w) = std::mem::replace(&mut t.block, Block::Ready) else {
+            return None;
+        };
+        self.tasks.remove(&w.task);
+        if let Some(x) = w.timeout_timer {
+            self.cancel_timer(x);
+        }
+        if let Some(x) = w.heartbeat_timer {
+            self.cancel_timer(x);
+        }
+        Some(w.flavor)
+    }
+
+    pub(crate) fn on_task_succeeded(&mut self, task: TaskId, output: Value) {
+        let Some(id) = self.task_thread(task) else {
+            return;
+        };
+        self.mark_started(id);
+        let Some(flavor) = self.close_task(id) else {
+            return;
+        };
+        let Some((program, scope, idx)) = self.current_state(id) else {
+            return;
+        };
+        let Some(state) = program.scopes.get(scope).and_then(|s| s.states.get(idx)) else {
+            return;
+        };
+        let result = Arc::new(output);
+        if crate::execution::payload_size(&result) > crate::execution::MAX_PAYLOAD_BYTES {
+            let ec = ErrorCause {
+                error: Some("States.DataLimitExceeded".into()),
+                cause: Some(format!(
+                    "The state/task '{}' returned a result with a size exceeding the maximum number of bytes service limit.",
+                    state.name
+                )),
+            };
+            self.record_task_failure(id, &flavor, ec.clone());
+            if self.state_failed(id, state, ec, None) == Flow::Continue {
+                self.schedule(id);
+            }
+            return;
+        }
+        let details = match flavor {
+            Flavor::Service(r) => EventDetails::TaskSucceeded {
+                resource: r,
+                output: Arc::clone(&result),
+            },
+            Flavor::Lambda(_) => EventDetails::LambdaFunctionSucceeded {
+                output: Arc::clone(&result),
+            },
+            Flavor::Activity(_) => EventDetails::ActivitySucceeded {
+                output: Arc::clone(&result),
+            },
+        };
+        self.push_thread_event(id, details, true);
+        let flow = self.finish_with_result(id, state, result);
+        if flow == Flow::Continue {
+            self.schedule(id);
+        }
+    }
+
+    /// ResultSelector → ResultPath → OutputPath, then exit (Task, Parallel, Map).
+    pub(crate) fn finish_with_result(
+        &mut self,
+        id: ThreadId,
+        state: &CState,
+        result: Arc<Value>,
+    ) -> Flow {
+        let Some(raw) = self.thread(id).map(|t| Arc::clone(&t.input)) else {
+            return Flow::Ended;
+        };
+        let outcome = (|| {
+            let assign = self.eval_assign(id, state.assign.as_ref(), &result)?;
+            let selected =
+                self.apply_result_selector(id, state.result_selector.as_ref(), result)?;
+            let output = self.apply_result_path(&state.result_path, &raw, selected)?;
+            let output = self.apply_output_path(id, &state.output_path, &output)?;
+            Ok((output, assign))
+        })();
+        match outcome {
+            Ok((output, assign)) => {
+                let assigned = self.commit_assign(id, assign);
+                self.exit_state(id, state, output, assigned, None)
+            }
+            Err(e) => self.fail_catchable(id, state, e),
+        }
+    }
+
+    fn record_task_failure(&mut self, id: ThreadId, flavor: &Flavor, ec: ErrorCause) {
+        let details = match flavor {
+            Flavor::Service(r) => EventDetails::TaskFailed(r.clone(), ec),
+            Flavor::Lambda(_) => EventDetails::LambdaFunctionFailed(ec),
+            Flavor::Activity(_) => EventDetails::ActivityFailed(ec),
+        };
+        self.push_thread_event(id, details, true);
+    }
+
+    pub(crate) fn on_task_failed(&mut self, task: TaskId, ec: ErrorCause) {
+        let Some(id) = self.task_thread(task) else {
+            return;
+        };
+        self.mark_started(id);
+        let Some(flavor) = self.close_task(id) else {
+            return;
+        };
+        let Some((program, scope, idx)) = self.current_state(id) else {
+            return;
+        };
+        let Some(state) = program.scopes.get(scope).and_then(|s| s.states.get(idx)) else {
+            return;
+        };
+        self.record_task_failure(id, &flavor, ec.clone());
+        if self.state_failed(id, state, ec, None) == Flow::Continue {
+            self.schedule(id);
+        }
+    }
+
+    pub(crate) fn on_task_timeout(&mut self, id: ThreadId, heartbeat: bool) {
+        let Some(flavor) = self.close_task(id) else {
+            return;
+        };
+        let Some((program, scope, idx)) = self.current_state(id) else {
+            return;
+        };
+        let Some(state) = program.scopes.get(scope).and_then(|s| s.states.get(idx)) else {
+            return;
+        };
+        let ec = ErrorCause {
+            error: Some(if heartbeat {
+                "States.HeartbeatTimeout".into()
+            } else {
+                "States.Timeout".into()
+            }),
+            cause: None,
+        };
+        let details = match &flavor {
+            Flavor::Service(r) => EventDetails::TaskTimedOut(r.clone(), ec.clone()),
+            Flavor::Lambda(_) => EventDetails::LambdaFunctionTimedOut(ec.clone()),
+            Flavor::Activity(_) => EventDetails::ActivityTimedOut(ec.clone()),
+        };
+        self.push_thread_event(id, details, true);
+        if self.state_failed(id, state, ec, None) == Flow::Continue {
+            self.schedule(id);
+        }
+    }
+}

@@ -1,0 +1,325 @@
+//! Conformance runner: every self-contained `execution` case of the corpus recorded against AWS
+//! (`../shared/corpus/localstack`, or `$STEPLINE_CORPUS/localstack`) runs through the library
+//! API; status/output/error/cause must match exactly and the history modulo placeholders (the
+//! rule of `conform.py`'s `smatch`). Prints both pass rates per group and fails when a case
+//! listed in `tests/conformance_passing.txt` no longer passes. Set `STEPLINE_WRITE_PASSING=1`
+//! to rewrite the list after an improvement.
+
+use engine::driver::run_to_completion;
+use engine::{ExecutionContext, ExecutionType, NoIntegrations, Program, SeededEntropy, Timestamp};
+use regex::Regex;
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+const WHOLE: &[&str] = &[
+    "timestamp",
+    "datetime",
+    "snf_role_arn",
+    "sfn_role_arn",
+    "RandomNumberGenerated",
+    "date",
+    "time",
+    "start-date",
+    "stop-date",
+    "start-time",
+    "entered-time",
+    "creation-date",
+    "task_token",
+    "a_task_token",
+    "map_run_arn",
+    "message_id",
+    "a_message_id",
+    "execution-arn",
+    "state-machine-arn",
+];
+
+struct Matcher {
+    token: Regex,
+    token_full: Regex,
+}
+
+impl Matcher {
+    fn new() -> Matcher {
+        Matcher {
+            token: Regex::new(r"<[A-Za-z0-9_:\-]+>").expect("static regex"),
+            token_full: Regex::new(r"^<[A-Za-z0-9_:\-]+>$").expect("static regex"),
+        }
+    }
+
+    /// `exp` (AWS's recording, with placeholders) matches `act`.
+    fn smatch(&self, exp: &Value, act: &Value) -> bool {
+        match (exp, act) {
+            (Value::String(e), _) => {
+                if WHOLE.contains(&e.as_str()) || self.token_full.is_match(e) {
+                    return true;
+                }
+                if self.token.is_match(e) {
+                    let Value::String(a) = act else { return false };
+                    let mut pat = String::from("(?s)^");
+                    let mut last = 0;
+                    for m in self.token.find_iter(e) {
+                        pat.push_str(&regex::escape(&e[last..m.start()]));
+                        pat.push_str(".+?");
+                        last = m.end();
+                    }
+                    pat.push_str(&regex::escape(&e[last..]));
+                    pat.push('$');
+                    return Regex::new(&pat).map(|r| r.is_match(a)).unwrap_or(false);
+                }
+                act.as_str() == Some(e.as_str())
+            }
+            (Value::Bool(_), _) | (_, Value::Bool(_)) => exp == act,
+            (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
+            (Value::Object(e), Value::Object(a)) => {
+                e.len() == a.len()
+                    && e.iter()
+                        .all(|(k, v)| a.get(k).is_some_and(|av| self.smatch(v, av)))
+            }
+            (Value::Array(e), Value::Array(a)) => {
+                e.len() == a.len() && e.iter().zip(a).all(|(x, y)| self.smatch(x, y))
+            }
+            _ => exp == act,
+        }
+    }
+}
+
+fn parse_json_text(v: &mut Value) {
+    if let Value::String(s) = v {
+        if let Ok(p) = serde_json::from_str::<Value>(s) {
+            *v = p;
+        }
+    }
+}
+
+/// Parses the JSON-text fields of an event's details, as `conform.py` does on both sides.
+fn parse_fields(ev: &Value) -> Value {
+    let mut ev = ev.clone();
+    if let Value::Object(m) = &mut ev {
+        for (k, v) in m.iter_mut() {
+            if !k.ends_with("EventDetails") {
+                continue;
+            }
+            let Value::Object(d) = v else { continue };
+            for f in [
+                "input",
+                "output",
+                "parameters",
+                "result",
+                "assignedVariables",
+            ] {
+                if let Some(x) = d.get_mut(f) {
+                    parse_json_text(x);
+                }
+            }
+            if let Some(Value::Object(av)) = d.get_mut("assignedVariables") {
+                for x in av.values_mut() {
+                    parse_json_text(x);
+                }
+            }
+        }
+    }
+    ev
+}
+
+fn corpus_dir() -> PathBuf {
+    match std::env::var("STEPLINE_CORPUS") {
+        Ok(p) => PathBuf::from(p).join("localstack"),
+        Err(_) => {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/localstack")
+        }
+    }
+}
+
+struct CaseResult {
+    exact: bool,
+    history: Option<bool>,
+}
+
+fn run_case(m: &Matcher, case: &Value) -> CaseResult {
+    let fail = |has_history: bool| CaseResult {
+        exact: false,
+        history: if has_history { Some(false) } else { None },
+    };
+    let history = case.get("history").and_then(Value::as_array);
+    let has_history = history.is_some_and(|h| !h.is_empty());
+    let text = match case.get("definition_text").and_then(Value::as_str) {
+        Some(t) => t.to_string(),
+        None => case
+            .get("definition")
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+    };
+    let express = case.get("state_machine_type").and_then(Value::as_str) == Some("EXPRESS");
+    let opts = asl::validate::ValidateOptions {
+        machine_type: if express {
+            asl::validate::MachineType::Express
+        } else {
+            asl::validate::MachineType::Standard
+        },
+        ..Default::default()
+    };
+    let Ok(machine) = asl::parse::parse_definition_with(&text, &opts) else {
+        return fail(has_history);
+    };
+    let Ok(program) = Program::compile(&machine) else {
+        return fail(has_history);
+    };
+    let input = match case.get("input") {
+        None | Some(Value::Null) => Value::Object(Map::new()),
+        Some(v) => v.clone(),
+    };
+    let mut ctx =
+        ExecutionContext::example("execution", "StateMachine", Timestamp(1_700_000_000_000));
+    if express {
+        ctx.execution_type = ExecutionType::Express;
+    }
+    let finished = run_to_completion(
+        Arc::new(program),
+        input,
+        ctx,
+        Box::new(SeededEntropy::new(7)),
+        &mut NoIntegrations::new(),
+        has_history,
+    );
+    let o = &finished.outcome;
+    let mut got = Map::new();
+    got.insert("status".into(), Value::String(o.status.as_str().into()));
+    if let Some(out) = &o.output {
+        got.insert("output".into(), (**out).clone());
+    }
+    if let Some(e) = &o.error {
+        got.insert("error".into(), Value::String(e.clone()));
+    }
+    if let Some(c) = &o.cause {
+        got.insert("cause".into(), Value::String(c.clone()));
+    }
+    let exact = case
+        .get("expected")
+        .is_some_and(|e| m.smatch(e, &Value::Object(got)));
+    let history = history.filter(|h| !h.is_empty()).map(|h| {
+        let exp: Vec<Value> = h.iter().map(parse_fields).collect();
+        let act: Vec<Value> = finished
+            .history
+            .iter()
+            .map(|e| parse_fields(&e.to_json()))
+            .collect();
+        m.smatch(&Value::Array(exp), &Value::Array(act))
+    });
+    CaseResult { exact, history }
+}
+
+#[test]
+fn conformance_localstack_executions() {
+    let dir = corpus_dir();
+    let index_path = dir.join("index.json");
+    let Ok(index_text) = std::fs::read_to_string(&index_path) else {
+        println!(
+            "SKIPPED: conformance corpus not found at {} (set STEPLINE_CORPUS)",
+            dir.display()
+        );
+        return;
+    };
+    let index: Vec<Value> = serde_json::from_str(&index_text).expect("index.json is JSON");
+    let m = Matcher::new();
+    // group -> (exact ok, total, history ok, history total)
+    let mut rates: BTreeMap<String, (usize, usize, usize, usize)> = BTreeMap::new();
+    let mut passing: BTreeSet<String> = BTreeSet::new();
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    for e in &index {
+        let kind = e.get("kind").and_then(Value::as_str);
+        let needs_none = e
+            .get("needs")
+            .and_then(Value::as_array)
+            .is_some_and(|n| n.is_empty());
+        if kind != Some("execution") || !needs_none {
+            continue;
+        }
+        let id = e
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let file = e.get("file").and_then(Value::as_str).unwrap_or("");
+        let group = e
+            .get("group")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let Ok(text) = std::fs::read_to_string(dir.join(file)) else {
+            continue;
+        };
+        let Ok(case) = serde_json::from_str::<Value>(&text) else {
+            continue;
+        };
+        let r = run_case(&m, &case);
+        let g = rates.entry(group).or_default();
+        g.1 += 1;
+        if r.exact {
+            g.0 += 1;
+        }
+        if let Some(h) = r.history {
+            g.3 += 1;
+            if h {
+                g.2 += 1;
+            }
+        }
+        // A case passes when its result matches and, when AWS recorded one, its history too.
+        let key = format!("{id} [{file}]");
+        if !seen.insert(key.clone()) {
+            continue;
+        }
+        if r.exact && r.history.unwrap_or(true) {
+            passing.insert(key);
+        }
+    }
+    let (mut t_ok, mut t_all, mut h_ok, mut h_all) = (0, 0, 0, 0);
+    for (g, (ok, all, hok, hall)) in &rates {
+        println!("{g:24} exact {ok}/{all}  history {hok}/{hall}");
+        t_ok += ok;
+        t_all += all;
+        h_ok += hok;
+        h_all += hall;
+    }
+    println!(
+        "total: exact {t_ok}/{t_all} = {:.1}%, history {h_ok}/{h_all} = {:.1}%",
+        100.0 * t_ok as f64 / t_all.max(1) as f64,
+        100.0 * h_ok as f64 / h_all.max(1) as f64
+    );
+    let list_path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/conformance_passing.txt");
+    if std::env::var("STEPLINE_WRITE_PASSING").is_ok() {
+        let body: String = passing.iter().map(|k| format!("{k}\n")).collect();
+        std::fs::write(&list_path, body).expect("write passing list");
+        println!(
+            "wrote {} passing cases to {}",
+            passing.len(),
+            list_path.display()
+        );
+        return;
+    }
+    let listed: BTreeSet<String> = std::fs::read_to_string(&list_path)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::to_string)
+        .collect();
+    let newly: Vec<&String> = passing.difference(&listed).collect();
+    if !newly.is_empty() {
+        println!("newly passing ({}), add them to the list:", newly.len());
+        for k in &newly {
+            println!("  {k}");
+        }
+    }
+    let regressed: Vec<&String> = listed.difference(&passing).collect();
+    assert!(
+        regressed.is_empty(),
+        "{} listed cases no longer pass:\n{}",
+        regressed.len(),
+        regressed
+            .iter()
+            .map(|k| k.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
