@@ -2,6 +2,7 @@
 
 mod cmd_jsonata;
 mod cmd_run;
+mod cmd_serve;
 mod cmd_validate;
 
 use clap::{Parser, Subcommand};
@@ -16,6 +17,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Serve the Step Functions API (and the console) on an embedded store.
+    Serve(cmd_serve::Args),
     /// Validate a state machine definition as ValidateStateMachineDefinition does.
     Validate(cmd_validate::Args),
     /// Run one execution of a definition and print its result (and history) as JSON.
@@ -30,5 +33,6 @@ fn main() -> ExitCode {
         Command::Validate(args) => cmd_validate::main(args),
         Command::Jsonata(args) => cmd_jsonata::main(args),
         Command::Run(args) => cmd_run::main(args),
+        Command::Serve(args) => cmd_serve::main(args),
     }
 }
