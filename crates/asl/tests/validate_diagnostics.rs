@@ -650,3 +650,40 @@ fn max_results_truncates() {
     assert_eq!(r.diagnostics.len(), 1);
     assert!(r.truncated);
 }
+
+#[test]
+fn jsonata_expressions_checked_with_a_parser() {
+    // A stand-in parser: refuses empty expressions with jsonata's wording.
+    let parse = |e: &str| {
+        e.trim()
+            .is_empty()
+            .then(|| "Unexpected end of expression".to_string())
+    };
+    let def = json!({"QueryLanguage": "JSONata", "StartAt": "C", "States": {
+        "C": {"Type": "Choice", "Choices": [{"Condition": "{% %}", "Next": "P"}], "Default": "P"},
+        "P": {"Type": "Pass", "Output": {"ok": "{% 1 %}", "v": ["x", "{%  %}"]}, "End": true}}});
+    let r =
+        asl::validate::validate_with_jsonata(&def.to_string(), &ValidateOptions::default(), &parse);
+    let got: Vec<_> = r
+        .diagnostics
+        .into_iter()
+        .map(|d| (d.code, d.message, d.location))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            d(
+                "INVALID_JSONATA_EXPRESSION",
+                "Unexpected end of expression",
+                "/States/C/Choices[0]/Condition"
+            ),
+            d(
+                "INVALID_JSONATA_EXPRESSION",
+                "Unexpected end of expression",
+                "/States/P/Output/v[1]"
+            ),
+        ]
+    );
+    // Without a parser, expressions are not judged.
+    assert_eq!(diags(def), []);
+}

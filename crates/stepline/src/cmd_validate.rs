@@ -1,7 +1,7 @@
 //! `stepline validate DEFINITION.json [--format json] [--type EXPRESS]`: static validation as
 //! `ValidateStateMachineDefinition` answers it.
 
-use asl::validate::{validate, MachineType, ValidateOptions};
+use asl::validate::{validate_with_jsonata, MachineType, ValidateOptions};
 use std::process::ExitCode;
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -47,7 +47,10 @@ pub fn main(args: Args) -> ExitCode {
         },
         ..ValidateOptions::default()
     };
-    let result = validate(&text, &opts);
+    // JSONata expressions are parsed with the engine's own JSONata parser, so `validate`
+    // refuses what the engine could not compile; AWS reports the parser message without its code.
+    let parse = |expr: &str| jsonata::Expression::compile(expr).err().map(|e| e.message);
+    let result = validate_with_jsonata(&text, &opts, &parse);
     match args.format {
         Format::Json => println!("{}", result.to_json()),
         Format::Text => {

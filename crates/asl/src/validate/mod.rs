@@ -183,6 +183,26 @@ pub fn validate(text: &str, opts: &ValidateOptions) -> ValidationResult {
     finish(check(text, opts), opts)
 }
 
+/// [`validate`], also reporting `INVALID_JSONATA_EXPRESSION` for each `{% %}` expression of a
+/// JSONata state that `jsonata_parse` refuses. `jsonata_parse` gets the text between `{%` and
+/// `%}` and returns the parser's message without its error code (AWS's wording, e.g.
+/// `Unexpected end of expression`), or `None` when the expression parses.
+pub fn validate_with_jsonata(
+    text: &str,
+    opts: &ValidateOptions,
+    jsonata_parse: &dyn Fn(&str) -> Option<String>,
+) -> ValidationResult {
+    let all = match parse_json(text) {
+        Ok(value) => {
+            let mut checker = schema::Checker::new(opts, Some(jsonata_parse));
+            checker.check_root(&value);
+            checker.out
+        }
+        Err(d) => vec![d],
+    };
+    finish(all, opts)
+}
+
 fn finish(all: Vec<Diagnostic>, opts: &ValidateOptions) -> ValidationResult {
     let limit = if opts.max_results == 0 {
         100
@@ -269,7 +289,7 @@ pub(crate) fn validate_parsed(
 }
 
 fn check_value(value: &Value, opts: &ValidateOptions, single_state: bool) -> Vec<Diagnostic> {
-    let mut checker = schema::Checker::new(opts);
+    let mut checker = schema::Checker::new(opts, None);
     if single_state {
         checker.check_single_state(value);
     } else {

@@ -226,8 +226,13 @@ struct Body<'v> {
     top: bool,
 }
 
+/// Parses one JSONata expression (the text between `{%` and `%}`), returning the parser's
+/// message when it does not parse.
+pub(crate) type JsonataCheck<'o> = &'o dyn Fn(&str) -> Option<String>;
+
 pub(crate) struct Checker<'o, 'v> {
     opts: &'o ValidateOptions,
+    jsonata_check: Option<JsonataCheck<'o>>,
     pub(crate) out: Vec<Diagnostic>,
     top_jsonata: bool,
     names: HashSet<&'v str>,
@@ -264,9 +269,10 @@ fn declares_jsonata(v: Option<&Value>, inherited: bool) -> bool {
 }
 
 impl<'o, 'v> Checker<'o, 'v> {
-    pub(crate) fn new(opts: &'o ValidateOptions) -> Self {
+    pub(crate) fn new(opts: &'o ValidateOptions, jsonata_check: Option<JsonataCheck<'o>>) -> Self {
         Checker {
             opts,
+            jsonata_check,
             out: Vec::new(),
             top_jsonata: false,
             names: HashSet::new(),
@@ -702,6 +708,58 @@ impl<'o, 'v> Checker<'o, 'v> {
         // Problems located at one of the state's fields.
         for (k, v) in obj {
             self.field(ty, obj, k, v, loc, jsonata, depth);
+        }
+        if jsonata {
+            if let Some(check) = self.jsonata_check {
+                self.jsonata_fields(obj, loc, check);
+            }
+        }
+    }
+
+    /// `INVALID_JSONATA_EXPRESSION` for every `{% %}` string of a JSONata state that does not
+    /// parse, located at the field (and the keys inside it) that holds it.
+    fn jsonata_fields(&mut self, obj: &Map<String, Value>, loc: &str, check: JsonataCheck<'_>) {
+        for (k, v) in obj {
+            let floc = join(loc, k);
+            match k.as_str() {
+                "Type" | "Comment" | "QueryLanguage" | "Next" | "End" | "Default"
+                | "ItemProcessor" | "Iterator" | "Branches" | "Label" | "Retry" => {}
+                "Choices" | "Catch" => {
+                    for (i, r) in v.as_array().into_iter().flatten().enumerate() {
+                        for (rk, rv) in r.as_object().into_iter().flatten() {
+                            if matches!(rk.as_str(), "Condition" | "Output" | "Assign") {
+                                self.jsonata_value(rv, &format!("{floc}[{i}]/{rk}"), check, 0);
+                            }
+                        }
+                    }
+                }
+                _ => self.jsonata_value(v, &floc, check, 0),
+            }
+        }
+    }
+
+    fn jsonata_value(&mut self, v: &Value, loc: &str, check: JsonataCheck<'_>, depth: usize) {
+        if depth > MAX_VALUE_DEPTH {
+            return;
+        }
+        match v {
+            Value::String(s) if syntax::is_jsonata_expr(s) => {
+                let inner = s.get(2..s.len() - 2).unwrap_or_default();
+                if let Some(message) = check(inner) {
+                    self.code("INVALID_JSONATA_EXPRESSION", message, Some(loc.to_string()));
+                }
+            }
+            Value::Object(m) => {
+                for (k, x) in m {
+                    self.jsonata_value(x, &join(loc, k), check, depth + 1);
+                }
+            }
+            Value::Array(a) => {
+                for (i, x) in a.iter().enumerate() {
+                    self.jsonata_value(x, &format!("{loc}[{i}]"), check, depth + 1);
+                }
+            }
+            _ => {}
         }
     }
 
