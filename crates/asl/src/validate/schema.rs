@@ -871,7 +871,7 @@ impl<'o, 'v> Checker<'o, 'v> {
             },
             "ItemProcessor" | "Iterator" => self.body(v, &floc, true, depth),
             "Items" if jsonata => match v {
-                Value::Array(_) => {}
+                Value::Array(_) | Value::Object(_) => {}
                 Value::String(s) if syntax::is_jsonata_expr(s) => {}
                 _ => self.err("Expected value of type [ARRAY]", floc),
             },
