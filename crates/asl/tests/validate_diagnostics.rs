@@ -687,3 +687,20 @@ fn jsonata_expressions_checked_with_a_parser() {
     // Without a parser, expressions are not judged.
     assert_eq!(diags(def), []);
 }
+
+#[test]
+fn nested_locations_use_brackets_and_verbatim_names_aws() {
+    // AWS's answer for a Choice without rules two Parallels deep (reported by a CDK user).
+    let def = json!({"StartAt": "Run Providers", "States": {"Run Providers": {
+        "Type": "Parallel", "End": true, "Branches": [{"StartAt": "Error Handler", "States": {
+            "Error Handler": {"Type": "Parallel", "End": true, "Branches": [{
+                "StartAt": "Choose provider", "States": {
+                    "Choose provider": {"Type": "Choice", "Default": "Done"},
+                    "Done": {"Type": "Succeed"}}}]}}}]}}});
+    let r = validate(&def.to_string(), &ValidateOptions::default());
+    let errors: Vec<Diagnostic> = r.errors().cloned().collect();
+    assert_eq!(
+        invalid_definition_message(&def.to_string(), &errors),
+        "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: These fields are required: [Choices] at /States/Run Providers/Branches[0]/States/Error Handler/Branches[0]/States/Choose provider'"
+    );
+}
