@@ -704,3 +704,37 @@ fn nested_locations_use_brackets_and_verbatim_names_aws() {
         "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: These fields are required: [Choices] at /States/Run Providers/Branches[0]/States/Error Handler/Branches[0]/States/Choose provider'"
     );
 }
+
+#[test]
+fn warnings_only_when_asked_for() {
+    let def = json!({"StartAt": "P", "States": {
+        "P": {"Type": "Pass", "Parameters": {"a": "$.x", "b": "literal"},
+              "Result": {"c.$": "$.y"}, "Next": "F"},
+        "F": {"Type": "Fail", "Cause": "$.cause"}}})
+    .to_string();
+    let plain = validate(&def, &ValidateOptions::default());
+    assert_eq!(
+        plain.to_json(),
+        json!({"result": "OK", "diagnostics": [], "truncated": false})
+    );
+    let opts = ValidateOptions {
+        severity: asl::validate::Severity::Warning,
+        ..ValidateOptions::default()
+    };
+    let r = validate(&def, &opts);
+    assert_eq!(r.result, ResultCode::Ok);
+    let got: Vec<_> = r
+        .diagnostics
+        .iter()
+        .map(|d| (d.severity, d.code.as_str(), d.location.as_deref()))
+        .collect();
+    use asl::validate::Severity::Warning;
+    assert_eq!(
+        got,
+        [
+            (Warning, "NO_DOLLAR", Some("/States/P/Parameters")),
+            (Warning, "PASS_RESULT_IS_STATIC", Some("/States/P/Result")),
+            (Warning, "NO_PATH", Some("/States/F/Cause")),
+        ]
+    );
+}

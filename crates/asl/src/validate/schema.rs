@@ -406,6 +406,13 @@ impl<'o, 'v> Checker<'o, 'v> {
                             );
                         }
                     } else {
+                        if x.as_str().is_some_and(looks_like_path_or_intrinsic) {
+                            self.warn(
+                                "NO_DOLLAR",
+                                format!("No .$ on the field '{k}', whose value appears to be a JSONPath or an intrinsic function"),
+                                loc,
+                            );
+                        }
                         self.template(x, loc, depth + 1);
                     }
                 }
@@ -413,6 +420,44 @@ impl<'o, 'v> Checker<'o, 'v> {
             Value::Array(a) => {
                 for x in a {
                     self.template(x, loc, depth + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn warn(&mut self, code: &str, message: String, location: &str) {
+        self.out.push(Diagnostic {
+            severity: super::Severity::Warning,
+            code: code.to_string(),
+            message,
+            location: Some(location.to_string()),
+        });
+    }
+
+    /// `PASS_RESULT_IS_STATIC`: a `.$` key inside a Pass `Result`, which is never evaluated.
+    fn static_result(&mut self, v: &Value, loc: &str, depth: usize) {
+        if depth > MAX_VALUE_DEPTH {
+            return;
+        }
+        match v {
+            Value::Object(m) => {
+                for (k, x) in m {
+                    if k.ends_with(".$") {
+                        self.warn(
+                            "PASS_RESULT_IS_STATIC",
+                            format!(
+                                "Attempt to use a path in the result of a pass state: field '{k}'"
+                            ),
+                            loc,
+                        );
+                    }
+                    self.static_result(x, loc, depth + 1);
+                }
+            }
+            Value::Array(a) => {
+                for x in a {
+                    self.static_result(x, loc, depth + 1);
                 }
             }
             _ => {}
@@ -776,9 +821,22 @@ impl<'o, 'v> Checker<'o, 'v> {
     ) {
         let floc = join(loc, k);
         match k {
-            "Comment" | "Next" | "Default" | "Error" | "Cause" => {
+            "Comment" | "Next" | "Default" => {
                 self.expect_type(v, "STRING", floc);
             }
+            "Error" | "Cause" => {
+                if self.expect_type(v, "STRING", floc.clone())
+                    && !jsonata
+                    && v.as_str().is_some_and(looks_like_path_or_intrinsic)
+                {
+                    self.warn(
+                        "NO_PATH",
+                        format!("The value of the field '{k}' looks like a path, but the field name does not end with 'Path'"),
+                        &floc,
+                    );
+                }
+            }
+            "Result" if !jsonata => self.static_result(v, &floc, 0),
             "End" => {
                 self.expect_type(v, "BOOLEAN", floc);
             }
@@ -1498,6 +1556,15 @@ impl<'o, 'v> Checker<'o, 'v> {
             }
         }
     }
+}
+
+/// A plain string value that a `.$` / `...Path` field was probably meant for.
+fn looks_like_path_or_intrinsic(s: &str) -> bool {
+    s == "$"
+        || s.starts_with("$.")
+        || s.starts_with("$$.")
+        || s.starts_with("$[")
+        || s.starts_with("States.")
 }
 
 /// The names a state can transition to.
