@@ -825,10 +825,8 @@ impl<'o, 'v> Checker<'o, 'v> {
                 self.expect_type(v, "STRING", floc);
             }
             "Error" | "Cause" => {
-                if self.expect_type(v, "STRING", floc.clone())
-                    && !jsonata
-                    && v.as_str().is_some_and(looks_like_path_or_intrinsic)
-                {
+                let is_string = self.expect_type(v, "STRING", floc.clone());
+                if is_string && !jsonata && v.as_str().is_some_and(looks_like_path_or_intrinsic) {
                     self.warn(
                         "NO_PATH",
                         format!("The value of the field '{k}' looks like a path, but the field name does not end with 'Path'"),
