@@ -415,9 +415,10 @@ fn invalid_intrinsic_calls_aws() {
     let def = one(json!({"Type": "Pass", "End": true, "Parameters": {
         "ok.$": "States.Format('{}', $.a)",
         "nested": {"parsed.$": "States.StringToJson('{\"text\":\"An \\\"escaped\\\" quote\"}')"}}}));
+    // Located at the object holding the field, as AWS locates `Field 'X' is not supported`.
     assert_eq!(
         diags(def),
-        [schema("The value for the field 'parsed.$' must be a valid JSONPath or a valid intrinsic function call", "/States/S/Parameters")]
+        [schema("The value for the field 'parsed.$' must be a valid JSONPath or a valid intrinsic function call", "/States/S/Parameters/nested")]
     );
     assert_eq!(
         diags(one(

@@ -387,8 +387,20 @@ impl<'o, 'v> Checker<'o, 'v> {
     }
 
     /// A JSONPath payload template: every `"key.$"` must hold a path or intrinsic call.
-    /// Problems are located at the template field itself, as AWS locates them.
+    /// Problems are located at the object holding the field (the template field itself for a
+    /// top-level key), as AWS locates them.
     fn template(&mut self, v: &Value, loc: &str, depth: usize) {
+        let before = self.out.len();
+        self.template_node(v, loc, depth);
+        // The engine compiles templates with `asl::template`; whatever it refuses must not pass.
+        if depth == 0 && self.out.len() == before {
+            if let Err(e) = crate::template::PayloadTemplate::compile(v) {
+                self.err(e.message, format!("{loc}{}", e.pointer));
+            }
+        }
+    }
+
+    fn template_node(&mut self, v: &Value, loc: &str, depth: usize) {
         if depth > MAX_VALUE_DEPTH {
             return;
         }
@@ -413,13 +425,13 @@ impl<'o, 'v> Checker<'o, 'v> {
                                 loc,
                             );
                         }
-                        self.template(x, loc, depth + 1);
+                        self.template_node(x, &join(loc, k), depth + 1);
                     }
                 }
             }
             Value::Array(a) => {
-                for x in a {
-                    self.template(x, loc, depth + 1);
+                for (i, x) in a.iter().enumerate() {
+                    self.template_node(x, &format!("{loc}[{i}]"), depth + 1);
                 }
             }
             _ => {}
@@ -1206,7 +1218,20 @@ impl<'o, 'v> Checker<'o, 'v> {
                 if !o.contains_key("Next") {
                     self.err("These fields are required: [Next]", rloc.clone());
                 }
+                let before = self.out.len();
                 self.rule(o, &rloc, true, 0);
+                // The engine evaluates rules with `asl::choice`; a rule it cannot parse must not
+                // pass validation, even where the checks above have no AWS wording for it.
+                if self.out.len() == before {
+                    if let Err(e) = crate::choice::ChoiceRule::parse(r) {
+                        let at = if e.pointer.is_empty() {
+                            rloc.clone()
+                        } else {
+                            format!("{rloc}{}", e.pointer)
+                        };
+                        self.err(e.message, at);
+                    }
+                }
             }
         }
     }
