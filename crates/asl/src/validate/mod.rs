@@ -33,6 +33,10 @@ mod syntax;
 use serde_json::{json, Value};
 use std::fmt;
 
+/// A JSONata parser for [`validate_with_jsonata`]: given the text between `{%` and `%}`, the
+/// parser's message without its error code when the expression does not parse, else `None`.
+pub type JsonataParse<'a> = &'a dyn Fn(&str) -> Option<String>;
+
 /// AWS's limit on the definition's length, in characters (the API's `Definition` shape).
 pub const MAX_DEFINITION_CHARS: usize = 1_048_576;
 
@@ -190,17 +194,9 @@ pub fn validate(text: &str, opts: &ValidateOptions) -> ValidationResult {
 pub fn validate_with_jsonata(
     text: &str,
     opts: &ValidateOptions,
-    jsonata_parse: &dyn Fn(&str) -> Option<String>,
+    jsonata_parse: JsonataParse<'_>,
 ) -> ValidationResult {
-    let all = match parse_json(text) {
-        Ok(value) => {
-            let mut checker = schema::Checker::new(opts, Some(jsonata_parse));
-            checker.check_root(&value);
-            checker.out
-        }
-        Err(d) => vec![d],
-    };
-    finish(all, opts)
+    validate_parsed(text, opts, Some(jsonata_parse)).0
 }
 
 fn finish(all: Vec<Diagnostic>, opts: &ValidateOptions) -> ValidationResult {
@@ -278,10 +274,13 @@ fn check_with(text: &str, opts: &ValidateOptions, single_state: bool) -> Vec<Dia
 pub(crate) fn validate_parsed(
     text: &str,
     opts: &ValidateOptions,
+    jsonata_parse: Option<JsonataParse<'_>>,
 ) -> (ValidationResult, Option<Value>) {
     match parse_json(text) {
         Ok(value) => {
-            let result = finish(check_value(&value, opts, false), opts);
+            let mut checker = schema::Checker::new(opts, jsonata_parse);
+            checker.check_root(&value);
+            let result = finish(checker.out, opts);
             (result, Some(value))
         }
         Err(d) => (finish(vec![d], opts), None),
