@@ -212,9 +212,12 @@ impl JsonPath {
     /// `true` when the path can match at most one node (only single names and indices, or a
     /// trailing `['a','b']` merge): it then evaluates to that node, not to an array of matches.
     pub fn is_definite(&self) -> bool {
-        if self.function.is_some() {
-            return true;
-        }
+        self.function.is_some() || self.segments_definite()
+    }
+
+    /// Definiteness of the path before any trailing function: decides whether evaluation yields
+    /// one node or the list of matches.
+    fn segments_definite(&self) -> bool {
         let n = self.segments.len();
         self.segments.iter().enumerate().all(|(i, s)| match s {
             Segment::Child(Selector::Name(_)) | Segment::Child(Selector::Index(_)) => true,
@@ -667,6 +670,41 @@ impl<'s> Parser<'s> {
         Ok(FilterExpr::Compare(left, op, right))
     }
 
+    /// `['a', 1]`: Jayway also accepts single-quoted strings in list literals, which JSON does not.
+    fn list_of_literals_ahead(&self) -> bool {
+        let rest = &self.src[self.pos..];
+        let mut it = serde_json::Deserializer::from_str(rest).into_iter::<Value>();
+        !matches!(it.next(), Some(Ok(_)))
+    }
+
+    fn parse_literal_list(&mut self) -> Result<Operand, PathSyntaxError> {
+        self.expect(b'[')?;
+        let mut items = Vec::new();
+        self.skip_ws();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return Ok(Operand::Literal(Value::Array(items)));
+        }
+        loop {
+            self.enter()?;
+            let item = self.parse_operand();
+            self.depth -= 1;
+            match item? {
+                Operand::Literal(v) => items.push(v),
+                _ => return Err(self.err("a list may only hold literal values")),
+            }
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {
+                    self.pos += 1;
+                    return Ok(Operand::Literal(Value::Array(items)));
+                }
+                _ => return Err(self.err("expected ',' or ']' in a list")),
+            }
+        }
+    }
+
     fn parse_op(&mut self) -> Result<Option<Op>, PathSyntaxError> {
         let two = (self.peek(), self.peek_at(1));
         let sym = match two {
@@ -755,6 +793,7 @@ impl<'s> Parser<'s> {
                     .map_err(|_| self.err("invalid regular expression"))?;
                 Ok(Operand::Regex(format!("/{pattern}/{flags}"), re))
             }
+            Some(b'[') if self.list_of_literals_ahead() => self.parse_literal_list(),
             Some(b'[') | Some(b'{') => {
                 let rest = &self.src[self.pos..];
                 let mut it = serde_json::Deserializer::from_str(rest).into_iter::<Value>();
@@ -833,8 +872,33 @@ impl JsonPath {
     /// Definite paths return the node they name (borrowed); indefinite paths return an array of
     /// every match (possibly empty).
     pub fn evaluate<'v>(&self, doc: &'v Value) -> Result<Cow<'v, Value>, PathError> {
+        if self.function.is_none() {
+            if let Some(found) = self.walk_reference(doc) {
+                return Ok(Cow::Borrowed(found));
+            }
+        }
+        self.evaluate_general(doc)
+    }
+
+    /// The hot case: a chain of single names and indices that resolves. Allocation-free; `None`
+    /// sends the caller to the general evaluation (other selectors, or an error to word).
+    fn walk_reference<'v>(&self, doc: &'v Value) -> Option<&'v Value> {
+        let mut cur = doc;
+        for seg in &self.segments {
+            cur = match (seg, cur) {
+                (Segment::Child(Selector::Name(n)), Value::Object(m)) => m.get(n)?,
+                (Segment::Child(Selector::Index(i)), Value::Array(a)) => {
+                    a.get(effective_index(*i, a.len())?)?
+                }
+                _ => return None,
+            };
+        }
+        Some(cur)
+    }
+
+    fn evaluate_general<'v>(&self, doc: &'v Value) -> Result<Cow<'v, Value>, PathError> {
         let ev = Eval { path: &self.text };
-        let definite = self.is_definite();
+        let definite = self.segments_definite();
         let n = self.segments.len();
         let mut frontier: Vec<&'v Value> = vec![doc];
         // Jayway throws on a missing member or a type mismatch only while the tokens so far are

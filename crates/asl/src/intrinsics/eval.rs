@@ -246,8 +246,8 @@ impl IntrinsicCall {
                 Ok(Value::Object(json_merge(a, b)))
             }
             IntrinsicFunction::MathRandom => {
-                let start = want_int(f, arg(0), "start")?;
-                let end = want_int(f, arg(1), "end")?;
+                let start = want_rounded_int(f, arg(0), "start")?;
+                let end = want_rounded_int(f, arg(1), "end")?;
                 if end <= start {
                     return Err(fail(
                         f,
@@ -257,7 +257,7 @@ impl IntrinsicCall {
                 let bound = end - start;
                 let r = match args.get(2) {
                     Some(seed) => {
-                        let seed = want_int(f, seed, "seed")?;
+                        let seed = want_rounded_int(f, seed, "seed")?;
                         match i32::try_from(bound) {
                             Ok(b) => i64::from(java_random_next_int(seed, b)),
                             Err(_) => {
@@ -274,8 +274,8 @@ impl IntrinsicCall {
                 Ok(Value::from(start + r))
             }
             IntrinsicFunction::MathAdd => {
-                let a = want_int(f, arg(0), "first argument")?;
-                let b = want_int(f, arg(1), "second argument")?;
+                let a = want_rounded_int(f, arg(0), "first argument")?;
+                let b = want_rounded_int(f, arg(1), "second argument")?;
                 for v in [a, b] {
                     if i32::try_from(v).is_err() {
                         return Err(fail(
@@ -368,6 +368,26 @@ fn want_int(f: IntrinsicFunction, v: &Value, what: &str) -> Result<i64, StatesEr
     ))
 }
 
+/// A number argument of `States.MathAdd`/`States.MathRandom`: AWS rounds a non-integer to the
+/// nearest integer (half up, as Java's `Math.round`) instead of failing.
+fn want_rounded_int(f: IntrinsicFunction, v: &Value, what: &str) -> Result<i64, StatesError> {
+    if let Value::Number(n) = v {
+        if let Some(i) = n.as_i64() {
+            return Ok(i);
+        }
+        if let Some(x) = n.as_f64() {
+            let r = (x + 0.5).floor();
+            if r.is_finite() && r.abs() < 9.0e15 {
+                return Ok(r as i64);
+            }
+        }
+    }
+    Err(fail(
+        f,
+        &format!("the {what} must be a number, but was {}", render_json(v)),
+    ))
+}
+
 fn check_len(f: IntrinsicFunction, s: &str) -> Result<(), StatesError> {
     let n = s.chars().count();
     if n > MAX_ENCODE_INPUT_CHARS {
@@ -424,22 +444,13 @@ fn json_merge(a: &Map<String, Value>, b: &Map<String, Value>) -> Map<String, Val
             entries.push((k, v));
         }
     }
-    let mut cap: usize = 16;
-    while entries.len() > cap / 4 * 3 {
-        cap = cap.saturating_mul(2);
-    }
-    let bucket = |k: &str| -> usize {
-        let mut h: u32 = 0;
-        for u in k.encode_utf16() {
-            h = h.wrapping_mul(31).wrapping_add(u32::from(u));
-        }
-        ((h ^ (h >> 16)) as usize) & (cap - 1)
-    };
+    let buckets = crate::template::java_hashmap_buckets(entries.iter().map(|(k, _)| k.as_str()));
+    let mut keyed: Vec<(usize, (&String, &Value))> = buckets.into_iter().zip(entries).collect();
     // Stable: keys in one bucket keep their insertion order, as in HashMap's bucket lists.
-    entries.sort_by_key(|(k, _)| bucket(k));
-    entries
+    keyed.sort_by_key(|(b, _)| *b);
+    keyed
         .into_iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
+        .map(|(_, (k, v))| (k.clone(), v.clone()))
         .collect()
 }
 
