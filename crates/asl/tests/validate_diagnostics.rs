@@ -739,3 +739,36 @@ fn warnings_only_when_asked_for() {
         ]
     );
 }
+
+#[test]
+fn unsupported_jsonata_references_aws() {
+    let pass = |output: &str| {
+        json!({"QueryLanguage": "JSONata", "StartAt": "Main", "States": {
+            "Main": {"Type": "Pass", "Output": output, "End": true}}})
+    };
+    assert_eq!(
+        diags(pass("{% $$ %}")),
+        [d(
+            "UNSUPPORTED_JSONATA_EXPRESSION",
+            "Reference to '$$' is not supported.",
+            "/States/Main/Output"
+        )]
+    );
+    assert_eq!(
+        diags(pass("{% $states.errorOutput %}")),
+        [d(
+            "UNSUPPORTED_JSONATA_EXPRESSION",
+            "Field '$states.errorOutput' does not exist.",
+            "/States/Main/Output"
+        )]
+    );
+    assert_eq!(diags(pass("{% '$$' & $states.input %}")), []);
+    // A catcher's Output and Assign may read the error output.
+    let def = json!({"QueryLanguage": "JSONata", "StartAt": "Main", "States": {
+        "Main": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Next": "Handled",
+                 "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Handled",
+                            "Output": "{% $states.errorOutput %}",
+                            "Assign": {"e": "{% $states.errorOutput.Error %}"}}]},
+        "Handled": {"Type": "Pass", "End": true}}});
+    assert_eq!(diags(def), []);
+}

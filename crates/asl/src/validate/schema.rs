@@ -767,15 +767,13 @@ impl<'o, 'v> Checker<'o, 'v> {
             self.field(ty, obj, k, v, loc, jsonata, depth);
         }
         if jsonata {
-            if let Some(check) = self.jsonata_check {
-                self.jsonata_fields(obj, loc, check);
-            }
+            self.jsonata_fields(obj, loc);
         }
     }
 
     /// `INVALID_JSONATA_EXPRESSION` for every `{% %}` string of a JSONata state that does not
     /// parse, located at the field (and the keys inside it) that holds it.
-    fn jsonata_fields(&mut self, obj: &Map<String, Value>, loc: &str, check: JsonataCheck<'_>) {
+    fn jsonata_fields(&mut self, obj: &Map<String, Value>, loc: &str) {
         for (k, v) in obj {
             let floc = join(loc, k);
             match k.as_str() {
@@ -785,35 +783,50 @@ impl<'o, 'v> Checker<'o, 'v> {
                     for (i, r) in v.as_array().into_iter().flatten().enumerate() {
                         for (rk, rv) in r.as_object().into_iter().flatten() {
                             if matches!(rk.as_str(), "Condition" | "Output" | "Assign") {
-                                self.jsonata_value(rv, &format!("{floc}[{i}]/{rk}"), check, 0);
+                                let in_catch = k == "Catch";
+                                self.jsonata_value(rv, &format!("{floc}[{i}]/{rk}"), in_catch, 0);
                             }
                         }
                     }
                 }
-                _ => self.jsonata_value(v, &floc, check, 0),
+                _ => self.jsonata_value(v, &floc, false, 0),
             }
         }
     }
 
-    fn jsonata_value(&mut self, v: &Value, loc: &str, check: JsonataCheck<'_>, depth: usize) {
+    /// Checks the `{% %}` strings of one JSONata field: syntax (when a parser was given), then
+    /// the references AWS refuses (`$$`; `$states.errorOutput` outside a catcher).
+    fn jsonata_value(&mut self, v: &Value, loc: &str, in_catch: bool, depth: usize) {
         if depth > MAX_VALUE_DEPTH {
             return;
         }
         match v {
             Value::String(s) if syntax::is_jsonata_expr(s) => {
                 let inner = s.get(2..s.len() - 2).unwrap_or_default();
-                if let Some(message) = check(inner) {
+                if let Some(message) = self.jsonata_check.and_then(|check| check(inner)) {
                     self.code("INVALID_JSONATA_EXPRESSION", message, Some(loc.to_string()));
+                } else if syntax::jsonata_mentions(inner, "$$") {
+                    self.code(
+                        "UNSUPPORTED_JSONATA_EXPRESSION",
+                        "Reference to '$$' is not supported.",
+                        Some(loc.to_string()),
+                    );
+                } else if !in_catch && syntax::jsonata_mentions(inner, "$states.errorOutput") {
+                    self.code(
+                        "UNSUPPORTED_JSONATA_EXPRESSION",
+                        "Field '$states.errorOutput' does not exist.",
+                        Some(loc.to_string()),
+                    );
                 }
             }
             Value::Object(m) => {
                 for (k, x) in m {
-                    self.jsonata_value(x, &join(loc, k), check, depth + 1);
+                    self.jsonata_value(x, &join(loc, k), in_catch, depth + 1);
                 }
             }
             Value::Array(a) => {
                 for (i, x) in a.iter().enumerate() {
-                    self.jsonata_value(x, &format!("{loc}[{i}]"), check, depth + 1);
+                    self.jsonata_value(x, &format!("{loc}[{i}]"), in_catch, depth + 1);
                 }
             }
             _ => {}
