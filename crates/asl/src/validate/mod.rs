@@ -23,8 +23,11 @@
 //! Timeout, state-name length, Choice rule operators, invalid `InputPath`) follow the same
 //! phrasing but AWS's exact text was not available; they are covered by tests so a correction
 //! is one line. Paths and intrinsic calls are checked with [`crate::jsonpath`] and
-//! [`crate::intrinsics`]. JSONata expressions are not parsed here (the `jsonata` crate is not a
-//! dependency of `asl`), so `INVALID_JSONATA_EXPRESSION` is not reported.
+//! [`crate::intrinsics`]. JSONata expressions are parsed only through the parser handed to
+//! [`validate_with_jsonata`] (`asl` does not depend on the `jsonata` crate), which reports
+//! `INVALID_JSONATA_EXPRESSION` with the parser's message; `UNSUPPORTED_JSONATA_EXPRESSION`
+//! (`Reference to '$$' is not supported.`, `Field '$states.errorOutput' does not exist.`
+//! outside catchers — AWS's wording) is always checked.
 
 mod resource;
 mod schema;
