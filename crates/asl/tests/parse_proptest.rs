@@ -86,7 +86,7 @@ fn state_json(spec: &Spec, next: Option<&str>) -> Value {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(200))]
+    #![proptest_config(ProptestConfig::default())]
 
     #[test]
     fn generated_definitions_round_trip(specs in proptest::collection::vec(spec(), 0..8), last in last(), comment in proptest::option::of("[ -~]{0,30}")) {
@@ -233,7 +233,7 @@ const FIELDS: &[&str] = &[
 ];
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(300))]
+    #![proptest_config(ProptestConfig::default())]
 
     #[test]
     fn arbitrary_json_never_panics(v in arb_json()) {
