@@ -6,8 +6,8 @@
 
 use crate::model::*;
 use crate::validate::{
-    invalid_definition_message, validate_parsed, validate_state, Diagnostic, MachineType,
-    ValidateOptions,
+    invalid_definition_message, validate_parsed, validate_state, Diagnostic, JsonataParse,
+    MachineType, ValidateOptions,
 };
 use serde_json::{Map, Value};
 use std::fmt;
@@ -41,7 +41,25 @@ pub fn parse_definition_with(
     text: &str,
     opts: &ValidateOptions,
 ) -> Result<StateMachine, DefinitionError> {
-    let (result, value) = validate_parsed(text, opts);
+    parse_checked(text, opts, None)
+}
+
+/// [`parse_definition_with`], also refusing JSONata expressions that `jsonata_parse` cannot
+/// parse (`INVALID_JSONATA_EXPRESSION`, see [`crate::validate::validate_with_jsonata`]).
+pub fn parse_definition_with_jsonata(
+    text: &str,
+    opts: &ValidateOptions,
+    jsonata_parse: JsonataParse<'_>,
+) -> Result<StateMachine, DefinitionError> {
+    parse_checked(text, opts, Some(jsonata_parse))
+}
+
+fn parse_checked(
+    text: &str,
+    opts: &ValidateOptions,
+    jsonata_parse: Option<JsonataParse<'_>>,
+) -> Result<StateMachine, DefinitionError> {
+    let (result, value) = validate_parsed(text, opts, jsonata_parse);
     let errors: Vec<Diagnostic> = result.errors().cloned().collect();
     let value = match value {
         Some(v) if errors.is_empty() => v,

@@ -334,3 +334,23 @@ fn test_state_definitions() {
         asl::parse::TestStateDefinitionError::StateNotFound
     );
 }
+
+#[test]
+fn parse_with_a_jsonata_parser_refuses_bad_expressions() {
+    use asl::parse::parse_definition_with_jsonata;
+    use asl::validate::ValidateOptions;
+    let parse = |e: &str| e.contains("((").then(|| "Expected \")\"".to_string());
+    let ok = json!({"QueryLanguage": "JSONata", "StartAt": "P",
+        "States": {"P": {"Type": "Pass", "Output": "{% 1 + 1 %}", "End": true}}});
+    assert!(
+        parse_definition_with_jsonata(&ok.to_string(), &ValidateOptions::default(), &parse).is_ok()
+    );
+    let bad = json!({"QueryLanguage": "JSONata", "StartAt": "P",
+        "States": {"P": {"Type": "Pass", "Output": "{% ((1 %}", "End": true}}});
+    let e = parse_definition_with_jsonata(&bad.to_string(), &ValidateOptions::default(), &parse)
+        .unwrap_err();
+    assert_eq!(
+        e.message,
+        "Invalid State Machine Definition: 'INVALID_JSONATA_EXPRESSION: Expected \")\" at /States/P/Output'"
+    );
+}

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::error::Err;
-use crate::parser::{BinOp, GroupDef, Kind, Node, SortTerm, Stage};
 use crate::parser::TransformDef;
+use crate::parser::{BinOp, GroupDef, Kind, Node, SortTerm, Stage};
 use crate::value::{deep_equal, strict_equal, Ctx, Func, Map, PArg, Value, CONS, KEEP, OUTER, SEQ};
 
 pub type R = Result<Option<Value>, Err>;
@@ -136,7 +136,11 @@ pub fn append(a: Option<Value>, b: Option<Value>) -> Option<Value> {
             v.extend_from_slice(b.members());
             // Array.prototype.concat keeps the sequence marker only when the first
             // operand carried it through createSequence: jsonata-js returns a plain array.
-            let flags = if a.is_sequence() || !a.is_array() { SEQ } else { 0 };
+            let flags = if a.is_sequence() || !a.is_array() {
+                SEQ
+            } else {
+                0
+            };
             Some(Value::Array(Arc::new(v), flags))
         }
     }
@@ -156,7 +160,10 @@ fn flatten_into(v: &Value, out: &mut Vec<Value>) {
 impl Eval {
     pub fn new(limits: Limits, now_millis: i64, seed: u64) -> Eval {
         Eval {
-            frames: vec![Frame { parent: None, vars: Vec::new() }],
+            frames: vec![Frame {
+                parent: None,
+                vars: Vec::new(),
+            }],
             depth: 0,
             limits,
             tick: 0,
@@ -182,7 +189,10 @@ impl Eval {
     }
 
     pub fn new_frame(&mut self, parent: usize) -> usize {
-        self.frames.push(Frame { parent: Some(parent), vars: Vec::new() });
+        self.frames.push(Frame {
+            parent: Some(parent),
+            vars: Vec::new(),
+        });
         self.frames.len() - 1
     }
 
@@ -389,7 +399,9 @@ impl Eval {
                     _ => return Err(Err::new("T2006").pos(node.pos).value(f)),
                 }
                 if let Some(Value::Func(_)) = &lhs {
-                    let (Some(a), Some(b)) = (lhs, f) else { return Ok(None) };
+                    let (Some(a), Some(b)) = (lhs, f) else {
+                        return Ok(None);
+                    };
                     return Ok(Some(Value::Func(Arc::new(Func::Chain(a, b)))));
                 }
                 let fv = f.unwrap_or(Value::Null);
@@ -398,7 +410,10 @@ impl Eval {
             Kind::Sort(_) => Ok(None),
             Kind::Transform(def) => {
                 self.captured();
-                Ok(Some(Value::Func(Arc::new(Func::Transform { def: def.clone(), env }))))
+                Ok(Some(Value::Func(Arc::new(Func::Transform {
+                    def: def.clone(),
+                    env,
+                }))))
             }
             Kind::Placeholder => Ok(None),
         }
@@ -414,13 +429,17 @@ impl Eval {
         env: usize,
         want_tuples: bool,
     ) -> Result<Out, Err> {
-        let Some(first) = steps.first() else { return Ok(Out::V(None)) };
+        let Some(first) = steps.first() else {
+            return Ok(Out::V(None));
+        };
         enum Owned {
             One(Option<Value>),
             Many(Arc<Vec<Value>>),
         }
         let mut cur = match input {
-            Some(Value::Array(a, _)) if !matches!(first.kind, Kind::Var(_)) => Owned::Many(a.clone()),
+            Some(Value::Array(a, _)) if !matches!(first.kind, Kind::Var(_)) => {
+                Owned::Many(a.clone())
+            }
             _ => Owned::One(input.clone()),
         };
         let mut result: Option<Value> = None;
@@ -541,7 +560,12 @@ impl Eval {
         f
     }
 
-    fn eval_for_tuples(&mut self, node: &Node, input: &Option<Value>, env: usize) -> Result<Out, Err> {
+    fn eval_for_tuples(
+        &mut self,
+        node: &Node,
+        input: &Option<Value>,
+        env: usize,
+    ) -> Result<Out, Err> {
         if !node.tuple || !matches!(node.kind, Kind::Path(_) | Kind::Block(_)) {
             return Ok(Out::V(self.eval(node, input, env)?));
         }
@@ -564,7 +588,12 @@ impl Eval {
         }
     }
 
-    fn eval_tuple_inner(&mut self, node: &Node, input: &Option<Value>, env: usize) -> Result<Out, Err> {
+    fn eval_tuple_inner(
+        &mut self,
+        node: &Node,
+        input: &Option<Value>,
+        env: usize,
+    ) -> Result<Out, Err> {
         match &node.kind {
             Kind::Path(steps) => self.path(node, steps, input, env, true),
             Kind::Block(exprs) => {
@@ -657,7 +686,12 @@ impl Eval {
         self.stages(&step.stages, result, env)
     }
 
-    fn stages(&mut self, stages: &[Stage], mut ts: Vec<Tuple>, env: usize) -> Result<Vec<Tuple>, Err> {
+    fn stages(
+        &mut self,
+        stages: &[Stage],
+        mut ts: Vec<Tuple>,
+        env: usize,
+    ) -> Result<Vec<Tuple>, Err> {
         for st in stages {
             match st {
                 Stage::Filter(p) => ts = self.filter_tuples(p, ts, env)?,
@@ -671,7 +705,12 @@ impl Eval {
         Ok(ts)
     }
 
-    fn filter_tuples(&mut self, pred: &Node, ts: Vec<Tuple>, env: usize) -> Result<Vec<Tuple>, Err> {
+    fn filter_tuples(
+        &mut self,
+        pred: &Node,
+        ts: Vec<Tuple>,
+        env: usize,
+    ) -> Result<Vec<Tuple>, Err> {
         if let Kind::Num(n) = pred.kind {
             let mut idx = n.floor();
             if idx < 0.0 {
@@ -698,7 +737,9 @@ impl Eval {
     }
 
     pub fn filter(&mut self, pred: &Node, input: Option<Value>, env: usize) -> R {
-        let Some(input) = input else { return Ok(Some(Value::seq(vec![]))) };
+        let Some(input) = input else {
+            return Ok(Some(Value::seq(vec![])));
+        };
         let items: &[Value] = input.members();
         if let Kind::Num(n) = pred.kind {
             let mut idx = n.floor();
@@ -743,7 +784,9 @@ impl Eval {
         match input {
             GroupIn::V(v) => {
                 let items: Vec<Option<Value>> = match &v {
-                    Some(Value::Array(a, _)) if !a.is_empty() => a.iter().cloned().map(Some).collect(),
+                    Some(Value::Array(a, _)) if !a.is_empty() => {
+                        a.iter().cloned().map(Some).collect()
+                    }
                     Some(Value::Array(..)) | None => vec![None],
                     Some(x) => vec![Some(x.clone())],
                 };
@@ -757,13 +800,21 @@ impl Eval {
                         };
                         if let Some(e) = groups.get_mut(&key) {
                             if e.expr_index != pi {
-                                return Err(Err::new("D1009").pos(g.pos).value(Some(Value::String(key))));
+                                return Err(Err::new("D1009")
+                                    .pos(g.pos)
+                                    .value(Some(Value::String(key))));
                             }
                             if let GroupData::V(d) = &mut e.data {
                                 *d = append(d.take(), item.clone());
                             }
                         } else {
-                            groups.insert(key, Entry { data: GroupData::V(item.clone()), expr_index: pi });
+                            groups.insert(
+                                key,
+                                Entry {
+                                    data: GroupData::V(item.clone()),
+                                    expr_index: pi,
+                                },
+                            );
                         }
                     }
                 }
@@ -782,13 +833,21 @@ impl Eval {
                         };
                         if let Some(e) = groups.get_mut(&key) {
                             if e.expr_index != pi {
-                                return Err(Err::new("D1009").pos(g.pos).value(Some(Value::String(key))));
+                                return Err(Err::new("D1009")
+                                    .pos(g.pos)
+                                    .value(Some(Value::String(key))));
                             }
                             if let GroupData::T(d) = &mut e.data {
                                 d.push(t.clone());
                             }
                         } else {
-                            groups.insert(key, Entry { data: GroupData::T(vec![t.clone()]), expr_index: pi });
+                            groups.insert(
+                                key,
+                                Entry {
+                                    data: GroupData::T(vec![t.clone()]),
+                                    expr_index: pi,
+                                },
+                            );
                         }
                     }
                 }
@@ -872,7 +931,11 @@ impl Eval {
                 continue;
             }
             // undefined sorts last regardless of direction
-            let comp = if term.descending && aa.is_some() && bb.is_some() { -comp } else { comp };
+            let comp = if term.descending && aa.is_some() && bb.is_some() {
+                -comp
+            } else {
+                comp
+            };
             return Ok(comp == 1);
         }
         Ok(false)
@@ -882,38 +945,64 @@ impl Eval {
         if items.len() <= 1 {
             return Ok(Some(Value::seq(items)));
         }
-        let sorted = merge_sort(items, &mut |a: &Value, b: &Value, ev: &mut Eval| {
-            ev.sort_key_cmp(terms, (&Some(a.clone()), env), (&Some(b.clone()), env), pos)
-        }, self)?;
+        let sorted = merge_sort(
+            items,
+            &mut |a: &Value, b: &Value, ev: &mut Eval| {
+                ev.sort_key_cmp(terms, (&Some(a.clone()), env), (&Some(b.clone()), env), pos)
+            },
+            self,
+        )?;
         Ok(Some(Value::seq(sorted)))
     }
 
-    fn sort_tuples(&mut self, terms: &[SortTerm], ts: Vec<Tuple>, pos: usize, env: usize) -> Result<Vec<Tuple>, Err> {
+    fn sort_tuples(
+        &mut self,
+        terms: &[SortTerm],
+        ts: Vec<Tuple>,
+        pos: usize,
+        env: usize,
+    ) -> Result<Vec<Tuple>, Err> {
         if ts.len() <= 1 {
             return Ok(ts);
         }
-        merge_sort(ts, &mut |a: &Tuple, b: &Tuple, ev: &mut Eval| {
-            let fa = ev.tuple_frame(env, a);
-            let fb = ev.tuple_frame(env, b);
-            ev.sort_key_cmp(terms, (&tuple_at(a), fa), (&tuple_at(b), fb), pos)
-        }, self)
+        merge_sort(
+            ts,
+            &mut |a: &Tuple, b: &Tuple, ev: &mut Eval| {
+                let fa = ev.tuple_frame(env, a);
+                let fb = ev.tuple_frame(env, b);
+                ev.sort_key_cmp(terms, (&tuple_at(a), fa), (&tuple_at(b), fb), pos)
+            },
+            self,
+        )
     }
 
     // ------------------------------------------------------------------ operators
 
-    fn binary(&mut self, op: BinOp, l: &Node, r: &Node, pos: usize, input: &Option<Value>, env: usize) -> R {
+    fn binary(
+        &mut self,
+        op: BinOp,
+        l: &Node,
+        r: &Node,
+        pos: usize,
+        input: &Option<Value>,
+        env: usize,
+    ) -> R {
         let lhs = self.eval(l, input, env)?;
         if matches!(op, BinOp::And | BinOp::Or) {
             let lb = boolean(&lhs);
             return Ok(Some(Value::Bool(match op {
-                BinOp::And => lb && {
-                    let rv = self.eval(r, input, env)?;
-                    boolean(&rv)
-                },
-                _ => lb || {
-                    let rv = self.eval(r, input, env)?;
-                    boolean(&rv)
-                },
+                BinOp::And => {
+                    lb && {
+                        let rv = self.eval(r, input, env)?;
+                        boolean(&rv)
+                    }
+                }
+                _ => {
+                    lb || {
+                        let rv = self.eval(r, input, env)?;
+                        boolean(&rv)
+                    }
+                }
             })));
         }
         let rhs = self.eval(r, input, env)?;
@@ -929,7 +1018,9 @@ impl Eval {
                 if rhs.is_some() && !rn {
                     return Err(wrap(Err::new("T2002").value(rhs)));
                 }
-                let (Some(Value::Number(a)), Some(Value::Number(b))) = (&lhs, &rhs) else { return Ok(None) };
+                let (Some(Value::Number(a)), Some(Value::Number(b))) = (&lhs, &rhs) else {
+                    return Ok(None);
+                };
                 let v = match op {
                     BinOp::Add => a + b,
                     BinOp::Sub => a - b,
@@ -940,21 +1031,37 @@ impl Eval {
                 Ok(Some(Value::Number(v)))
             }
             BinOp::Eq | BinOp::Ne => {
-                let (Some(a), Some(b)) = (&lhs, &rhs) else { return Ok(Some(Value::Bool(false))) };
+                let (Some(a), Some(b)) = (&lhs, &rhs) else {
+                    return Ok(Some(Value::Bool(false)));
+                };
                 let eq = deep_equal(a, b);
                 Ok(Some(Value::Bool(if op == BinOp::Eq { eq } else { !eq })))
             }
             BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
-                let comparable = |v: &Option<Value>| matches!(v, None | Some(Value::String(_)) | Some(Value::Number(_)));
+                let comparable = |v: &Option<Value>| {
+                    matches!(v, None | Some(Value::String(_)) | Some(Value::Number(_)))
+                };
                 if !comparable(&lhs) || !comparable(&rhs) {
-                    let bad = if matches!(lhs, Some(Value::String(_)) | Some(Value::Number(_))) { rhs } else { lhs };
+                    let bad = if matches!(lhs, Some(Value::String(_)) | Some(Value::Number(_))) {
+                        rhs
+                    } else {
+                        lhs
+                    };
                     return Err(wrap(Err::new("T2010").value(bad)));
                 }
-                let (Some(a), Some(b)) = (&lhs, &rhs) else { return Ok(None) };
+                let (Some(a), Some(b)) = (&lhs, &rhs) else {
+                    return Ok(None);
+                };
                 let ord = match (a, b) {
                     (Value::Number(x), Value::Number(y)) => x.partial_cmp(y),
-                    (Value::String(x), Value::String(y)) => Some(crate::functions::js_str_cmp(x, y)),
-                    _ => return Err(wrap(Err::new("T2009").value(lhs.clone()).value2(rhs.clone()))),
+                    (Value::String(x), Value::String(y)) => {
+                        Some(crate::functions::js_str_cmp(x, y))
+                    }
+                    _ => {
+                        return Err(wrap(
+                            Err::new("T2009").value(lhs.clone()).value2(rhs.clone()),
+                        ))
+                    }
                 };
                 use std::cmp::Ordering::*;
                 let res = match (op, ord) {
@@ -984,7 +1091,9 @@ impl Eval {
                 if rhs.is_some() && !int(&rhs) {
                     return Err(wrap(Err::new("T2004").value(rhs)));
                 }
-                let (Some(Value::Number(a)), Some(Value::Number(b))) = (&lhs, &rhs) else { return Ok(None) };
+                let (Some(Value::Number(a)), Some(Value::Number(b))) = (&lhs, &rhs) else {
+                    return Ok(None);
+                };
                 if a > b {
                     return Ok(None);
                 }
@@ -997,8 +1106,12 @@ impl Eval {
                 Ok(Some(Value::seq(v)))
             }
             BinOp::In => {
-                let (Some(a), Some(b)) = (&lhs, &rhs) else { return Ok(Some(Value::Bool(false))) };
-                Ok(Some(Value::Bool(b.members().iter().any(|x| strict_equal(x, a)))))
+                let (Some(a), Some(b)) = (&lhs, &rhs) else {
+                    return Ok(Some(Value::Bool(false)));
+                };
+                Ok(Some(Value::Bool(
+                    b.members().iter().any(|x| strict_equal(x, a)),
+                )))
             }
             BinOp::And | BinOp::Or => Ok(None),
         }
@@ -1044,12 +1157,23 @@ impl Eval {
         }
         let f = match f {
             Some(f) => f,
-            None => return Err(Err::new("T1006").pos(node.pos).token(name.unwrap_or_default())),
+            None => {
+                return Err(Err::new("T1006")
+                    .pos(node.pos)
+                    .token(name.unwrap_or_default()))
+            }
         };
         self.apply(&f, argv, input, env, node.pos, name.as_deref())
     }
 
-    fn partial(&mut self, node: &Node, proc_: &Node, args: &[Option<Node>], input: &Option<Value>, env: usize) -> R {
+    fn partial(
+        &mut self,
+        node: &Node,
+        proc_: &Node,
+        args: &[Option<Node>],
+        input: &Option<Value>,
+        env: usize,
+    ) -> R {
         let mut pargs = Vec::with_capacity(args.len());
         for a in args {
             match a {
@@ -1062,14 +1186,21 @@ impl Eval {
         match f {
             Some(f @ Value::Func(_)) => {
                 self.captured();
-                Ok(Some(Value::Func(Arc::new(Func::Partial { func: f, args: pargs }))))
+                Ok(Some(Value::Func(Arc::new(Func::Partial {
+                    func: f,
+                    args: pargs,
+                }))))
             }
             None if matches!(proc_.kind, Kind::Path(_))
                 && name.as_deref().is_some_and(|n| self.is_bound(env, n)) =>
             {
-                Err(Err::new("T1007").pos(node.pos).token(name.unwrap_or_default()))
+                Err(Err::new("T1007")
+                    .pos(node.pos)
+                    .token(name.unwrap_or_default()))
             }
-            _ => Err(Err::new("T1008").pos(node.pos).token(name.unwrap_or_default())),
+            _ => Err(Err::new("T1008")
+                .pos(node.pos)
+                .token(name.unwrap_or_default())),
         }
     }
 
@@ -1101,15 +1232,22 @@ impl Eval {
         loop {
             let thunk = match &result {
                 Some(Value::Func(func)) => match &**func {
-                    Func::Lambda { def, env: tenv, input: tinput, .. } if def.thunk => {
-                        Some((def.clone(), *tenv, tinput.clone()))
-                    }
+                    Func::Lambda {
+                        def,
+                        env: tenv,
+                        input: tinput,
+                        ..
+                    } if def.thunk => Some((def.clone(), *tenv, tinput.clone())),
                     _ => None,
                 },
                 _ => None,
             };
-            let Some((def, tenv, tinput)) = thunk else { break };
-            let Kind::Function(proc_, targs) = &def.body.kind else { break };
+            let Some((def, tenv, tinput)) = thunk else {
+                break;
+            };
+            let Kind::Function(proc_, targs) = &def.body.kind else {
+                break;
+            };
             let next = self.eval(proc_, &tinput, tenv)?;
             let name = Self::proc_name(proc_);
             let mut argv = Vec::with_capacity(targs.len());
@@ -1124,7 +1262,9 @@ impl Eval {
                             return Err(Err::new("T1005").pos(def.body.pos).token(n.clone()));
                         }
                     }
-                    return Err(Err::new("T1006").pos(def.body.pos).token(name.unwrap_or_default()));
+                    return Err(Err::new("T1006")
+                        .pos(def.body.pos)
+                        .token(name.unwrap_or_default()));
                 }
             };
             // The finished call's frame is no longer reachable unless a closure captured it.
@@ -1150,14 +1290,27 @@ impl Eval {
         Ok(result)
     }
 
-    pub fn apply_inner(&mut self, f: &Value, args: Vec<Option<Value>>, input: &Option<Value>, env: usize) -> R {
-        let Value::Func(func) = f else { return Err(Err::new("T1006")) };
+    pub fn apply_inner(
+        &mut self,
+        f: &Value,
+        args: Vec<Option<Value>>,
+        input: &Option<Value>,
+        env: usize,
+    ) -> R {
+        let Value::Func(func) = f else {
+            return Err(Err::new("T1006"));
+        };
         let args = match func.signature() {
             Some(sig) => sig.validate(&args, input)?,
             None => args,
         };
         match &**func {
-            Func::Lambda { def, env: cenv, input: cinput, params } => {
+            Func::Lambda {
+                def,
+                env: cenv,
+                input: cinput,
+                params,
+            } => {
                 let frame = self.new_frame(*cenv);
                 let names: &[Arc<str>] = match params {
                     Some(p) => p,
@@ -1170,11 +1323,17 @@ impl Eval {
                 self.eval(&def.body, cinput, frame)
             }
             Func::Builtin(b) => {
-                let ctx = Ctx { input: input.clone(), env };
+                let ctx = Ctx {
+                    input: input.clone(),
+                    env,
+                };
                 (b.f)(self, &args, &ctx)
             }
             Func::Custom(c) => crate::call_custom(self, c, &args),
-            Func::Partial { func: inner, args: pargs } => {
+            Func::Partial {
+                func: inner,
+                args: pargs,
+            } => {
                 let mut it = args.into_iter();
                 let mut full = Vec::with_capacity(pargs.len());
                 for p in pargs {
@@ -1184,7 +1343,13 @@ impl Eval {
                     }
                 }
                 if let Value::Func(inner_f) = inner {
-                    if let Func::Lambda { def, env: cenv, input: cinput, params } = &**inner_f {
+                    if let Func::Lambda {
+                        def,
+                        env: cenv,
+                        input: cinput,
+                        params,
+                    } = &**inner_f
+                    {
                         // partially applied lambdas lose their signature, as in jsonata-js
                         let frame = self.new_frame(*cenv);
                         let names: &[Arc<str>] = match params {
@@ -1208,7 +1373,9 @@ impl Eval {
                 crate::functions::regex_exec(re, &s, 0)
             }
             Func::RegexNext { re, s, from } => crate::functions::regex_next(re, s, *from),
-            Func::Transform { def, env: tenv } => self.transform(def, *tenv, args.into_iter().next().flatten()),
+            Func::Transform { def, env: tenv } => {
+                self.transform(def, *tenv, args.into_iter().next().flatten())
+            }
             Func::Chain(a, b) => {
                 let x = args.into_iter().next().flatten();
                 let r1 = self.apply(a, vec![x], &None, env, 0, None)?;
@@ -1226,7 +1393,9 @@ impl Eval {
         // Copy-on-write update: walk the matches, updating in a deep copy of the input.
         let mut root = deep_copy(&obj);
         let matches = self.eval(&def.pattern, &Some(root.clone()), env)?;
-        let Some(matches) = matches else { return Ok(Some(root)) };
+        let Some(matches) = matches else {
+            return Ok(Some(root));
+        };
         let targets: Vec<Value> = matches.members().to_vec();
         for m in targets {
             let update = self.eval(&def.update, &Some(m.clone()), env)?;
@@ -1248,7 +1417,9 @@ impl Eval {
                 if let Some(dv) = dels {
                     let names: Vec<Value> = dv.members().to_vec();
                     if !names.iter().all(|n| matches!(n, Value::String(_))) {
-                        return Err(Err::new("T2012").pos(def.delete.as_ref().map(|d| d.pos).unwrap_or(def.pos)).value(Some(dv)));
+                        return Err(Err::new("T2012")
+                            .pos(def.delete.as_ref().map(|d| d.pos).unwrap_or(def.pos))
+                            .value(Some(dv)));
                     }
                     if let Value::Object(mo) = &new_m {
                         let mut nm = (**mo).clone();
@@ -1478,4 +1649,3 @@ pub fn merge_sort<T: Clone>(
     out.extend_from_slice(&right[j..]);
     Ok(out)
 }
-

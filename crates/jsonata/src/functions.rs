@@ -60,7 +60,9 @@ pub fn to_string(v: &Value) -> Result<String, Err> {
 // ---------------------------------------------------------------- aggregation
 
 fn f_sum(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    let Some(arr) = arg(a, 0) else { return Ok(None) };
+    let Some(arr) = arg(a, 0) else {
+        return Ok(None);
+    };
     let mut t = 0.0;
     for x in arr.members() {
         if let Value::Number(v) = x {
@@ -122,7 +124,11 @@ fn f_string(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
 }
 
 fn js_slice(len: i64, start: f64) -> usize {
-    let st = if start.is_nan() { 0 } else { start.trunc() as i64 };
+    let st = if start.is_nan() {
+        0
+    } else {
+        start.trunc() as i64
+    };
     if st < 0 {
         (len + st).max(0) as usize
     } else {
@@ -131,7 +137,9 @@ fn js_slice(len: i64, start: f64) -> usize {
 }
 
 fn f_substring(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    let Some(st) = str_arg(a, 0) else { return Ok(None) };
+    let Some(st) = str_arg(a, 0) else {
+        return Ok(None);
+    };
     let chars: Vec<char> = st.chars().collect();
     let len = chars.len() as i64;
     let mut start = num_arg(a, 1).unwrap_or(0.0);
@@ -142,7 +150,11 @@ fn f_substring(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
         if l <= 0.0 {
             return s("");
         }
-        let end = if start >= 0.0 { start + l } else { len as f64 + start + l };
+        let end = if start >= 0.0 {
+            start + l
+        } else {
+            len as f64 + start + l
+        };
         let b = js_slice(len, start);
         let e = js_slice(len, end);
         if e <= b {
@@ -155,8 +167,12 @@ fn f_substring(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
 }
 
 fn f_substring_before(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    let Some(st) = str_arg(a, 0) else { return Ok(None) };
-    let Some(c) = str_arg(a, 1) else { return Ok(Some(Value::String(st))) };
+    let Some(st) = str_arg(a, 0) else {
+        return Ok(None);
+    };
+    let Some(c) = str_arg(a, 1) else {
+        return Ok(Some(Value::String(st)));
+    };
     match st.find(&*c) {
         Some(i) => s(&st[..i]),
         None => Ok(Some(Value::String(st))),
@@ -164,8 +180,12 @@ fn f_substring_before(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
 }
 
 fn f_substring_after(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    let Some(st) = str_arg(a, 0) else { return Ok(None) };
-    let Some(c) = str_arg(a, 1) else { return Ok(Some(Value::String(st))) };
+    let Some(st) = str_arg(a, 0) else {
+        return Ok(None);
+    };
+    let Some(c) = str_arg(a, 1) else {
+        return Ok(Some(Value::String(st)));
+    };
     match st.find(&*c) {
         Some(i) => s(&st[i + c.len()..]),
         None => Ok(Some(Value::String(st))),
@@ -185,7 +205,9 @@ fn f_length(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
 }
 
 fn f_trim(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    let Some(st) = str_arg(a, 0) else { return Ok(None) };
+    let Some(st) = str_arg(a, 0) else {
+        return Ok(None);
+    };
     let mut out = String::with_capacity(st.len());
     let mut in_ws = false;
     for c in st.chars() {
@@ -205,9 +227,13 @@ fn f_trim(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
 }
 
 fn f_pad(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    let Some(st) = str_arg(a, 0) else { return Ok(None) };
+    let Some(st) = str_arg(a, 0) else {
+        return Ok(None);
+    };
     let width = num_arg(a, 1).unwrap_or(0.0);
-    let ch = str_arg(a, 2).filter(|c| !c.is_empty()).unwrap_or_else(|| Arc::from(" "));
+    let ch = str_arg(a, 2)
+        .filter(|c| !c.is_empty())
+        .unwrap_or_else(|| Arc::from(" "));
     let len = st.chars().count() as f64;
     let pad_len = (width.abs() - len).floor();
     if pad_len <= 0.0 || ch.is_empty() {
@@ -247,11 +273,19 @@ pub fn regex_exec(re: &Arc<RegexLit>, st: &Arc<str>, from: usize) -> R {
         Ok(None) => return Ok(None),
         Err(_) => return Err(Err::new("D1004").value_str(&re.source)),
     };
-    let Some(m0) = caps.get(0) else { return Ok(None) };
+    let Some(m0) = caps.get(0) else {
+        return Ok(None);
+    };
     let mut obj = Map::new();
     obj.insert(Arc::from("match"), Value::string(m0.as_str()));
-    obj.insert(Arc::from("start"), Value::Number(char_idx(st, m0.start()) as f64));
-    obj.insert(Arc::from("end"), Value::Number(char_idx(st, m0.end()) as f64));
+    obj.insert(
+        Arc::from("start"),
+        Value::Number(char_idx(st, m0.start()) as f64),
+    );
+    obj.insert(
+        Arc::from("end"),
+        Value::Number(char_idx(st, m0.end()) as f64),
+    );
     let mut groups = Vec::new();
     for i in 1..caps.len() {
         groups.push(match caps.get(i) {
@@ -262,7 +296,11 @@ pub fn regex_exec(re: &Arc<RegexLit>, st: &Arc<str>, from: usize) -> R {
     obj.insert(Arc::from("groups"), Value::array(groups));
     obj.insert(
         Arc::from("next"),
-        Value::Func(Arc::new(Func::RegexNext { re: re.clone(), s: st.clone(), from: m0.end() })),
+        Value::Func(Arc::new(Func::RegexNext {
+            re: re.clone(),
+            s: st.clone(),
+            from: m0.end(),
+        })),
     );
     Ok(Some(Value::Object(Arc::new(obj))))
 }
@@ -282,11 +320,23 @@ pub fn regex_next(re: &Arc<RegexLit>, st: &Arc<str>, from: usize) -> R {
     Ok(r)
 }
 
-fn get_match(ev: &mut Eval, matcher: &Value, st: &Arc<str>, ctx: &Ctx) -> Result<Option<Match>, Err> {
+fn get_match(
+    ev: &mut Eval,
+    matcher: &Value,
+    st: &Arc<str>,
+    ctx: &Ctx,
+) -> Result<Option<Match>, Err> {
     let r = match matcher {
         Value::Func(f) => match &**f {
             Func::Regex(re) => regex_exec(re, st, 0)?,
-            _ => ev.apply(matcher, vec![Some(Value::String(st.clone()))], &None, ctx.env, 0, None)?,
+            _ => ev.apply(
+                matcher,
+                vec![Some(Value::String(st.clone()))],
+                &None,
+                ctx.env,
+                0,
+                None,
+            )?,
         },
         _ => return Ok(None),
     };
@@ -301,7 +351,9 @@ fn next_match(ev: &mut Eval, m: &Match, st: &Arc<str>, ctx: &Ctx) -> Result<Opti
 
 fn to_match(r: Option<Value>, st: &str) -> Result<Option<Match>, Err> {
     let Some(v) = r else { return Ok(None) };
-    let Value::Object(o) = &v else { return Err(Err::new("T1010")) };
+    let Value::Object(o) = &v else {
+        return Err(Err::new("T1010"));
+    };
     let start = o.get("start").and_then(Value::as_number);
     let end = o.get("end").and_then(Value::as_number);
     let groups = o.get("groups");
@@ -328,11 +380,19 @@ fn to_match(r: Option<Value>, st: &str) -> Result<Option<Match>, Err> {
             .collect(),
         _ => Vec::new(),
     };
-    Ok(Some(Match { text, start_b, end_b, groups, next }))
+    Ok(Some(Match {
+        text,
+        start_b,
+        end_b,
+        groups,
+        next,
+    }))
 }
 
 fn f_contains(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
-    let Some(st) = str_arg(a, 0) else { return Ok(None) };
+    let Some(st) = str_arg(a, 0) else {
+        return Ok(None);
+    };
     if arg(a, 1).is_none() {
         return Ok(None);
     }
@@ -347,12 +407,16 @@ fn f_contains(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
 }
 
 fn f_match(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
-    let Some(st) = str_arg(a, 0) else { return Ok(None) };
+    let Some(st) = str_arg(a, 0) else {
+        return Ok(None);
+    };
     let limit = num_arg(a, 2);
     if limit.is_some_and(|l| l < 0.0) {
         return Err(Err::new("D3040").value(limit.map(Value::Number)));
     }
-    let Some(m) = arg(a, 1).cloned() else { return Ok(None) };
+    let Some(m) = arg(a, 1).cloned() else {
+        return Ok(None);
+    };
     let mut out = Vec::new();
     if limit.is_none_or_positive() {
         let mut cur = get_match(ev, &m, &st, ctx)?;
@@ -363,10 +427,18 @@ fn f_match(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
             }
             let mut obj = Map::new();
             obj.insert(Arc::from("match"), Value::string(&mm.text));
-            obj.insert(Arc::from("index"), Value::Number(char_idx(&st, mm.start_b) as f64));
+            obj.insert(
+                Arc::from("index"),
+                Value::Number(char_idx(&st, mm.start_b) as f64),
+            );
             obj.insert(
                 Arc::from("groups"),
-                Value::array(mm.groups.iter().map(|g| Value::string(g.as_deref().unwrap_or(""))).collect()),
+                Value::array(
+                    mm.groups
+                        .iter()
+                        .map(|g| Value::string(g.as_deref().unwrap_or("")))
+                        .collect(),
+                ),
             );
             out.push(Value::Object(Arc::new(obj)));
             count += 1.0;
@@ -390,7 +462,9 @@ fn substitute(replacement: &str, m: &Match) -> String {
     let chars: Vec<char> = replacement.chars().collect();
     let mut pos = 0;
     while pos < chars.len() {
-        let Some(rel) = chars[pos..].iter().position(|c| *c == '$') else { break };
+        let Some(rel) = chars[pos..].iter().position(|c| *c == '$') else {
+            break;
+        };
         let index = pos + rel;
         out.extend(&chars[pos..index]);
         pos = index + 1;
@@ -405,9 +479,17 @@ fn substitute(replacement: &str, m: &Match) -> String {
             }
             _ => {
                 let ng = m.groups.len();
-                let max_digits = if ng == 0 { 1 } else { (ng as f64).log10().floor() as usize + 1 };
+                let max_digits = if ng == 0 {
+                    1
+                } else {
+                    (ng as f64).log10().floor() as usize + 1
+                };
                 let parse = |k: usize| -> Option<usize> {
-                    let d: String = chars[pos..].iter().take(k).take_while(|c| c.is_ascii_digit()).collect();
+                    let d: String = chars[pos..]
+                        .iter()
+                        .take(k)
+                        .take_while(|c| c.is_ascii_digit())
+                        .collect();
                     d.parse().ok()
                 };
                 let mut idx = parse(max_digits);
@@ -435,7 +517,9 @@ fn substitute(replacement: &str, m: &Match) -> String {
 }
 
 fn f_replace(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
-    let Some(st) = str_arg(a, 0) else { return Ok(None) };
+    let Some(st) = str_arg(a, 0) else {
+        return Ok(None);
+    };
     let pattern = arg(a, 1).cloned();
     if matches!(&pattern, Some(Value::String(p)) if p.is_empty()) {
         return Err(Err::new("D3010").value(pattern));
@@ -485,15 +569,31 @@ fn f_replace(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
                     Some(f @ Value::Func(_)) => {
                         let mut obj = Map::new();
                         obj.insert(Arc::from("match"), Value::string(&mm.text));
-                        obj.insert(Arc::from("start"), Value::Number(char_idx(&st, mm.start_b) as f64));
-                        obj.insert(Arc::from("end"), Value::Number(char_idx(&st, mm.end_b) as f64));
+                        obj.insert(
+                            Arc::from("start"),
+                            Value::Number(char_idx(&st, mm.start_b) as f64),
+                        );
+                        obj.insert(
+                            Arc::from("end"),
+                            Value::Number(char_idx(&st, mm.end_b) as f64),
+                        );
                         obj.insert(
                             Arc::from("groups"),
                             Value::array(
-                                mm.groups.iter().map(|g| Value::string(g.as_deref().unwrap_or(""))).collect(),
+                                mm.groups
+                                    .iter()
+                                    .map(|g| Value::string(g.as_deref().unwrap_or("")))
+                                    .collect(),
                             ),
                         );
-                        let r = ev.apply(f, vec![Some(Value::Object(Arc::new(obj)))], &None, ctx.env, 0, None)?;
+                        let r = ev.apply(
+                            f,
+                            vec![Some(Value::Object(Arc::new(obj)))],
+                            &None,
+                            ctx.env,
+                            0,
+                            None,
+                        )?;
                         match r {
                             Some(Value::String(x)) => out.push_str(&x),
                             other => return Err(Err::new("D3012").value(other)),
@@ -513,7 +613,9 @@ fn f_replace(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
 }
 
 fn f_split(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
-    let Some(st) = str_arg(a, 0) else { return Ok(None) };
+    let Some(st) = str_arg(a, 0) else {
+        return Ok(None);
+    };
     let limit = num_arg(a, 2);
     if limit.is_some_and(|l| l < 0.0) {
         return Err(Err::new("D3020").value(limit.map(Value::Number)));
@@ -559,7 +661,9 @@ fn f_split(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
 }
 
 fn f_join(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    let Some(arr) = arg(a, 0) else { return Ok(None) };
+    let Some(arr) = arg(a, 0) else {
+        return Ok(None);
+    };
     let sep = str_arg(a, 1).unwrap_or_else(|| Arc::from(""));
     let parts: Vec<String> = arr
         .members()
@@ -660,13 +764,17 @@ fn f_abs(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
 }
 
 fn f_round(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    let Some(x) = num_arg(a, 0) else { return Ok(None) };
+    let Some(x) = num_arg(a, 0) else {
+        return Ok(None);
+    };
     let p = num_arg(a, 1).unwrap_or(0.0) as i32;
     n(round_half_even(x, p))
 }
 
 fn f_sqrt(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    let Some(x) = num_arg(a, 0) else { return Ok(None) };
+    let Some(x) = num_arg(a, 0) else {
+        return Ok(None);
+    };
     if x < 0.0 {
         return Err(Err::new("D3060").value_num(x));
     }
@@ -674,7 +782,9 @@ fn f_sqrt(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
 }
 
 fn f_power(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    let Some(x) = num_arg(a, 0) else { return Ok(None) };
+    let Some(x) = num_arg(a, 0) else {
+        return Ok(None);
+    };
     let e = num_arg(a, 1).unwrap_or(f64::NAN);
     let r = x.powf(e);
     if !r.is_finite() {
@@ -690,7 +800,9 @@ fn f_random(ev: &mut Eval, _: &[Option<Value>], _: &Ctx) -> R {
 }
 
 fn f_format_base(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    let Some(x) = num_arg(a, 0) else { return Ok(None) };
+    let Some(x) = num_arg(a, 0) else {
+        return Ok(None);
+    };
     let x = round_half_even(x, 0);
     let radix = match num_arg(a, 1) {
         Some(r) => round_half_even(r, 0),
@@ -763,8 +875,12 @@ fn hof_args(f: &Value, v: &Value, i: usize, arr: &Value) -> Vec<Option<Value>> {
 }
 
 fn f_map(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
-    let Some(arr) = arg(a, 0).cloned() else { return Ok(None) };
-    let Some(f) = arg(a, 1).cloned() else { return Ok(None) };
+    let Some(arr) = arg(a, 0).cloned() else {
+        return Ok(None);
+    };
+    let Some(f) = arg(a, 1).cloned() else {
+        return Ok(None);
+    };
     let mut out = Vec::new();
     for (i, v) in arr.members().iter().enumerate() {
         let r = ev.apply(&f, hof_args(&f, v, i, &arr), &None, ctx.env, 0, None)?;
@@ -776,8 +892,12 @@ fn f_map(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
 }
 
 fn f_filter(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
-    let Some(arr) = arg(a, 0).cloned() else { return Ok(None) };
-    let Some(f) = arg(a, 1).cloned() else { return Ok(None) };
+    let Some(arr) = arg(a, 0).cloned() else {
+        return Ok(None);
+    };
+    let Some(f) = arg(a, 1).cloned() else {
+        return Ok(None);
+    };
     let mut out = Vec::new();
     for (i, v) in arr.members().iter().enumerate() {
         let r = ev.apply(&f, hof_args(&f, v, i, &arr), &None, ctx.env, 0, None)?;
@@ -789,7 +909,9 @@ fn f_filter(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
 }
 
 fn f_single(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
-    let Some(arr) = arg(a, 0).cloned() else { return Ok(None) };
+    let Some(arr) = arg(a, 0).cloned() else {
+        return Ok(None);
+    };
     let f = arg(a, 1).cloned();
     let mut found: Option<Value> = None;
     for (i, v) in arr.members().iter().enumerate() {
@@ -814,7 +936,10 @@ fn f_single(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
 }
 
 fn f_zip(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    let arrays: Vec<&[Value]> = a.iter().map(|x| x.as_ref().map(|v| v.members()).unwrap_or(&[])).collect();
+    let arrays: Vec<&[Value]> = a
+        .iter()
+        .map(|x| x.as_ref().map(|v| v.members()).unwrap_or(&[]))
+        .collect();
     let len = arrays.iter().map(|x| x.len()).min().unwrap_or(0);
     let mut out = Vec::with_capacity(len);
     for i in 0..len {
@@ -824,8 +949,12 @@ fn f_zip(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
 }
 
 fn f_reduce(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
-    let Some(arr) = arg(a, 0).cloned() else { return Ok(None) };
-    let Some(f) = arg(a, 1).cloned() else { return Ok(None) };
+    let Some(arr) = arg(a, 0).cloned() else {
+        return Ok(None);
+    };
+    let Some(f) = arg(a, 1).cloned() else {
+        return Ok(None);
+    };
     let ar = arity_of(&f);
     if ar < 2 {
         return Err(Err::new("D3050").index(1));
@@ -851,8 +980,12 @@ fn f_reduce(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
 }
 
 fn f_sift(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
-    let Some(Value::Object(o)) = arg(a, 0).cloned() else { return Ok(None) };
-    let Some(f) = arg(a, 1).cloned() else { return Ok(None) };
+    let Some(Value::Object(o)) = arg(a, 0).cloned() else {
+        return Ok(None);
+    };
+    let Some(f) = arg(a, 1).cloned() else {
+        return Ok(None);
+    };
     let ar = arity_of(&f);
     let objv = Value::Object(o.clone());
     let mut out = Map::new();
@@ -876,8 +1009,12 @@ fn f_sift(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
 }
 
 fn f_each(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
-    let Some(Value::Object(o)) = arg(a, 0).cloned() else { return Ok(None) };
-    let Some(f) = arg(a, 1).cloned() else { return Ok(None) };
+    let Some(Value::Object(o)) = arg(a, 0).cloned() else {
+        return Ok(None);
+    };
+    let Some(f) = arg(a, 1).cloned() else {
+        return Ok(None);
+    };
     let ar = arity_of(&f);
     let objv = Value::Object(o.clone());
     let mut out = Vec::new();
@@ -897,7 +1034,9 @@ fn f_each(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
 }
 
 fn f_sort(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
-    let Some(arr) = arg(a, 0).cloned() else { return Ok(None) };
+    let Some(arr) = arg(a, 0).cloned() else {
+        return Ok(None);
+    };
     let items = arr.members().to_vec();
     if items.len() <= 1 {
         return Ok(Some(arr));
@@ -909,27 +1048,46 @@ fn f_sort(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
             if !all_num && !all_str {
                 return Err(Err::new("D3070"));
             }
-            merge_sort(items, &mut |x: &Value, y: &Value, _ev: &mut Eval| {
-                Ok(match (x, y) {
-                    (Value::Number(p), Value::Number(q)) => p > q,
-                    (Value::String(p), Value::String(q)) => js_str_cmp(p, q) == std::cmp::Ordering::Greater,
-                    _ => false,
-                })
-            }, ev)?
+            merge_sort(
+                items,
+                &mut |x: &Value, y: &Value, _ev: &mut Eval| {
+                    Ok(match (x, y) {
+                        (Value::Number(p), Value::Number(q)) => p > q,
+                        (Value::String(p), Value::String(q)) => {
+                            js_str_cmp(p, q) == std::cmp::Ordering::Greater
+                        }
+                        _ => false,
+                    })
+                },
+                ev,
+            )?
         }
         Some(f) => {
             let env = ctx.env;
-            merge_sort(items, &mut |x: &Value, y: &Value, ev: &mut Eval| {
-                let r = ev.apply(&f, vec![Some(x.clone()), Some(y.clone())], &None, env, 0, None)?;
-                Ok(boolean(&r))
-            }, ev)?
+            merge_sort(
+                items,
+                &mut |x: &Value, y: &Value, ev: &mut Eval| {
+                    let r = ev.apply(
+                        &f,
+                        vec![Some(x.clone()), Some(y.clone())],
+                        &None,
+                        env,
+                        0,
+                        None,
+                    )?;
+                    Ok(boolean(&r))
+                },
+                ev,
+            )?
         }
     };
     Ok(Some(Value::array(sorted)))
 }
 
 fn f_shuffle(ev: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    let Some(arr) = arg(a, 0).cloned() else { return Ok(None) };
+    let Some(arr) = arg(a, 0).cloned() else {
+        return Ok(None);
+    };
     let mut items = arr.members().to_vec();
     if items.len() <= 1 {
         return Ok(Some(arr));
@@ -963,16 +1121,23 @@ fn f_keys(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
     if let Some(v) = arg(a, 0) {
         add(v, &mut out);
     }
-    Ok(Some(Value::seq(out.into_iter().map(Value::String).collect())))
+    Ok(Some(Value::seq(
+        out.into_iter().map(Value::String).collect(),
+    )))
 }
 
 fn f_lookup(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    let Some(k) = str_arg(a, 1) else { return Ok(None) };
+    let Some(k) = str_arg(a, 1) else {
+        return Ok(None);
+    };
     Ok(lookup_field(arg(a, 0), &k))
 }
 
 fn f_append(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    Ok(append(a.first().cloned().flatten(), a.get(1).cloned().flatten()))
+    Ok(append(
+        a.first().cloned().flatten(),
+        a.get(1).cloned().flatten(),
+    ))
 }
 
 fn f_spread(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
@@ -1003,7 +1168,9 @@ fn f_spread(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
 }
 
 fn f_merge(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    let Some(arr) = arg(a, 0) else { return Ok(None) };
+    let Some(arr) = arg(a, 0) else {
+        return Ok(None);
+    };
     let mut out = Map::new();
     for o in arr.members() {
         if let Value::Object(o) = o {
@@ -1016,7 +1183,9 @@ fn f_merge(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
 }
 
 fn f_reverse(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    let Some(arr) = arg(a, 0) else { return Ok(None) };
+    let Some(arr) = arg(a, 0) else {
+        return Ok(None);
+    };
     if arr.members().len() <= 1 {
         return Ok(Some(arr.clone()));
     }
@@ -1026,7 +1195,9 @@ fn f_reverse(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
 }
 
 fn f_distinct(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    let Some(arr) = arg(a, 0) else { return Ok(None) };
+    let Some(arr) = arg(a, 0) else {
+        return Ok(None);
+    };
     if !arr.is_array() || arr.members().len() <= 1 {
         return Ok(Some(arr.clone()));
     }
@@ -1055,14 +1226,18 @@ fn f_type(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
 }
 
 fn f_error(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    let m = str_arg(a, 0).map(|x| x.to_string()).unwrap_or_else(|| "$error() function evaluated".into());
+    let m = str_arg(a, 0)
+        .map(|x| x.to_string())
+        .unwrap_or_else(|| "$error() function evaluated".into());
     Err(Err::new("D3137").msg(m))
 }
 
 fn f_assert(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
     let ok = matches!(arg(a, 0), Some(Value::Bool(true)));
     if !ok {
-        let m = str_arg(a, 1).map(|x| x.to_string()).unwrap_or_else(|| "$assert() statement failed".into());
+        let m = str_arg(a, 1)
+            .map(|x| x.to_string())
+            .unwrap_or_else(|| "$assert() statement failed".into());
         return Err(Err::new("D3141").msg(m));
     }
     Ok(None)
@@ -1077,12 +1252,18 @@ fn f_clone(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
 const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 fn f_base64encode(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    let Some(st) = str_arg(a, 0) else { return Ok(None) };
+    let Some(st) = str_arg(a, 0) else {
+        return Ok(None);
+    };
     // Buffer.from(str, 'binary'): each UTF-16 unit keeps its low byte
     let bytes: Vec<u8> = st.encode_utf16().map(|u| (u & 0xff) as u8).collect();
     let mut out = String::new();
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let nb = ((b[0] as u32) << 16) | ((b[1] as u32) << 8) | b[2] as u32;
         for k in 0..4 {
             if k <= chunk.len() {
@@ -1096,7 +1277,9 @@ fn f_base64encode(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
 }
 
 fn f_base64decode(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    let Some(st) = str_arg(a, 0) else { return Ok(None) };
+    let Some(st) = str_arg(a, 0) else {
+        return Ok(None);
+    };
     let mut bits = 0u32;
     let mut nbits = 0;
     let mut out = String::new();
@@ -1158,7 +1341,10 @@ fn encode_checked(name: &str, x: &str, keep: &str) -> R {
             .chars()
             .map(|c| {
                 if crate::value::is_lone_surrogate(c) {
-                    format!("\\u{:x}", c as u32 - crate::value::LONE_SURROGATE_BASE + 0xD800)
+                    format!(
+                        "\\u{:x}",
+                        c as u32 - crate::value::LONE_SURROGATE_BASE + 0xD800
+                    )
                 } else {
                     c.to_string()
                 }
@@ -1188,7 +1374,9 @@ fn malformed(name: &str, v: &str) -> Err {
 }
 
 fn f_decode_url_component(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    let Some(x) = str_arg(a, 0) else { return Ok(None) };
+    let Some(x) = str_arg(a, 0) else {
+        return Ok(None);
+    };
     match decode_uri(&x, "") {
         Some(d) => s(d),
         None => Err(malformed("decodeUrlComponent", &x)),
@@ -1196,7 +1384,9 @@ fn f_decode_url_component(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
 }
 
 fn f_decode_url(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    let Some(x) = str_arg(a, 0) else { return Ok(None) };
+    let Some(x) = str_arg(a, 0) else {
+        return Ok(None);
+    };
     match decode_uri(&x, ";,/?:@&=+$#") {
         Some(d) => s(d),
         None => Err(malformed("decodeUrl", &x)),
@@ -1206,11 +1396,16 @@ fn f_decode_url(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
 // ---------------------------------------------------------------- eval & time
 
 fn f_eval(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
-    let Some(src) = str_arg(a, 0) else { return Ok(None) };
+    let Some(src) = str_arg(a, 0) else {
+        return Ok(None);
+    };
     let mut input = ctx.input.clone();
     if let Some(focus) = a.get(1).cloned().flatten() {
         input = Some(match focus {
-            Value::Array(arr, f) if f & SEQ == 0 => Value::Array(Arc::new(vec![Value::Array(arr, f)]), SEQ | crate::value::OUTER),
+            Value::Array(arr, f) if f & SEQ == 0 => Value::Array(
+                Arc::new(vec![Value::Array(arr, f)]),
+                SEQ | crate::value::OUTER,
+            ),
             other => other,
         });
     }
@@ -1231,24 +1426,31 @@ fn f_millis(ev: &mut Eval, _: &[Option<Value>], _: &Ctx) -> R {
 fn f_now(ev: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
     let pic = str_arg(a, 0);
     let tz = str_arg(a, 1);
-    crate::datetime::from_millis(ev.now_millis as f64, pic.as_deref(), tz.as_deref()).map(|x| x.map(Value::String))
+    crate::datetime::from_millis(ev.now_millis as f64, pic.as_deref(), tz.as_deref())
+        .map(|x| x.map(Value::String))
 }
 
 fn f_from_millis(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    let Some(m) = num_arg(a, 0) else { return Ok(None) };
+    let Some(m) = num_arg(a, 0) else {
+        return Ok(None);
+    };
     let pic = str_arg(a, 1);
     let tz = str_arg(a, 2);
     crate::datetime::from_millis(m, pic.as_deref(), tz.as_deref()).map(|x| x.map(Value::String))
 }
 
 fn f_to_millis(ev: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    let Some(t) = str_arg(a, 0) else { return Ok(None) };
+    let Some(t) = str_arg(a, 0) else {
+        return Ok(None);
+    };
     let pic = str_arg(a, 1);
     crate::datetime::to_millis(&t, pic.as_deref(), ev.now_millis).map(|x| x.map(Value::Number))
 }
 
 fn f_format_number(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    let Some(x) = num_arg(a, 0) else { return Ok(None) };
+    let Some(x) = num_arg(a, 0) else {
+        return Ok(None);
+    };
     let pic = str_arg(a, 1).unwrap_or_else(|| Arc::from(""));
     let mut opts = Vec::new();
     if let Some(Value::Object(o)) = arg(a, 2) {
@@ -1262,13 +1464,17 @@ fn f_format_number(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
 }
 
 fn f_format_integer(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    let Some(x) = num_arg(a, 0) else { return Ok(None) };
+    let Some(x) = num_arg(a, 0) else {
+        return Ok(None);
+    };
     let pic = str_arg(a, 1).unwrap_or_else(|| Arc::from(""));
     crate::datetime::format_integer(x, &pic).map(|r| r.map(Value::String))
 }
 
 fn f_parse_integer(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    let Some(t) = str_arg(a, 0) else { return Ok(None) };
+    let Some(t) = str_arg(a, 0) else {
+        return Ok(None);
+    };
     let pic = str_arg(a, 1).unwrap_or_else(|| Arc::from(""));
     crate::datetime::parse_integer(&t, &pic).map(|r| r.map(Value::Number))
 }

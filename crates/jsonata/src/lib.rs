@@ -28,7 +28,10 @@ use value::{CustomDef, Func, Value};
 /// A host function callable from expressions (`$name(...)`). Arguments arrive as JSON
 /// (`None` for undefined; function arguments are not representable and arrive as `None`).
 pub type CustomFunction = Arc<
-    dyn Fn(&mut CallContext<'_>, &[Option<serde_json::Value>]) -> Result<Option<serde_json::Value>, Error>
+    dyn Fn(
+            &mut CallContext<'_>,
+            &[Option<serde_json::Value>],
+        ) -> Result<Option<serde_json::Value>, Error>
         + Send
         + Sync,
 >;
@@ -78,7 +81,12 @@ impl Bindings {
         self
     }
     /// Bind `$name` to a host function; `signature` uses JSONata's syntax (`"<s-n?:s>"`).
-    pub fn function(mut self, name: &str, signature: Option<&str>, f: CustomFunction) -> Result<Bindings, Error> {
+    pub fn function(
+        mut self,
+        name: &str,
+        signature: Option<&str>,
+        f: CustomFunction,
+    ) -> Result<Bindings, Error> {
         self.functions.push(custom_def(name, signature, f)?);
         Ok(self)
     }
@@ -109,13 +117,22 @@ impl Bindings {
     }
 }
 
-fn custom_def(name: &str, signature: Option<&str>, f: CustomFunction) -> Result<Arc<CustomDef>, Error> {
+fn custom_def(
+    name: &str,
+    signature: Option<&str>,
+    f: CustomFunction,
+) -> Result<Arc<CustomDef>, Error> {
     let sig = match signature {
         Some(s) => Some(signature::Signature::parse(s).map_err(error::Err::into_public)?),
         None => None,
     };
     let arity = sig.as_ref().map(|s| s.param_count()).unwrap_or(1);
-    Ok(Arc::new(CustomDef { name: name.to_string(), signature: sig, arity, f }))
+    Ok(Arc::new(CustomDef {
+        name: name.to_string(),
+        signature: sig,
+        arity,
+        f,
+    }))
 }
 
 pub(crate) fn call_custom(ev: &mut eval::Eval, c: &CustomDef, args: &[Option<Value>]) -> eval::R {
@@ -156,17 +173,29 @@ impl Expression {
     /// Parse an expression. Syntax errors carry jsonata-js's `S0xxx` codes.
     pub fn compile(source: &str) -> Result<Expression, Error> {
         let ast = parser::parse(source).map_err(error::Err::into_public)?;
-        Ok(Expression { ast: Arc::new(ast), functions: Vec::new() })
+        Ok(Expression {
+            ast: Arc::new(ast),
+            functions: Vec::new(),
+        })
     }
 
     /// Register a host function for every evaluation of this expression.
-    pub fn register_function(&mut self, name: &str, signature: Option<&str>, f: CustomFunction) -> Result<(), Error> {
+    pub fn register_function(
+        &mut self,
+        name: &str,
+        signature: Option<&str>,
+        f: CustomFunction,
+    ) -> Result<(), Error> {
         self.functions.push(custom_def(name, signature, f)?);
         Ok(())
     }
 
     /// Evaluate against `input`. `Ok(None)` is JSONata's *undefined*.
-    pub fn evaluate(&self, input: &serde_json::Value, bindings: &Bindings) -> Result<Option<serde_json::Value>, Error> {
+    pub fn evaluate(
+        &self,
+        input: &serde_json::Value,
+        bindings: &Bindings,
+    ) -> Result<Option<serde_json::Value>, Error> {
         self.evaluate_opt(Some(input), bindings)
     }
 
@@ -197,7 +226,11 @@ impl Expression {
         let mut ev = eval::Eval::new(limits, now, seed);
         for f in self.functions.iter().chain(bindings.functions.iter()) {
             let name: Arc<str> = Arc::from(f.name.as_str());
-            ev.bind(0, &name, Some(Value::Func(Arc::new(Func::Custom(f.clone())))));
+            ev.bind(
+                0,
+                &name,
+                Some(Value::Func(Arc::new(Func::Custom(f.clone())))),
+            );
         }
         for (k, v) in &bindings.vars {
             let name: Arc<str> = Arc::from(k.as_str());
@@ -210,7 +243,9 @@ impl Expression {
         });
         ev.bind(0, &Arc::from("$"), input.clone());
         ev.reset_stack_base();
-        let r = ev.eval(&self.ast, &input, 0).map_err(error::Err::into_public)?;
+        let r = ev
+            .eval(&self.ast, &input, 0)
+            .map_err(error::Err::into_public)?;
         match r {
             None => Ok(None),
             Some(v) => value::to_json(&v).map_err(error::Err::into_public),

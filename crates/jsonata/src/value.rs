@@ -29,7 +29,8 @@ pub enum Value {
     Func(Arc<Func>),
 }
 
-pub type BuiltinFn = fn(&mut crate::eval::Eval, &[Option<Value>], &Ctx) -> Result<Option<Value>, Err>;
+pub type BuiltinFn =
+    fn(&mut crate::eval::Eval, &[Option<Value>], &Ctx) -> Result<Option<Value>, Err>;
 
 /// What a native function sees besides its arguments.
 pub struct Ctx {
@@ -100,7 +101,9 @@ pub enum Func {
 impl Func {
     pub fn signature(&self) -> Option<&Signature> {
         match self {
-            Func::Lambda { def, params: None, .. } => def.signature.as_ref(),
+            Func::Lambda {
+                def, params: None, ..
+            } => def.signature.as_ref(),
             Func::Builtin(b) => b.signature.as_ref(),
             Func::Custom(c) => c.signature.as_ref(),
             _ => None,
@@ -208,7 +211,9 @@ fn num_to_json(n: f64) -> Result<serde_json::Value, Err> {
     if n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15 {
         return Ok(serde_json::Value::from(n as i64));
     }
-    Ok(serde_json::Number::from_f64(n).map(serde_json::Value::Number).unwrap_or(serde_json::Value::Null))
+    Ok(serde_json::Number::from_f64(n)
+        .map(serde_json::Value::Number)
+        .unwrap_or(serde_json::Value::Null))
 }
 
 fn to_json_d(v: &Value, depth: usize) -> Result<Option<serde_json::Value>, Err> {
@@ -283,7 +288,11 @@ fn stringify_into(
                 return Err(Err::new("D1001").value_num(*n));
             }
             // integers print exactly; other numbers are rounded to 15 significant digits
-            let v = if n.fract() == 0.0 { *n } else { to_precision_15(*n) };
+            let v = if n.fract() == 0.0 {
+                *n
+            } else {
+                to_precision_15(*n)
+            };
             out.push_str(&js_number_to_string(v));
         }
         Value::String(s) => write_json_string(out, s),
@@ -362,7 +371,8 @@ pub fn deep_equal(a: &Value, b: &Value) -> bool {
         (Value::Object(x), Value::Object(y)) => {
             Arc::ptr_eq(x, y)
                 || (x.len() == y.len()
-                    && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| deep_equal(v, w))))
+                    && x.iter()
+                        .all(|(k, v)| y.get(k).is_some_and(|w| deep_equal(v, w))))
         }
         (Value::Func(x), Value::Func(y)) => Arc::ptr_eq(x, y),
         _ => false,

@@ -23,8 +23,11 @@
 //! Timeout, state-name length, Choice rule operators, invalid `InputPath`) follow the same
 //! phrasing but AWS's exact text was not available; they are covered by tests so a correction
 //! is one line. Paths and intrinsic calls are checked with [`crate::jsonpath`] and
-//! [`crate::intrinsics`]. JSONata expressions are not parsed here (the `jsonata` crate is not a
-//! dependency of `asl`), so `INVALID_JSONATA_EXPRESSION` is not reported.
+//! [`crate::intrinsics`]. JSONata expressions are parsed only through the parser handed to
+//! [`validate_with_jsonata`] (`asl` does not depend on the `jsonata` crate), which reports
+//! `INVALID_JSONATA_EXPRESSION` with the parser's message; `UNSUPPORTED_JSONATA_EXPRESSION`
+//! (`Reference to '$$' is not supported.`, `Field '$states.errorOutput' does not exist.`
+//! outside catchers — AWS's wording) is always checked.
 
 mod resource;
 mod schema;
@@ -32,6 +35,10 @@ mod syntax;
 
 use serde_json::{json, Value};
 use std::fmt;
+
+/// A JSONata parser for [`validate_with_jsonata`]: given the text between `{%` and `%}`, the
+/// parser's message without its error code when the expression does not parse, else `None`.
+pub type JsonataParse<'a> = &'a dyn Fn(&str) -> Option<String>;
 
 /// AWS's limit on the definition's length, in characters (the API's `Definition` shape).
 pub const MAX_DEFINITION_CHARS: usize = 1_048_576;
@@ -183,6 +190,18 @@ pub fn validate(text: &str, opts: &ValidateOptions) -> ValidationResult {
     finish(check(text, opts), opts)
 }
 
+/// [`validate`], also reporting `INVALID_JSONATA_EXPRESSION` for each `{% %}` expression of a
+/// JSONata state that `jsonata_parse` refuses. `jsonata_parse` gets the text between `{%` and
+/// `%}` and returns the parser's message without its error code (AWS's wording, e.g.
+/// `Unexpected end of expression`), or `None` when the expression parses.
+pub fn validate_with_jsonata(
+    text: &str,
+    opts: &ValidateOptions,
+    jsonata_parse: JsonataParse<'_>,
+) -> ValidationResult {
+    validate_parsed(text, opts, Some(jsonata_parse)).0
+}
+
 fn finish(all: Vec<Diagnostic>, opts: &ValidateOptions) -> ValidationResult {
     let limit = if opts.max_results == 0 {
         100
@@ -258,10 +277,13 @@ fn check_with(text: &str, opts: &ValidateOptions, single_state: bool) -> Vec<Dia
 pub(crate) fn validate_parsed(
     text: &str,
     opts: &ValidateOptions,
+    jsonata_parse: Option<JsonataParse<'_>>,
 ) -> (ValidationResult, Option<Value>) {
     match parse_json(text) {
         Ok(value) => {
-            let result = finish(check_value(&value, opts, false), opts);
+            let mut checker = schema::Checker::new(opts, jsonata_parse);
+            checker.check_root(&value);
+            let result = finish(checker.out, opts);
             (result, Some(value))
         }
         Err(d) => (finish(vec![d], opts), None),
@@ -269,7 +291,7 @@ pub(crate) fn validate_parsed(
 }
 
 fn check_value(value: &Value, opts: &ValidateOptions, single_state: bool) -> Vec<Diagnostic> {
-    let mut checker = schema::Checker::new(opts);
+    let mut checker = schema::Checker::new(opts, None);
     if single_state {
         checker.check_single_state(value);
     } else {
