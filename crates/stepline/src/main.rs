@@ -1,5 +1,6 @@
 //! The `stepline` binary. Each subcommand lives in its own module; this file only dispatches.
 
+mod cmd_graph;
 mod cmd_jsonata;
 mod cmd_run;
 mod cmd_serve;
@@ -19,6 +20,8 @@ struct Cli {
 enum Command {
     /// Serve the Step Functions API (and the console) on an embedded store.
     Serve(cmd_serve::Args),
+    /// Draw a definition as a graph (SVG, Mermaid or DOT).
+    Graph(cmd_graph::Args),
     /// Validate a state machine definition as ValidateStateMachineDefinition does.
     Validate(cmd_validate::Args),
     /// Run one execution of a definition and print its result (and history) as JSON.
@@ -33,6 +36,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => cmd_validate::main(args),
         Command::Jsonata(args) => cmd_jsonata::main(args),
         Command::Run(args) => cmd_run::main(args),
+        Command::Graph(args) => cmd_graph::main(args),
         Command::Serve(args) => cmd_serve::main(args),
     }
 }
