@@ -12,6 +12,7 @@ pub mod error_handling;
 mod execution;
 mod expr;
 mod fanout;
+mod jsonata_flow;
 pub mod history;
 pub mod program;
 pub mod resolver;
