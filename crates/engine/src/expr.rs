@@ -154,14 +154,22 @@ impl StringExpr {
 /// of what happened (without the state prefix).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct JsonataFailure {
-    pub location: String,
+    /// The field (`Output/FunctionResult`); `None` for checks on the state input itself.
+    pub location: Option<String>,
     pub detail: String,
 }
 
 impl JsonataFailure {
     pub fn new(location: &str, detail: String) -> JsonataFailure {
         JsonataFailure {
-            location: location.to_string(),
+            location: Some(location.to_string()),
+            detail,
+        }
+    }
+
+    pub fn on_input(detail: String) -> JsonataFailure {
+        JsonataFailure {
+            location: None,
             detail,
         }
     }

@@ -91,22 +91,25 @@ impl Execution {
             cause: Some(cause.clone()),
         };
         if !self.thread(id).is_some_and(|t| t.silent) {
-            // AWS records EvaluationFailed of a data field (Output, Arguments, Items...) off the
-            // chain (previousEventId 0), of a control field (Timestamp, Seconds...) on it.
-            let data_field = ["Output", "Arguments", "Items", "ItemSelector", "Assign"]
-                .iter()
-                .any(|field| f.location.starts_with(field));
-            let prev = if data_field {
-                0
-            } else {
-                self.thread(id).map(|t| t.source).unwrap_or(0)
+            // AWS chains EvaluationFailed of a data field (Output, Arguments, Items...) or of
+            // the input check to the event before `*StateEntered`, and that of a control field
+            // (Timestamp, Seconds...) to the state's latest event.
+            let data_field = f.location.as_deref().is_none_or(|l| {
+                ["Output", "Arguments", "Items", "ItemSelector", "Assign"]
+                    .iter()
+                    .any(|field| l.starts_with(field))
+            });
+            let prev = match self.thread(id) {
+                Some(t) if data_field => t.entered_prev,
+                Some(t) => t.source,
+                None => 0,
             };
             let eid = self.push_event(
                 prev,
                 EventDetails::EvaluationFailed {
                     error: Some(QUERY_EVALUATION_ERROR.into()),
                     cause: Some(cause),
-                    location: Some(f.location),
+                    location: f.location,
                     state: state.name.to_string(),
                 },
             );

@@ -83,6 +83,12 @@ impl Execution {
     ) -> Result<Arc<Value>, EvalFail> {
         if state.jsonata {
             let Some(t) = &spec.items else {
+                if !effective.is_array() {
+                    return Err(JsonataFailure::on_input(format!(
+                        "Map state input must be an array but was: {effective}"
+                    ))
+                    .into());
+                }
                 return Ok(Arc::clone(effective));
             };
             let v = self.jeval(id, t, StatesVar::input(effective))?;
