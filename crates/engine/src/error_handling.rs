@@ -114,10 +114,12 @@ impl Execution {
                 id,
                 state,
                 sv,
-                Arc::clone(&error_output),
-                catcher.output.as_ref(),
-                catcher.assign.as_ref(),
-                Some(catcher.next),
+                crate::jsonata_flow::JsonataExit {
+                    default_output: Arc::clone(&error_output),
+                    output: catcher.output.as_ref(),
+                    assign: catcher.assign.as_ref(),
+                    next: Some(catcher.next),
+                },
             );
         }
         let output =

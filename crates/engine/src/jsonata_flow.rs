@@ -3,13 +3,23 @@
 //! (`EvaluationFailed` then the failure).
 
 use crate::execution::{ContextExtra, Execution, Flow, ThreadEnd, ThreadId};
-use crate::expr::{base_bindings, JTemplate, JsonataFailure};
+use crate::expr::{JTemplate, JsonataFailure};
 use crate::history::{ErrorCause, EventDetails, StateKind};
+use crate::jsonata_functions::base_bindings;
 use crate::program::{AssignSpec, CState, StateIdx};
 use serde_json::{Map, Value};
 use std::sync::Arc;
 
 pub(crate) const QUERY_EVALUATION_ERROR: &str = "States.QueryEvaluationError";
+
+/// How a JSONata state ends: its `Output` (or the default), `Assign`, and next state
+/// (`None`: the state's own `Next`/`End`).
+pub(crate) struct JsonataExit<'a> {
+    pub default_output: Arc<Value>,
+    pub output: Option<&'a JTemplate>,
+    pub assign: Option<&'a AssignSpec>,
+    pub next: Option<StateIdx>,
+}
 
 /// What `$states` holds for one evaluation.
 #[derive(Clone, Copy, Default)]
@@ -58,7 +68,8 @@ impl Execution {
             .var("states", Value::Object(states));
         if let Some(th) = self.thread(id) {
             let mut vars = Vec::new();
-            th.vars.visit(&mut |k, v| vars.push((k.to_string(), v.clone())));
+            th.vars
+                .visit(&mut |k, v| vars.push((k.to_string(), v.clone())));
             for (k, v) in vars {
                 bindings = bindings.var(&k, v);
             }
@@ -137,11 +148,14 @@ impl Execution {
         id: ThreadId,
         state: &CState,
         sv: StatesVar<'_>,
-        default_output: Arc<Value>,
-        output: Option<&JTemplate>,
-        assign: Option<&AssignSpec>,
-        next: Option<StateIdx>,
+        exit: JsonataExit<'_>,
     ) -> Flow {
+        let JsonataExit {
+            default_output,
+            output,
+            assign,
+            next,
+        } = exit;
         let assigned = match self.jeval_assign(id, assign, sv) {
             Ok(a) => a,
             Err(f) => return self.fail_jsonata(id, state, f),

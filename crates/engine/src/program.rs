@@ -157,7 +157,9 @@ pub(crate) struct TaskSpec {
 
 #[derive(Debug)]
 pub(crate) enum Body {
-    Pass { result: Option<Arc<Value>> },
+    Pass {
+        result: Option<Arc<Value>>,
+    },
     Task(TaskSpec),
     Choice {
         rules: Vec<CRule>,
@@ -165,9 +167,14 @@ pub(crate) enum Body {
     },
     Wait(WaitSpec),
     Succeed,
-    Fail { error: FailField, cause: FailField },
-    Parallel { branches: Vec<ScopeId> },
-    Map(MapSpec),
+    Fail {
+        error: FailField,
+        cause: FailField,
+    },
+    Parallel {
+        branches: Vec<ScopeId>,
+    },
+    Map(Box<MapSpec>),
 }
 
 /// A compiled state.
@@ -421,9 +428,9 @@ impl Compiler {
                 let mut rules = Vec::with_capacity(c.choices.len());
                 for rule in &c.choices {
                     let cond = match &rule.condition {
-                        model::ChoiceCondition::JsonPath(v) => Cond::Path(
-                            Condition::compile(v).map_err(|m| err(m, &rule.location))?,
-                        ),
+                        model::ChoiceCondition::JsonPath(v) => {
+                            Cond::Path(Condition::compile(v).map_err(|m| err(m, &rule.location))?)
+                        }
                         model::ChoiceCondition::Jsonata(v) => {
                             Cond::Jsonata(jtemplate(v, "Condition", &rule.location)?)
                         }
@@ -439,22 +446,23 @@ impl Compiler {
                 (StateKind::Choice, Body::Choice { rules, default })
             }
             model::StateKind::Wait(w) => {
-                let spec = match &w.wait {
-                    WaitFor::Seconds(MaybeExpr::Literal(n)) => WaitSpec::Seconds(*n),
-                    WaitFor::Seconds(MaybeExpr::Jsonata(e)) => WaitSpec::SecondsJsonata(
-                        jtemplate(&Value::String(e.clone()), "Seconds", loc)?,
-                    ),
-                    WaitFor::SecondsPath(p) => WaitSpec::SecondsPath(path(p, loc)?),
-                    WaitFor::Timestamp(t) if jsonata_source(t).is_some() => {
-                        WaitSpec::TimestampJsonata(jtemplate(
-                            &Value::String(t.clone()),
-                            "Timestamp",
-                            loc,
-                        )?)
-                    }
-                    WaitFor::Timestamp(t) => WaitSpec::Timestamp(t.clone()),
-                    WaitFor::TimestampPath(p) => WaitSpec::TimestampPath(path(p, loc)?),
-                };
+                let spec =
+                    match &w.wait {
+                        WaitFor::Seconds(MaybeExpr::Literal(n)) => WaitSpec::Seconds(*n),
+                        WaitFor::Seconds(MaybeExpr::Jsonata(e)) => WaitSpec::SecondsJsonata(
+                            jtemplate(&Value::String(e.clone()), "Seconds", loc)?,
+                        ),
+                        WaitFor::SecondsPath(p) => WaitSpec::SecondsPath(path(p, loc)?),
+                        WaitFor::Timestamp(t) if jsonata_source(t).is_some() => {
+                            WaitSpec::TimestampJsonata(jtemplate(
+                                &Value::String(t.clone()),
+                                "Timestamp",
+                                loc,
+                            )?)
+                        }
+                        WaitFor::Timestamp(t) => WaitSpec::Timestamp(t.clone()),
+                        WaitFor::TimestampPath(p) => WaitSpec::TimestampPath(path(p, loc)?),
+                    };
                 (StateKind::Wait, Body::Wait(spec))
             }
             model::StateKind::Succeed => (StateKind::Succeed, Body::Succeed),
@@ -475,7 +483,10 @@ impl Compiler {
             model::StateKind::Map(m) => {
                 let body = self.scope(&m.item_processor)?;
                 let (item_selector, item_selector_jsonata) = if jsonata {
-                    (None, opt_jtemplate(m.item_selector.as_ref(), "ItemSelector", loc)?)
+                    (
+                        None,
+                        opt_jtemplate(m.item_selector.as_ref(), "ItemSelector", loc)?,
+                    )
                 } else {
                     (
                         m.item_selector
@@ -487,7 +498,7 @@ impl Compiler {
                 };
                 (
                     StateKind::Map,
-                    Body::Map(MapSpec {
+                    Body::Map(Box::new(MapSpec {
                         body,
                         distributed: m.processor_config.mode == model::MapMode::Distributed,
                         label: m.label.clone(),
@@ -513,7 +524,7 @@ impl Compiler {
                             "ToleratedFailurePercentage",
                             loc,
                         )?,
-                    }),
+                    })),
                 )
             }
         };

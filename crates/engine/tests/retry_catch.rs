@@ -53,7 +53,10 @@ fn failing_task(fields: Value) -> Value {
         states.insert("Handler".into(), json!({"Type": "Pass", "End": true}));
     }
     if mentioned.contains("\"Other\"") {
-        states.insert("Other".into(), json!({"Type": "Pass", "Result": "other", "End": true}));
+        states.insert(
+            "Other".into(),
+            json!({"Type": "Pass", "Result": "other", "End": true}),
+        );
     }
     json!({"StartAt": "T", "States": states})
 }

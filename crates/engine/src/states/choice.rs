@@ -35,7 +35,9 @@ impl Execution {
             let effective = self.apply_input_path(id, &state.input_path, &raw)?;
             let mut chosen = None;
             for rule in rules {
-                let Cond::Path(cond) = &rule.cond else { continue };
+                let Cond::Path(cond) = &rule.cond else {
+                    continue;
+                };
                 let hit = self.eval(
                     id,
                     &effective,
@@ -80,7 +82,9 @@ impl Execution {
         let sv = StatesVar::input(&raw);
         let mut chosen = None;
         for rule in rules {
-            let Cond::Jsonata(t) = &rule.cond else { continue };
+            let Cond::Jsonata(t) = &rule.cond else {
+                continue;
+            };
             match self.jeval(id, t, sv) {
                 Ok(Value::Bool(true)) => {
                     chosen = Some(rule);
@@ -101,6 +105,16 @@ impl Execution {
                 None => return self.fail_uncatchable(id, state, no_match(state)),
             },
         };
-        self.jsonata_exit(id, state, sv, Arc::clone(&raw), output, assign, Some(next))
+        self.jsonata_exit(
+            id,
+            state,
+            sv,
+            crate::jsonata_flow::JsonataExit {
+                default_output: Arc::clone(&raw),
+                output,
+                assign,
+                next: Some(next),
+            },
+        )
     }
 }

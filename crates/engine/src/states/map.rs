@@ -137,8 +137,13 @@ impl Execution {
                 ))
                 .into());
             };
-            let max_concurrency =
-                self.map_number(id, &spec.max_concurrency, &effective, "MaxConcurrency", true)?;
+            let max_concurrency = self.map_number(
+                id,
+                &spec.max_concurrency,
+                &effective,
+                "MaxConcurrency",
+                true,
+            )?;
             let mut inputs = Vec::with_capacity(items.len());
             for (index, item) in items.iter().enumerate() {
                 let extra = ContextExtra {
@@ -205,7 +210,9 @@ impl Execution {
             let run_id = self.entropy.borrow_mut().uuid();
             let map_run_arn = format!(
                 "{}/{}:{}",
-                self.ctx.state_machine_arn.replacen(":stateMachine:", ":mapRun:", 1),
+                self.ctx
+                    .state_machine_arn
+                    .replacen(":stateMachine:", ":mapRun:", 1),
                 label,
                 run_id
             );

@@ -20,11 +20,9 @@ impl Execution {
             if state.jsonata {
                 return Ok(match &state.arguments {
                     None => Arc::clone(&raw),
-                    Some(t) => Arc::new(self.jeval(
-                        id,
-                        t,
-                        crate::jsonata_flow::StatesVar::input(&raw),
-                    )?),
+                    Some(t) => {
+                        Arc::new(self.jeval(id, t, crate::jsonata_flow::StatesVar::input(&raw))?)
+                    }
                 });
             }
             let effective = self.apply_input_path(id, &state.input_path, &raw)?;

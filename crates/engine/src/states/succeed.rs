@@ -16,10 +16,12 @@ impl Execution {
                 id,
                 state,
                 sv,
-                Arc::clone(&raw),
-                state.output.as_ref(),
-                state.assign.as_ref(),
-                None,
+                crate::jsonata_flow::JsonataExit {
+                    default_output: Arc::clone(&raw),
+                    output: state.output.as_ref(),
+                    assign: state.assign.as_ref(),
+                    next: None,
+                },
             );
         }
         let outcome = (|| -> Result<_, asl::error::StatesError> {

@@ -2,11 +2,11 @@
 
 use crate::api::{Effect, TaskId, TaskInvocation};
 use crate::execution::{Block, ContextExtra, Execution, Flow, TaskWait, ThreadId};
+use crate::expr::{EvalFail, JsonataFailure};
 use crate::history::{ErrorCause, EventDetails, TaskResource};
+use crate::jsonata_flow::StatesVar;
 use crate::program::{CState, Number, TaskSpec};
 use crate::states::wait::show;
-use crate::expr::{EvalFail, JsonataFailure};
-use crate::jsonata_flow::StatesVar;
 use asl::error::StatesError;
 use serde_json::Value;
 use std::sync::Arc;
@@ -348,10 +348,12 @@ impl Execution {
                 id,
                 state,
                 sv,
-                Arc::clone(&result),
-                state.output.as_ref(),
-                state.assign.as_ref(),
-                None,
+                crate::jsonata_flow::JsonataExit {
+                    default_output: Arc::clone(&result),
+                    output: state.output.as_ref(),
+                    assign: state.assign.as_ref(),
+                    next: None,
+                },
             );
         }
         let outcome = (|| -> Result<_, asl::error::StatesError> {

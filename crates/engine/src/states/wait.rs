@@ -1,10 +1,10 @@
 //! `Wait`: pauses for `Seconds`/`SecondsPath` or until `Timestamp`/`TimestampPath`.
 
 use crate::execution::{Block, ContextExtra, Execution, Flow, ThreadId, TimerPurpose};
-use crate::program::{CState, WaitSpec};
-use crate::time::Timestamp;
 use crate::expr::{EvalFail, JsonataFailure};
 use crate::jsonata_flow::StatesVar;
+use crate::program::{CState, WaitSpec};
+use crate::time::Timestamp;
 use asl::error::StatesError;
 use serde_json::Value;
 use std::sync::Arc;
@@ -51,7 +51,10 @@ impl Execution {
                     None => {
                         return Err(JsonataFailure::new(
                             "Seconds",
-                            format!("The Seconds field must be a non-negative integer: {}", show(&v)),
+                            format!(
+                                "The Seconds field must be a non-negative integer: {}",
+                                show(&v)
+                            ),
                         )
                         .into())
                     }
@@ -174,10 +177,12 @@ impl Execution {
                 id,
                 state,
                 StatesVar::input(&raw),
-                Arc::clone(&raw),
-                state.output.as_ref(),
-                state.assign.as_ref(),
-                None,
+                crate::jsonata_flow::JsonataExit {
+                    default_output: Arc::clone(&raw),
+                    output: state.output.as_ref(),
+                    assign: state.assign.as_ref(),
+                    next: None,
+                },
             );
             if flow == Flow::Continue {
                 self.schedule(id);
