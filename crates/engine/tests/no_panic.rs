@@ -74,7 +74,11 @@ fn definition(kinds: &[(u8, String, Value, bool)], choice_loop: bool) -> Value {
     let mut states = serde_json::Map::new();
     let n = kinds.len();
     for (i, (k, p, v, j)) in kinds.iter().enumerate() {
-        let next = if i + 1 < n { Some(format!("S{}", i + 1)) } else { Some("End".to_string()) };
+        let next = if i + 1 < n {
+            Some(format!("S{}", i + 1))
+        } else {
+            Some("End".to_string())
+        };
         states.insert(format!("S{i}"), state(*k, next, p.clone(), v.clone(), *j));
     }
     if choice_loop {
