@@ -150,3 +150,52 @@ fn stop_aborts_the_execution() {
     );
     assert_eq!(ex.status(), engine::ExecutionStatus::Aborted);
 }
+
+#[test]
+fn map_iterations_start_together_and_siblings_are_aborted() {
+    // Events 1-20 are the shape AWS records for a Map of 4 task iterations that all time out
+    // (iterations start together, chained to MapStateStarted). After the first failure the
+    // siblings are aborted at once here; on AWS their simultaneous timeouts race with it.
+    let def = json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+        "ItemProcessor": {"StartAt": "T", "States": {"T": {"Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke", "TimeoutSeconds": 5, "End": true}}}}}});
+    let mut r = FnResolver(|_: &engine::TaskInvocation| engine::TaskOutcome::Pending);
+    let f = run_with(
+        &def,
+        json!([1, 2, 3, 4]),
+        &mut r,
+        Box::new(FixedRandom(0.0)),
+    );
+    assert_eq!(f.outcome.error.as_deref(), Some("States.Timeout"));
+    let c = chain(&f);
+    assert_eq!(
+        &c[..24],
+        &[
+            (1, 0, "ExecutionStarted"),
+            (2, 0, "MapStateEntered"),
+            (3, 2, "MapStateStarted"),
+            (4, 3, "MapIterationStarted"),
+            (5, 3, "MapIterationStarted"),
+            (6, 3, "MapIterationStarted"),
+            (7, 3, "MapIterationStarted"),
+            (8, 4, "TaskStateEntered"),
+            (9, 8, "TaskScheduled"),
+            (10, 5, "TaskStateEntered"),
+            (11, 10, "TaskScheduled"),
+            (12, 6, "TaskStateEntered"),
+            (13, 12, "TaskScheduled"),
+            (14, 7, "TaskStateEntered"),
+            (15, 14, "TaskScheduled"),
+            (16, 9, "TaskStarted"),
+            (17, 11, "TaskStarted"),
+            (18, 13, "TaskStarted"),
+            (19, 15, "TaskStarted"),
+            (20, 16, "TaskTimedOut"),
+            (21, 20, "MapIterationFailed"),
+            (22, 20, "TaskStateAborted"),
+            (23, 20, "MapIterationAborted"),
+            (24, 20, "TaskStateAborted"),
+        ][..]
+    );
+    assert_eq!(c.last().map(|e| e.2), Some("ExecutionFailed"));
+}

@@ -28,6 +28,9 @@ impl ToF64 for f64 {
     }
 }
 
+/// Iterations an inline Map runs at once when `MaxConcurrency` sets no limit.
+pub(crate) const INLINE_CONCURRENCY: usize = 40;
+
 impl Execution {
     /// A number field of the Map (literal, `*Path` or JSONata), as AWS reads it.
     fn map_number(
@@ -219,9 +222,16 @@ impl Execution {
             self.push_thread_event(id, EventDetails::MapRunStarted { map_run_arn }, true);
         }
         let silent = spec.distributed || self.thread(id).is_some_and(|t| t.silent);
+        // MaxConcurrency 0 (or none) means "as many as possible": AWS runs about 40 inline
+        // iterations at a time; a Map Run's child executions do not show here anyway.
+        let unlimited = if spec.distributed {
+            n.max(1)
+        } else {
+            INLINE_CONCURRENCY
+        };
         let limit = match max_concurrency {
-            Some(m) if m >= 1.0 => m as usize,
-            _ => n.max(1),
+            Some(m) if m >= 1.0 => (m as usize).max(1),
+            _ => unlimited,
         };
         let fanout = Fanout {
             is_map: true,
