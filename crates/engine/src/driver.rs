@@ -55,7 +55,10 @@ impl World<'_> {
         for e in step.effects {
             match e {
                 Effect::InvokeTask(inv) => {
-                    self.inbox.push_back(Event::TaskStarted { task: inv.task });
+                    self.inbox.push_back(Event::TaskStarted {
+                        task: inv.task,
+                        worker_name: None,
+                    });
                     match self.resolver.invoke(&inv) {
                         TaskOutcome::Succeeded(output) => {
                             self.inbox.push_back(Event::TaskSucceeded {

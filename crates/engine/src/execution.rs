@@ -232,7 +232,8 @@ impl Execution {
         }
         if self.status == ExecutionStatus::Running {
             match event {
-                Event::TaskStarted { task } => self.on_task_started(task),
+                Event::TaskStarted { task, worker_name } => self.on_task_started(task, worker_name),
+                Event::TaskSubmitted { task, output } => self.on_task_submitted(task, output),
                 Event::TaskSucceeded { task, output } => self.on_task_succeeded(task, output),
                 Event::TaskFailed { task, error, cause } => {
                     self.on_task_failed(task, ErrorCause { error, cause })
@@ -689,7 +690,8 @@ impl Execution {
             return;
         }
         if status == ExecutionStatus::Aborted {
-            self.push_event(0, EventDetails::ExecutionAborted(ec.clone()));
+            let prev = self.next_event_id.saturating_sub(1);
+            self.push_event(prev, EventDetails::ExecutionAborted(ec.clone()));
         }
         self.status = status;
         let outcome = Outcome {

@@ -100,7 +100,13 @@ fn sans_io_start_and_handle() {
     assert_eq!(inv.heartbeat_seconds, Some(10));
     // Nothing finished yet: the engine waits for the task.
     assert!(!step.effects.iter().any(|e| matches!(e, Effect::Finish(_))));
-    let step = ex.handle(Event::TaskStarted { task: inv.task }, Timestamp(1_000));
+    let step = ex.handle(
+        Event::TaskStarted {
+            task: inv.task,
+            worker_name: None,
+        },
+        Timestamp(1_000),
+    );
     let hb_timer = step.effects.iter().find_map(|e| match e {
         Effect::StartTimer { timer, fire_at } => Some((*timer, *fire_at)),
         _ => None,
@@ -198,4 +204,72 @@ fn map_iterations_start_together_and_siblings_are_aborted() {
         ][..]
     );
     assert_eq!(c.last().map(|e| e.2), Some("ExecutionFailed"));
+}
+
+#[test]
+fn sync_task_records_submitted_and_activity_records_worker() {
+    let def = json!({"StartAt": "T", "States": {"T": {"Type": "Task",
+        "Resource": "arn:aws:states:::ecs:runTask.sync", "Next": "A"},
+        "A": {"Type": "Task", "Resource": "arn:aws:states:us-east-1:111111111111:activity:act", "End": true}}});
+    let ctx = ExecutionContext::example("e", "sm", Timestamp(0));
+    let (mut ex, step) = Execution::start(
+        program(&def),
+        json!({}),
+        ctx,
+        Box::new(SeededEntropy::new(3)),
+    );
+    let task_of = |s: &engine::Step| {
+        s.effects.iter().find_map(|e| match e {
+            Effect::InvokeTask(inv) => Some(inv.clone()),
+            _ => None,
+        })
+    };
+    let t1 = task_of(&step).expect("first task");
+    ex.handle(
+        Event::TaskStarted {
+            task: t1.task,
+            worker_name: None,
+        },
+        Timestamp(1),
+    );
+    ex.handle(
+        Event::TaskSubmitted {
+            task: t1.task,
+            output: json!({"TaskArn": "x"}),
+        },
+        Timestamp(2),
+    );
+    let step = ex.handle(
+        Event::TaskSucceeded {
+            task: t1.task,
+            output: json!({"done": 1}),
+        },
+        Timestamp(3),
+    );
+    let t2 = task_of(&step).expect("activity task");
+    assert!(t2.task_token.is_some(), "activities get a task token");
+    let step2 = ex.handle(
+        Event::TaskStarted {
+            task: t2.task,
+            worker_name: Some("w1".into()),
+        },
+        Timestamp(4),
+    );
+    let started = step2
+        .history
+        .first()
+        .map(|e| e.to_json())
+        .unwrap_or_default();
+    assert_eq!(started["type"], "ActivityStarted");
+    assert_eq!(started["activityStartedEventDetails"]["workerName"], "w1");
+    let types: Vec<_> = step.history.iter().map(|e| e.event_type()).collect();
+    assert_eq!(
+        types,
+        [
+            "TaskSucceeded",
+            "TaskStateExited",
+            "TaskStateEntered",
+            "ActivityScheduled"
+        ]
+    );
 }

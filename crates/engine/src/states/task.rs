@@ -219,14 +219,40 @@ impl Execution {
         Some((Arc::clone(&self.program), t.scope, t.state))
     }
 
-    pub(crate) fn on_task_started(&mut self, task: TaskId) {
+    pub(crate) fn on_task_started(&mut self, task: TaskId, worker_name: Option<String>) {
+        let Some(id) = self.task_thread(task) else {
+            return;
+        };
+        self.mark_started_by(id, worker_name);
+    }
+
+    pub(crate) fn on_task_submitted(&mut self, task: TaskId, output: Value) {
         let Some(id) = self.task_thread(task) else {
             return;
         };
         self.mark_started(id);
+        let resource = match self.thread(id).map(|t| &t.block) {
+            Some(Block::Task(TaskWait {
+                flavor: Flavor::Service(r),
+                ..
+            })) => r.clone(),
+            _ => return,
+        };
+        self.push_thread_event(
+            id,
+            EventDetails::TaskSubmitted {
+                resource,
+                output: Arc::new(output),
+            },
+            true,
+        );
     }
 
     fn mark_started(&mut self, id: ThreadId) {
+        self.mark_started_by(id, None);
+    }
+
+    fn mark_started_by(&mut self, id: ThreadId, worker_name: Option<String>) {
         let (flavor, heartbeat) = match self.thread(id).map(|t| &t.block) {
             Some(Block::Task(w)) if !w.started => (w.flavor.clone(), w.heartbeat_seconds),
             _ => return,
@@ -234,7 +260,7 @@ impl Execution {
         let details = match flavor {
             Flavor::Service(r) => EventDetails::TaskStarted(r),
             Flavor::Lambda(_) => EventDetails::LambdaFunctionStarted,
-            Flavor::Activity(_) => EventDetails::ActivityStarted { worker_name: None },
+            Flavor::Activity(_) => EventDetails::ActivityStarted { worker_name },
         };
         self.push_thread_event(id, details, true);
         let hb = heartbeat.map(|h| {
