@@ -15,11 +15,11 @@ pub const STATES_DATA_LIMIT_EXCEEDED: &str = "States.DataLimitExceeded";
 
 /// Whether a retrier's or catcher's `ErrorEquals` matches `error`.
 ///
-/// `States.ALL` matches every error but the terminal `States.Runtime` and
-/// `States.DataLimitExceeded`; `States.TaskFailed` matches the same set minus `States.Timeout`.
-/// Other names match exactly (case-sensitive).
+/// `States.ALL` matches every error but `States.Runtime` (AWS's recordings show it catching
+/// `States.DataLimitExceeded` from a task result); `States.TaskFailed` matches the same set
+/// minus `States.Timeout`. Other names match exactly (case-sensitive).
 pub fn error_equals_matches(error_equals: &[String], error: &str) -> bool {
-    let terminal = error == STATES_RUNTIME || error == STATES_DATA_LIMIT_EXCEEDED;
+    let terminal = error == STATES_RUNTIME;
     error_equals.iter().any(|name| match name.as_str() {
         STATES_ALL => !terminal,
         STATES_TASK_FAILED => !terminal && error != STATES_TIMEOUT,
@@ -55,7 +55,13 @@ impl Execution {
         failed_event: Option<EventDetails>,
     ) -> Flow {
         let name = ec.error.clone().unwrap_or_default();
-        for (i, r) in state.retry.iter().enumerate() {
+        // AWS never retries or catches States.Runtime, not even when named explicitly.
+        let retry: &[crate::program::CRetrier] = if name == STATES_RUNTIME {
+            &[]
+        } else {
+            &state.retry
+        };
+        for (i, r) in retry.iter().enumerate() {
             if !error_equals_matches(&r.error_equals, &name) {
                 continue;
             }
@@ -92,6 +98,7 @@ impl Execution {
         let Some(catcher) = state
             .catch
             .iter()
+            .filter(|_| name != STATES_RUNTIME)
             .find(|c| error_equals_matches(&c.error_equals, &name))
         else {
             self.end_thread(id, ThreadEnd::Failed(ec));

@@ -153,6 +153,8 @@ pub(crate) struct TaskSpec {
     pub timeout_seconds: Number<u64>,
     pub heartbeat_seconds: Number<u64>,
     pub credentials: Option<Template>,
+    /// JSONata `Credentials` (`{"RoleArn": "{% ... %}"}`).
+    pub credentials_jsonata: Option<JTemplate>,
 }
 
 #[derive(Debug)]
@@ -421,6 +423,11 @@ impl Compiler {
                             .as_ref()
                             .map(|c| template(c, loc))
                             .transpose()?
+                    },
+                    credentials_jsonata: if jsonata {
+                        opt_jtemplate(t.credentials.as_ref(), "Credentials", loc)?
+                    } else {
+                        None
                     },
                 }),
             ),

@@ -141,13 +141,18 @@ impl Execution {
                 self.resolve_seconds(id, &spec.timeout_seconds, &raw, "TimeoutSeconds")?;
             let heartbeat =
                 self.resolve_seconds(id, &spec.heartbeat_seconds, &raw, "HeartbeatSeconds")?;
-            let role = match &spec.credentials {
-                None => None,
-                Some(t) => {
-                    let v = self.eval(id, &raw, t.needs_context(), extra, |s| t.evaluate(s))?;
-                    v.get("RoleArn").and_then(Value::as_str).map(str::to_string)
+            let credentials = match (&spec.credentials, &spec.credentials_jsonata) {
+                (Some(t), _) => {
+                    Some(self.eval(id, &raw, t.needs_context(), extra, |s| t.evaluate(s))?)
                 }
+                (None, Some(t)) => Some(self.jeval(id, t, StatesVar::input(&raw))?),
+                (None, None) => None,
             };
+            let role = credentials.and_then(|v| match v.get("RoleArn") {
+                Some(Value::String(s)) => Some(s.clone()),
+                Some(other) => Some(other.to_string()),
+                None => None,
+            });
             Ok((parameters, timeout, heartbeat, role))
         })();
         let (parameters, timeout, heartbeat, role) = match outcome {
@@ -323,11 +328,15 @@ impl Execution {
         };
         let result = Arc::new(output);
         if crate::execution::payload_size(&result) > crate::execution::MAX_PAYLOAD_BYTES {
+            // AWS names the task by its integration (`lambda`) or its ARN here.
+            let task_name = match &flavor {
+                Flavor::Service(r) => r.resource_type.clone(),
+                Flavor::Lambda(arn) | Flavor::Activity(arn) => arn.clone(),
+            };
             let ec = ErrorCause {
                 error: Some("States.DataLimitExceeded".into()),
                 cause: Some(format!(
-                    "The state/task '{}' returned a result with a size exceeding the maximum number of bytes service limit.",
-                    state.name
+                    "The state/task '{task_name}' returned a result with a size exceeding the maximum number of bytes service limit."
                 )),
             };
             self.record_task_failure(id, &flavor, ec.clone());

@@ -95,9 +95,16 @@ impl Execution {
                 ))
             }),
             WaitSpec::SecondsPath(p) => {
-                let v = self.eval(id, input, p.needs_context(), ContextExtra::default(), |s| {
-                    p.select(s)
-                })?;
+                let v = self
+                    .eval(id, input, p.needs_context(), ContextExtra::default(), |s| {
+                        p.select(s)
+                    })
+                    .map_err(|_| {
+                        StatesError::runtime(format!(
+                            "The SecondsPath parameter does not reference an input value: {}",
+                            p.source()
+                        ))
+                    })?;
                 let src = p.source();
                 if let Some(n) = v.as_i64() {
                     if n < 0 {
@@ -117,9 +124,16 @@ impl Execution {
                 )))
             }
             WaitSpec::TimestampPath(p) => {
-                let v = self.eval(id, input, p.needs_context(), ContextExtra::default(), |s| {
-                    p.select(s)
-                })?;
+                let v = self
+                    .eval(id, input, p.needs_context(), ContextExtra::default(), |s| {
+                        p.select(s)
+                    })
+                    .map_err(|_| {
+                        StatesError::runtime(format!(
+                            "The TimestampPath parameter does not reference an input value: {}",
+                            p.source()
+                        ))
+                    })?;
                 v.as_str().and_then(parse_timestamp).ok_or_else(|| {
                     StatesError::runtime(format!(
                         "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {} == {}",
