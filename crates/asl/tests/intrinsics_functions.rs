@@ -474,6 +474,17 @@ fn math_random() {
     assert_eq!(seeded, json!(10 + i64::from(java_random_next_int(42, 10))));
     fails(f, json!({"a": 5, "b": 5}), "must be greater than the start");
     fails(f, json!({"a": "1", "b": 5}), "must be a number");
+    fails(
+        f,
+        json!({"a": -2147483648i64, "b": 2147483647}),
+        "too large",
+    );
+    fails(f, json!({"a": 0, "b": 2147483648i64}), "outside the range");
+    fails(
+        f,
+        json!({"a": i64::MIN, "b": i64::MAX}),
+        "outside the range",
+    );
     let v = ok("States.MathRandom(0.2, 1.4)", json!({}));
     assert_eq!(v, json!(0), "0.2 and 1.4 round to the range [0, 1)");
 }

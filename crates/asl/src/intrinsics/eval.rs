@@ -254,40 +254,30 @@ impl IntrinsicCall {
                         &format!("the end ({end}) must be greater than the start ({start})"),
                     ));
                 }
-                let bound = end - start;
+                check_int32(f, start)?;
+                check_int32(f, end)?;
+                // AWS draws from a Java `int` range: `end - start` must fit in one.
+                let Ok(bound) = i32::try_from(end - start) else {
+                    return Err(fail(f, "the range between start and end is too large"));
+                };
                 let r = match args.get(2) {
                     Some(seed) => {
                         let seed = want_rounded_int(f, seed, "seed")?;
-                        match i32::try_from(bound) {
-                            Ok(b) => i64::from(java_random_next_int(seed, b)),
-                            Err(_) => {
-                                return Err(fail(f, "the range between start and end is too large"))
-                            }
-                        }
+                        java_random_next_int(seed, bound)
                     }
                     None => {
                         let x = scope.entropy.next_f64().clamp(0.0, 1.0);
-                        let r = (x * bound as f64).floor() as i64;
+                        let r = (x * f64::from(bound)).floor() as i32;
                         r.clamp(0, bound - 1)
                     }
                 };
-                Ok(Value::from(start + r))
+                Ok(Value::from(start + i64::from(r)))
             }
             IntrinsicFunction::MathAdd => {
                 let a = want_rounded_int(f, arg(0), "first argument")?;
                 let b = want_rounded_int(f, arg(1), "second argument")?;
-                for v in [a, b] {
-                    if i32::try_from(v).is_err() {
-                        return Err(fail(
-                            f,
-                            &format!(
-                                "the value {v} is outside the range {} to {}",
-                                i32::MIN,
-                                i32::MAX
-                            ),
-                        ));
-                    }
-                }
+                check_int32(f, a)?;
+                check_int32(f, b)?;
                 Ok(Value::from(a + b))
             }
             IntrinsicFunction::StringSplit => {
@@ -386,6 +376,20 @@ fn want_rounded_int(f: IntrinsicFunction, v: &Value, what: &str) -> Result<i64, 
         f,
         &format!("the {what} must be a number, but was {}", render_json(v)),
     ))
+}
+
+fn check_int32(f: IntrinsicFunction, v: i64) -> Result<(), StatesError> {
+    if i32::try_from(v).is_err() {
+        return Err(fail(
+            f,
+            &format!(
+                "the value {v} is outside the range {} to {}",
+                i32::MIN,
+                i32::MAX
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn check_len(f: IntrinsicFunction, s: &str) -> Result<(), StatesError> {
