@@ -186,6 +186,23 @@ fn format() {
         ok("States.Format('no placeholders')", json!({})),
         json!("no placeholders")
     );
+    // A template read from the payload has no escapes.
+    assert_eq!(
+        ok("States.Format($.t, 'x')", json!({"t": "C:\\dir\\{}"})),
+        json!("C:\\dir\\x")
+    );
+    assert_eq!(
+        ok("States.Format('{}', $.n)", json!({"n": 1e20})),
+        json!("1.0E20")
+    );
+    assert_eq!(
+        ok("States.Format('{}', $.n)", json!({"n": 100.0})),
+        json!("100.0")
+    );
+    assert_eq!(
+        ok("States.Format('{}', $.n)", json!({"n": 0.0001})),
+        json!("1.0E-4")
+    );
 }
 
 #[test]
@@ -234,6 +251,10 @@ fn json_to_string() {
         (json!("HelloWorld"), "\"HelloWorld\""),
         (json!([1, 2, "HelloWorld"]), "[1,2,\"HelloWorld\"]"),
         (json!({"Arg1": 1, "Arg2": []}), "{\"Arg1\":1,\"Arg2\":[]}"),
+        (
+            json!({"k\"": "a\nb", "big": 1e20, "small": 0.0001, "neg": -2.5}),
+            "{\"k\\\"\":\"a\\nb\",\"big\":1.0E20,\"small\":1.0E-4,\"neg\":-2.5}",
+        ),
     ] {
         assert_eq!(ok(f, json!({ "v": v })), json!(expect));
     }
