@@ -288,6 +288,20 @@ impl ChoiceRule {
         parse_rule(rule, "", 0, true)
     }
 
+    /// `true` when the rule reads the Context object (`$$...`) anywhere.
+    pub fn reads_context(&self) -> bool {
+        match self {
+            ChoiceRule::And(rules) | ChoiceRule::Or(rules) => rules.iter().any(Self::reads_context),
+            ChoiceRule::Not(r) => r.reads_context(),
+            ChoiceRule::Comparison {
+                variable, operand, ..
+            } => {
+                *variable.root() == crate::jsonpath::Root::Context
+                    || matches!(operand, ComparisonOperand::Path(p) if *p.root() == crate::jsonpath::Root::Context)
+            }
+        }
+    }
+
     /// Evaluates the rule in `scope` (its `input` is the Choice state's effective input).
     pub fn evaluate(&self, scope: &Scope<'_>) -> Result<bool, StatesError> {
         eval_rule(self, scope, 0)
