@@ -343,7 +343,7 @@ fn parse_rule(
             }
         }
     }
-    if ops.len() != 1 {
+    let [(key, value)] = ops[..] else {
         return Err(err(
             if ops.is_empty() {
                 "A Choice rule must contain a comparison operator or And/Or/Not"
@@ -352,8 +352,7 @@ fn parse_rule(
             },
             pointer,
         ));
-    }
-    let (key, value) = ops[0];
+    };
     let child_ptr = format!("{pointer}/{key}");
     match key {
         "And" | "Or" => {
