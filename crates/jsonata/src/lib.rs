@@ -172,7 +172,13 @@ impl std::fmt::Debug for Expression {
 impl Expression {
     /// Parse an expression. Syntax errors carry jsonata-js's `S0xxx` codes.
     pub fn compile(source: &str) -> Result<Expression, Error> {
-        let ast = parser::parse(source).map_err(error::Err::into_public)?;
+        Expression::compile_with_stack_limit(source, DEFAULT_STACK_LIMIT)
+    }
+
+    /// [`Expression::compile`] allowing the parser `bytes` of native stack (for callers on
+    /// threads with stacks bigger than the 2 MiB [`DEFAULT_STACK_LIMIT`] is sized for).
+    pub fn compile_with_stack_limit(source: &str, bytes: usize) -> Result<Expression, Error> {
+        let ast = parser::parse_with_budget(source, bytes).map_err(error::Err::into_public)?;
         Ok(Expression {
             ast: Arc::new(ast),
             functions: Vec::new(),
@@ -221,7 +227,6 @@ impl Expression {
         let limits = eval::Limits {
             max_depth: bindings.max_depth.unwrap_or(DEFAULT_MAX_DEPTH),
             deadline: bindings.time_limit.map(|d| Instant::now() + d),
-            stack_limit: bindings.stack_limit.unwrap_or(DEFAULT_STACK_LIMIT),
         };
         let mut ev = eval::Eval::new(limits, now, seed);
         for f in self.functions.iter().chain(bindings.functions.iter()) {
@@ -238,17 +243,21 @@ impl Expression {
         }
         let input = input.map(|v| match value::from_json(v) {
             // a JSON array input is one item: wrap it so paths do not map over it
-            a @ Value::Array(..) => Value::Array(Arc::new(vec![a]), value::SEQ | value::OUTER),
+            a @ Value::Array(..) => {
+                Value::Array(value::Arr::new(vec![a]), value::SEQ | value::OUTER)
+            }
             other => other,
         });
         ev.bind(0, &Arc::from("$"), input.clone());
-        ev.reset_stack_base();
-        let r = ev
-            .eval(&self.ast, &input, 0)
-            .map_err(error::Err::into_public)?;
-        match r {
-            None => Ok(None),
-            Some(v) => value::to_json(&v).map_err(error::Err::into_public),
-        }
+        let prev_floor =
+            value::set_stack_budget(bindings.stack_limit.unwrap_or(DEFAULT_STACK_LIMIT));
+        let r = ev.eval(&self.ast, &input, 0);
+        let out = match r {
+            Err(e) => Err(e),
+            Ok(None) => Ok(None),
+            Ok(Some(v)) => value::to_json(&v),
+        };
+        value::restore_stack_floor(prev_floor);
+        out.map_err(error::Err::into_public)
     }
 }
