@@ -156,6 +156,30 @@ pub(crate) fn call_custom(ev: &mut eval::Eval, c: &CustomDef, args: &[Option<Val
     }
 }
 
+/// An input document converted once to the evaluator's representation, for evaluating
+/// several expressions (or one expression many times) over the same document without
+/// converting it again. Cheap to clone; shareable across threads.
+#[derive(Clone, Debug)]
+pub struct Input(Option<Value>);
+
+impl Input {
+    pub fn new(doc: &serde_json::Value) -> Input {
+        Input(Some(wrap_input(value::from_json(doc))))
+    }
+    /// No input document at all (JSONata's *undefined*).
+    pub fn undefined() -> Input {
+        Input(None)
+    }
+}
+
+fn wrap_input(v: Value) -> Value {
+    match v {
+        // a JSON array input is one item: wrap it so paths do not map over it
+        a @ Value::Array(..) => Value::Array(value::Arr::new(vec![a]), value::SEQ | value::OUTER),
+        other => other,
+    }
+}
+
 /// A compiled JSONata expression. Cheap to clone and shareable across threads.
 #[derive(Clone)]
 pub struct Expression {
@@ -211,6 +235,19 @@ impl Expression {
         input: Option<&serde_json::Value>,
         bindings: &Bindings,
     ) -> Result<Option<serde_json::Value>, Error> {
+        let input = match input {
+            Some(v) => Input::new(v),
+            None => Input::undefined(),
+        };
+        self.evaluate_input(&input, bindings)
+    }
+
+    /// Evaluate over a pre-converted [`Input`].
+    pub fn evaluate_input(
+        &self,
+        input: &Input,
+        bindings: &Bindings,
+    ) -> Result<Option<serde_json::Value>, Error> {
         let now = bindings.now_millis.unwrap_or_else(|| {
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -241,13 +278,7 @@ impl Expression {
             let name: Arc<str> = Arc::from(k.as_str());
             ev.bind(0, &name, Some(value::from_json(v)));
         }
-        let input = input.map(|v| match value::from_json(v) {
-            // a JSON array input is one item: wrap it so paths do not map over it
-            a @ Value::Array(..) => {
-                Value::Array(value::Arr::new(vec![a]), value::SEQ | value::OUTER)
-            }
-            other => other,
-        });
+        let input = input.0.clone();
         ev.bind(0, &Arc::from("$"), input.clone());
         let prev_floor =
             value::set_stack_budget(bindings.stack_limit.unwrap_or(DEFAULT_STACK_LIMIT));
