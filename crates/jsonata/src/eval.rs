@@ -262,6 +262,12 @@ impl Eval {
 
     fn eval_inner(&mut self, node: &Node, input: &Option<Value>, env: usize) -> R {
         match &node.kind {
+            Kind::Path(steps) if is_simple_field(node, steps) && !matches!(input, Some(Value::Array(..))) => {
+                // `name` on a single (non-array) item: the general path machinery would
+                // build and then unwrap a one-item sequence; a direct lookup is equivalent.
+                let Some(Kind::Name(n)) = steps.first().map(|s| &s.kind) else { return Ok(None) };
+                lookup_field(input.as_ref(), n)
+            }
             Kind::Path(steps) => match self.path(node, steps, input, env, false)? {
                 Out::V(v) => Ok(v),
                 Out::T(_) => Ok(None),
@@ -1532,6 +1538,22 @@ fn predicate_selects(res: &Option<Value>, index: usize, len: usize) -> Result<bo
         }
         other => Ok(boolean(other)),
     }
+}
+
+fn is_simple_field(node: &Node, steps: &[Node]) -> bool {
+    let [s] = steps else { return false };
+    matches!(s.kind, Kind::Name(_))
+        && !node.keep_singleton_array
+        && !node.tuple
+        && node.group.is_none()
+        && s.stages.is_empty()
+        && s.predicate.is_empty()
+        && s.group.is_none()
+        && !s.keep_array
+        && !s.tuple
+        && s.focus.is_none()
+        && s.index.is_none()
+        && s.label.is_none()
 }
 
 fn normalize(result: Option<Value>, keep_array: bool) -> Option<Value> {
