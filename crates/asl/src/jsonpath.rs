@@ -872,6 +872,31 @@ impl JsonPath {
     /// Definite paths return the node they name (borrowed); indefinite paths return an array of
     /// every match (possibly empty).
     pub fn evaluate<'v>(&self, doc: &'v Value) -> Result<Cow<'v, Value>, PathError> {
+        if self.function.is_none() {
+            if let Some(found) = self.walk_reference(doc) {
+                return Ok(Cow::Borrowed(found));
+            }
+        }
+        self.evaluate_general(doc)
+    }
+
+    /// The hot case: a chain of single names and indices that resolves. Allocation-free; `None`
+    /// sends the caller to the general evaluation (other selectors, or an error to word).
+    fn walk_reference<'v>(&self, doc: &'v Value) -> Option<&'v Value> {
+        let mut cur = doc;
+        for seg in &self.segments {
+            cur = match (seg, cur) {
+                (Segment::Child(Selector::Name(n)), Value::Object(m)) => m.get(n)?,
+                (Segment::Child(Selector::Index(i)), Value::Array(a)) => {
+                    a.get(effective_index(*i, a.len())?)?
+                }
+                _ => return None,
+            };
+        }
+        Some(cur)
+    }
+
+    fn evaluate_general<'v>(&self, doc: &'v Value) -> Result<Cow<'v, Value>, PathError> {
         let ev = Eval { path: &self.text };
         let definite = self.segments_definite();
         let n = self.segments.len();

@@ -6,7 +6,8 @@
 
 use crate::model::*;
 use crate::validate::{
-    invalid_definition_message, validate, validate_state, Diagnostic, MachineType, ValidateOptions,
+    invalid_definition_message, validate_parsed, validate_state, Diagnostic, JsonataParse,
+    MachineType, ValidateOptions,
 };
 use serde_json::{Map, Value};
 use std::fmt;
@@ -40,24 +41,71 @@ pub fn parse_definition_with(
     text: &str,
     opts: &ValidateOptions,
 ) -> Result<StateMachine, DefinitionError> {
-    let result = validate(text, opts);
+    parse_checked(text, opts, None)
+}
+
+/// [`parse_definition_with`], also refusing JSONata expressions that `jsonata_parse` cannot
+/// parse (`INVALID_JSONATA_EXPRESSION`, see [`crate::validate::validate_with_jsonata`]).
+pub fn parse_definition_with_jsonata(
+    text: &str,
+    opts: &ValidateOptions,
+    jsonata_parse: JsonataParse<'_>,
+) -> Result<StateMachine, DefinitionError> {
+    parse_checked(text, opts, Some(jsonata_parse))
+}
+
+fn parse_checked(
+    text: &str,
+    opts: &ValidateOptions,
+    jsonata_parse: Option<JsonataParse<'_>>,
+) -> Result<StateMachine, DefinitionError> {
+    let (result, value) = validate_parsed(text, opts, jsonata_parse);
     let errors: Vec<Diagnostic> = result.errors().cloned().collect();
-    if !errors.is_empty() {
-        let message = invalid_definition_message(text, &errors);
-        return Err(DefinitionError {
-            diagnostics: errors,
-            message,
-        });
-    }
-    let value: Value = serde_json::from_str(text).map_err(|e| internal(e.to_string(), "/"))?;
+    let value = match value {
+        Some(v) if errors.is_empty() => v,
+        _ => {
+            let message = invalid_definition_message(text, &errors);
+            return Err(DefinitionError {
+                diagnostics: errors,
+                message,
+            });
+        }
+    };
     build_machine(&value).map_err(|d| DefinitionError {
         message: invalid_definition_message(text, std::slice::from_ref(&d)),
         diagnostics: vec![d],
     })
 }
 
-/// The state name a lone TestState definition is given in the model built for it.
-pub const TEST_STATE_NAME: &str = "TestState";
+/// The state name a lone TestState definition is given in the model built for it (and in
+/// AWS's diagnostics, e.g. `at /States/StateName/Branches`).
+pub const TEST_STATE_NAME: &str = "StateName";
+
+/// Why a TestState `definition` cannot be tested.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TestStateDefinitionError {
+    /// `InvalidDefinition`: the definition (or lone state) is not valid.
+    InvalidDefinition(DefinitionError),
+    /// `ValidationException: State not found in definition` (the `stateName` names no state).
+    StateNotFound,
+}
+
+impl fmt::Display for TestStateDefinitionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TestStateDefinitionError::InvalidDefinition(e) => e.fmt(f),
+            TestStateDefinitionError::StateNotFound => f.write_str("State not found in definition"),
+        }
+    }
+}
+
+impl std::error::Error for TestStateDefinitionError {}
+
+impl From<DefinitionError> for TestStateDefinitionError {
+    fn from(e: DefinitionError) -> Self {
+        TestStateDefinitionError::InvalidDefinition(e)
+    }
+}
 
 /// Parses the `definition` of a TestState request.
 ///
@@ -69,13 +117,13 @@ pub fn parse_test_state_definition(
     text: &str,
     state_name: Option<&str>,
     opts: &ValidateOptions,
-) -> Result<(StateMachine, String), DefinitionError> {
+) -> Result<(StateMachine, String), TestStateDefinitionError> {
     let value: Value = serde_json::from_str(text).map_err(|e| internal(e.to_string(), "/"))?;
     if value.get("States").is_some() {
         let machine = parse_definition_with(text, opts)?;
         let name = state_name.map_or_else(|| machine.start_at.clone(), str::to_string);
         if machine.find_state(&name).is_none() {
-            return Err(internal(format!("State '{name}' does not exist"), "/"));
+            return Err(TestStateDefinitionError::StateNotFound);
         }
         return Ok((machine, name));
     }
@@ -85,7 +133,8 @@ pub fn parse_test_state_definition(
         return Err(DefinitionError {
             message: invalid_definition_message(text, &errors),
             diagnostics: errors,
-        });
+        }
+        .into());
     }
     let name = state_name.unwrap_or(TEST_STATE_NAME).to_string();
     let mut states = Map::new();

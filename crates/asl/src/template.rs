@@ -63,6 +63,11 @@ impl PayloadTemplate {
         matches!(self.root, Node::Literal(_))
     }
 
+    /// `true` when some field reads the Context object (`$$...`), so callers can skip building it.
+    pub fn reads_context(&self) -> bool {
+        node_reads_context(&self.root)
+    }
+
     /// Builds the payload in `scope`.
     ///
     /// A path that finds nothing fails with `States.Runtime` and AWS's cause
@@ -73,12 +78,60 @@ impl PayloadTemplate {
     }
 }
 
+fn node_reads_context(n: &Node) -> bool {
+    match n {
+        Node::Literal(_) => false,
+        Node::Object(fields) => fields.iter().any(|(_, n)| node_reads_context(n)),
+        Node::Array(items) => items.iter().any(node_reads_context),
+        Node::Path { path, .. } => *path.root() == crate::jsonpath::Root::Context,
+        Node::Intrinsic { call, .. } => call.reads_context(),
+    }
+}
+
 /// The cause AWS gives when a `.$` path of a payload template finds nothing.
 pub fn path_not_found_cause(path: &str, field: &str, input: &Value) -> String {
     format!(
         "The JSONPath '{path}' specified for the field '{field}' could not be found in the input '{}'",
         serde_json::to_string(input).unwrap_or_default()
     )
+}
+
+/// The bucket order of a `java.util.HashMap<String, _>` holding `keys` (inserted in the given
+/// order): AWS builds some objects in such maps, and their iteration order is what users see.
+/// Returns, for each key, its sort key; a stable sort by it gives the map's iteration order.
+pub(crate) fn java_hashmap_buckets<'k>(keys: impl ExactSizeIterator<Item = &'k str>) -> Vec<usize> {
+    let n = keys.len();
+    let mut cap: usize = 16;
+    // HashMap doubles its table when its size exceeds 3/4 of the capacity.
+    while n > cap / 4 * 3 {
+        cap = cap.saturating_mul(2);
+    }
+    keys.map(|k| {
+        let mut h: u32 = 0;
+        for u in k.encode_utf16() {
+            h = h.wrapping_mul(31).wrapping_add(u32::from(u));
+        }
+        ((h ^ (h >> 16)) as usize) & (cap - 1)
+    })
+    .collect()
+}
+
+/// AWS emits a template's static fields first, in template order, then the `.$` fields in Java
+/// `HashMap` order (recorded in 40 corpus histories, e.g. `{"FunctionName.$", "Payload"}` gives
+/// `{"Payload", "FunctionName"}`).
+fn aws_field_order(fields: Vec<(String, Node)>) -> Vec<(String, Node)> {
+    let (statics, mut dynamics): (Vec<_>, Vec<_>) = fields
+        .into_iter()
+        .partition(|(_, n)| !matches!(n, Node::Path { .. } | Node::Intrinsic { .. }));
+    if dynamics.len() > 1 {
+        let buckets = java_hashmap_buckets(dynamics.iter().map(|(k, _)| k.as_str()));
+        let mut keyed: Vec<(usize, (String, Node))> = buckets.into_iter().zip(dynamics).collect();
+        keyed.sort_by_key(|(b, _)| *b);
+        dynamics = keyed.into_iter().map(|(_, f)| f).collect();
+    }
+    let mut out = statics;
+    out.extend(dynamics);
+    out
 }
 
 fn has_dynamic(v: &Value, depth: usize) -> bool {
@@ -145,7 +198,7 @@ fn compile_node(v: &Value, pointer: &mut String, depth: usize) -> Result<Node, T
                     fields.push((k.clone(), node));
                 }
             }
-            Ok(Node::Object(fields))
+            Ok(Node::Object(aws_field_order(fields)))
         }
         Value::Array(a) => {
             let mut items = Vec::with_capacity(a.len());

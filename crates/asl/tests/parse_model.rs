@@ -306,8 +306,14 @@ fn test_state_definitions() {
     let bad = json!({"Type": "Pass", "TimeoutSeconds": 1, "End": true}).to_string();
     let e = parse_test_state_definition(&bad, None, &opts).unwrap_err();
     assert_eq!(
-        e.message,
-        "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: Field 'TimeoutSeconds' is not supported at /'"
+        e.to_string(),
+        "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: Field 'TimeoutSeconds' is not supported at /States/StateName'"
+    );
+    // AWS's recorded answer for a lone Parallel without branches.
+    let empty = json!({"Type": "Parallel", "Branches": [], "End": true}).to_string();
+    assert_eq!(
+        parse_test_state_definition(&empty, None, &opts).unwrap_err().to_string(),
+        "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: Value cannot be empty at /States/StateName/Branches'"
     );
     // A whole machine: the named state (nested ones too) or StartAt.
     let whole = json!({"StartAt": "A", "States": {"A": {"Type": "Map", "End": true,
@@ -323,5 +329,28 @@ fn test_state_definitions() {
             .1,
         "In"
     );
-    assert!(parse_test_state_definition(&whole, Some("Zz"), &opts).is_err());
+    assert_eq!(
+        parse_test_state_definition(&whole, Some("Zz"), &opts).unwrap_err(),
+        asl::parse::TestStateDefinitionError::StateNotFound
+    );
+}
+
+#[test]
+fn parse_with_a_jsonata_parser_refuses_bad_expressions() {
+    use asl::parse::parse_definition_with_jsonata;
+    use asl::validate::ValidateOptions;
+    let parse = |e: &str| e.contains("((").then(|| "Expected \")\"".to_string());
+    let ok = json!({"QueryLanguage": "JSONata", "StartAt": "P",
+        "States": {"P": {"Type": "Pass", "Output": "{% 1 + 1 %}", "End": true}}});
+    assert!(
+        parse_definition_with_jsonata(&ok.to_string(), &ValidateOptions::default(), &parse).is_ok()
+    );
+    let bad = json!({"QueryLanguage": "JSONata", "StartAt": "P",
+        "States": {"P": {"Type": "Pass", "Output": "{% ((1 %}", "End": true}}});
+    let e = parse_definition_with_jsonata(&bad.to_string(), &ValidateOptions::default(), &parse)
+        .unwrap_err();
+    assert_eq!(
+        e.message,
+        "Invalid State Machine Definition: 'INVALID_JSONATA_EXPRESSION: Expected \")\" at /States/P/Output'"
+    );
 }

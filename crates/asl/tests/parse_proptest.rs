@@ -86,7 +86,7 @@ fn state_json(spec: &Spec, next: Option<&str>) -> Value {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(200))]
+    #![proptest_config(ProptestConfig::default())]
 
     #[test]
     fn generated_definitions_round_trip(specs in proptest::collection::vec(spec(), 0..8), last in last(), comment in proptest::option::of("[ -~]{0,30}")) {
@@ -233,13 +233,13 @@ const FIELDS: &[&str] = &[
 ];
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(300))]
+    #![proptest_config(ProptestConfig::default())]
 
     #[test]
     fn arbitrary_json_never_panics(v in arb_json()) {
         let text = v.to_string();
-        let _ = validate(&text, &ValidateOptions::default());
-        let _ = parse_definition(&text);
+        let valid = validate(&text, &ValidateOptions::default()).is_ok();
+        prop_assert_eq!(parse_definition(&text).is_ok(), valid);
     }
 
     #[test]
@@ -254,8 +254,9 @@ proptest! {
             state.insert(FIELDS[i].to_string(), v);
         }
         let def = json!({"StartAt": "S", "States": {"S": state}}).to_string();
-        let _ = validate(&def, &ValidateOptions::default());
-        let _ = parse_definition(&def);
+        let valid = validate(&def, &ValidateOptions::default()).is_ok();
+        // Whatever the validator accepts, the model builder must be able to build.
+        prop_assert_eq!(parse_definition(&def).is_ok(), valid);
         let _ = asl::parse::parse_test_state_definition(
             &Value::Object(state).to_string(), None, &ValidateOptions::default());
     }

@@ -91,11 +91,84 @@ fn context_variables_and_intrinsics() {
     );
 }
 
+fn keys(v: &Value) -> Vec<String> {
+    v.as_object()
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
 #[test]
-fn output_keeps_template_key_order() {
+fn output_order_is_static_fields_then_dynamic_fields_in_java_hashmap_order() {
+    // All orders below are AWS recordings (task parameters and Pass outputs in the corpus).
+    let out = eval(
+        json!({"FunctionName.$": "$.f", "Payload": {"Input.$": "$"}}),
+        json!({"f": "fn"}),
+    )
+    .unwrap();
+    assert_eq!(keys(&out), ["Payload", "FunctionName"]);
+    let out = eval(
+        json!({"Iterations.$": "$.i", "Values.$": "$.v"}),
+        json!({"i": 0, "v": []}),
+    )
+    .unwrap();
+    assert_eq!(keys(&out), ["Values", "Iterations"]);
+    let out = eval(
+        json!({"TableName.$": "$.a", "Key.$": "$.a", "UpdateExpression.$": "$.a", "ExpressionAttributeValues.$": "$.a", "ReturnValues": "ALL_NEW"}),
+        json!({"a": 1}),
+    )
+    .unwrap();
+    assert_eq!(
+        keys(&out),
+        [
+            "ReturnValues",
+            "TableName",
+            "UpdateExpression",
+            "Key",
+            "ExpressionAttributeValues"
+        ]
+    );
+    // Thirteen dynamic fields: the map has grown to 32 buckets.
+    let names = [
+        "context_object",
+        "execution",
+        "execution_id",
+        "execution_input",
+        "execution_name",
+        "execution_rolearn",
+        "execution_starttime",
+        "state",
+        "state_enteredtime",
+        "state_name",
+        "statemachine",
+        "statemachine_id",
+        "statemachine_name",
+    ];
+    let mut t = serde_json::Map::new();
+    for n in names {
+        t.insert(format!("{n}.$"), json!("$.a"));
+    }
+    let out = eval(Value::Object(t), json!({"a": 1})).unwrap();
+    assert_eq!(
+        keys(&out),
+        [
+            "execution",
+            "execution_rolearn",
+            "execution_name",
+            "statemachine_id",
+            "execution_id",
+            "execution_input",
+            "execution_starttime",
+            "state_name",
+            "state_enteredtime",
+            "statemachine",
+            "state",
+            "context_object",
+            "statemachine_name",
+        ]
+    );
+    // Static fields keep the template order.
     let out = eval(json!({"z": 1, "a.$": "$.a", "m": 2}), json!({"a": 0})).unwrap();
-    let keys: Vec<&String> = out.as_object().unwrap().keys().collect();
-    assert_eq!(keys, ["z", "a", "m"]);
+    assert_eq!(keys(&out), ["z", "m", "a"]);
 }
 
 #[test]
@@ -177,4 +250,24 @@ fn literal_templates_are_recognised() {
         .is_literal());
     let out = eval(json!("just a string"), json!({})).unwrap();
     assert_eq!(out, json!("just a string"));
+}
+
+#[test]
+fn reads_context_is_reported() {
+    let t = |v: Value| PayloadTemplate::compile(&v).unwrap().reads_context();
+    assert!(t(json!({"a.$": "$$.Execution.Id"})));
+    assert!(t(
+        json!({"n": [{"a.$": "States.Array(1, States.Format('{}', $$.State.Name))"}]})
+    ));
+    assert!(!t(
+        json!({"a.$": "$.x", "b": "$$ is literal here", "c.$": "States.Array($v)"})
+    ));
+    let r = |v: Value| asl::choice::ChoiceRule::parse(&v).unwrap().reads_context();
+    assert!(r(
+        json!({"Not": {"Variable": "$$.Execution.Name", "IsPresent": true}})
+    ));
+    assert!(r(
+        json!({"Variable": "$.a", "StringEqualsPath": "$$.Execution.Name"})
+    ));
+    assert!(!r(json!({"Variable": "$.a", "StringEquals": "$$"})));
 }

@@ -112,7 +112,7 @@ fn test_state_definitions_aws_ran_parse() {
         if let Err(e) =
             asl::parse::parse_test_state_definition(&definition, name, &ValidateOptions::default())
         {
-            rejected.push(format!("{}: {}", entry["id"], e.message));
+            rejected.push(format!("{}: {e}", entry["id"]));
         }
     }
     println!(

@@ -317,7 +317,7 @@ fn choice_without_rules() {
             json!({"Type": "Choice", "Choices": [], "Default": "S"})
         ))
         .first(),
-        Some(&schema("Minimum number of items is 1", "/States/S/Choices"))
+        Some(&schema("Value cannot be empty", "/States/S/Choices"))
     );
 }
 
@@ -415,9 +415,10 @@ fn invalid_intrinsic_calls_aws() {
     let def = one(json!({"Type": "Pass", "End": true, "Parameters": {
         "ok.$": "States.Format('{}', $.a)",
         "nested": {"parsed.$": "States.StringToJson('{\"text\":\"An \\\"escaped\\\" quote\"}')"}}}));
+    // Located at the object holding the field, as AWS locates `Field 'X' is not supported`.
     assert_eq!(
         diags(def),
-        [schema("The value for the field 'parsed.$' must be a valid JSONPath or a valid intrinsic function call", "/States/S/Parameters")]
+        [schema("The value for the field 'parsed.$' must be a valid JSONPath or a valid intrinsic function call", "/States/S/Parameters/nested")]
     );
     assert_eq!(
         diags(one(
@@ -575,6 +576,20 @@ fn express_integration_patterns_aws() {
 }
 
 #[test]
+fn express_activity_aws() {
+    let def = one(json!({"Type": "Task", "End": true,
+        "Resource": "arn:aws:states:us-east-1:111111111111:activity:a"}));
+    assert_eq!(run(&def.to_string(), MachineType::Standard), []);
+    assert_eq!(
+        run(&def.to_string(), MachineType::Express),
+        [schema(
+            "Express state machine does not support Activity ARN",
+            "/States/S/Resource"
+        )]
+    );
+}
+
+#[test]
 fn credentials_need_role_arn_aws() {
     let def = json!({"StartAt": "S", "QueryLanguage": "JSONata", "States": {"S": {
         "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
@@ -635,4 +650,125 @@ fn max_results_truncates() {
     assert_eq!(r.result, ResultCode::Fail);
     assert_eq!(r.diagnostics.len(), 1);
     assert!(r.truncated);
+}
+
+#[test]
+fn jsonata_expressions_checked_with_a_parser() {
+    // A stand-in parser: refuses empty expressions with jsonata's wording.
+    let parse = |e: &str| {
+        e.trim()
+            .is_empty()
+            .then(|| "Unexpected end of expression".to_string())
+    };
+    let def = json!({"QueryLanguage": "JSONata", "StartAt": "C", "States": {
+        "C": {"Type": "Choice", "Choices": [{"Condition": "{% %}", "Next": "P"}], "Default": "P"},
+        "P": {"Type": "Pass", "Output": {"ok": "{% 1 %}", "v": ["x", "{%  %}"]}, "End": true}}});
+    let r =
+        asl::validate::validate_with_jsonata(&def.to_string(), &ValidateOptions::default(), &parse);
+    let got: Vec<_> = r
+        .diagnostics
+        .into_iter()
+        .map(|d| (d.code, d.message, d.location))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            d(
+                "INVALID_JSONATA_EXPRESSION",
+                "Unexpected end of expression",
+                "/States/C/Choices[0]/Condition"
+            ),
+            d(
+                "INVALID_JSONATA_EXPRESSION",
+                "Unexpected end of expression",
+                "/States/P/Output/v[1]"
+            ),
+        ]
+    );
+    // Without a parser, expressions are not judged.
+    assert_eq!(diags(def), []);
+}
+
+#[test]
+fn nested_locations_use_brackets_and_verbatim_names_aws() {
+    // AWS's answer for a Choice without rules two Parallels deep (reported by a CDK user).
+    let def = json!({"StartAt": "Run Providers", "States": {"Run Providers": {
+        "Type": "Parallel", "End": true, "Branches": [{"StartAt": "Error Handler", "States": {
+            "Error Handler": {"Type": "Parallel", "End": true, "Branches": [{
+                "StartAt": "Choose provider", "States": {
+                    "Choose provider": {"Type": "Choice", "Default": "Done"},
+                    "Done": {"Type": "Succeed"}}}]}}}]}}});
+    let r = validate(&def.to_string(), &ValidateOptions::default());
+    let errors: Vec<Diagnostic> = r.errors().cloned().collect();
+    assert_eq!(
+        invalid_definition_message(&def.to_string(), &errors),
+        "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: These fields are required: [Choices] at /States/Run Providers/Branches[0]/States/Error Handler/Branches[0]/States/Choose provider'"
+    );
+}
+
+#[test]
+fn warnings_only_when_asked_for() {
+    let def = json!({"StartAt": "P", "States": {
+        "P": {"Type": "Pass", "Parameters": {"a": "$.x", "b": "literal"},
+              "Result": {"c.$": "$.y"}, "Next": "F"},
+        "F": {"Type": "Fail", "Cause": "$.cause"}}})
+    .to_string();
+    let plain = validate(&def, &ValidateOptions::default());
+    assert_eq!(
+        plain.to_json(),
+        json!({"result": "OK", "diagnostics": [], "truncated": false})
+    );
+    let opts = ValidateOptions {
+        severity: asl::validate::Severity::Warning,
+        ..ValidateOptions::default()
+    };
+    let r = validate(&def, &opts);
+    assert_eq!(r.result, ResultCode::Ok);
+    let got: Vec<_> = r
+        .diagnostics
+        .iter()
+        .map(|d| (d.severity, d.code.as_str(), d.location.as_deref()))
+        .collect();
+    use asl::validate::Severity::Warning;
+    assert_eq!(
+        got,
+        [
+            (Warning, "NO_DOLLAR", Some("/States/P/Parameters")),
+            (Warning, "PASS_RESULT_IS_STATIC", Some("/States/P/Result")),
+            (Warning, "NO_PATH", Some("/States/F/Cause")),
+        ]
+    );
+}
+
+#[test]
+fn unsupported_jsonata_references_aws() {
+    let pass = |output: &str| {
+        json!({"QueryLanguage": "JSONata", "StartAt": "Main", "States": {
+            "Main": {"Type": "Pass", "Output": output, "End": true}}})
+    };
+    assert_eq!(
+        diags(pass("{% $$ %}")),
+        [d(
+            "UNSUPPORTED_JSONATA_EXPRESSION",
+            "Reference to '$$' is not supported.",
+            "/States/Main/Output"
+        )]
+    );
+    assert_eq!(
+        diags(pass("{% $states.errorOutput %}")),
+        [d(
+            "UNSUPPORTED_JSONATA_EXPRESSION",
+            "Field '$states.errorOutput' does not exist.",
+            "/States/Main/Output"
+        )]
+    );
+    assert_eq!(diags(pass("{% '$$' & $states.input %}")), []);
+    // A catcher's Output and Assign may read the error output.
+    let def = json!({"QueryLanguage": "JSONata", "StartAt": "Main", "States": {
+        "Main": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Next": "Handled",
+                 "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Handled",
+                            "Output": "{% $states.errorOutput %}",
+                            "Assign": {"e": "{% $states.errorOutput.Error %}"}}]},
+        "Handled": {"Type": "Pass", "End": true}}});
+    assert_eq!(diags(def), []);
 }

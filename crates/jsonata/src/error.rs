@@ -15,12 +15,29 @@ pub struct Error {
     /// The token jsonata-js attaches (operator or function name), when there is one.
     pub token: Option<String>,
     /// The offending value jsonata-js attaches, when there is one.
-    pub value: Option<serde_json::Value>,
+    pub value: Option<Box<serde_json::Value>>,
 }
 
-/// Internal error under construction; turned into [`Error`] at the API boundary.
+/// Internal error under construction; turned into [`Error`] at the API boundary. Boxed so
+/// that `Result`s on the evaluator's hot paths stay small.
 #[derive(Debug, Clone)]
-pub(crate) struct Err {
+pub(crate) struct Err(Box<ErrData>);
+
+impl std::ops::Deref for Err {
+    type Target = ErrData;
+    fn deref(&self) -> &ErrData {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Err {
+    fn deref_mut(&mut self) -> &mut ErrData {
+        &mut self.0
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct ErrData {
     pub code: std::borrow::Cow<'static, str>,
     pub position: Option<usize>,
     pub token: Option<String>,
@@ -34,7 +51,7 @@ pub(crate) struct Err {
 
 impl Err {
     pub fn new(code: &'static str) -> Err {
-        Err {
+        Err(Box::new(ErrData {
             code: std::borrow::Cow::Borrowed(code),
             position: None,
             token: None,
@@ -44,7 +61,7 @@ impl Err {
             type_: None,
             exp: None,
             message: None,
-        }
+        }))
     }
     pub fn pos(mut self, p: usize) -> Err {
         self.position = Some(p);
@@ -219,7 +236,10 @@ impl Err {
                 }
                 "value2" => json(&self.value2),
                 "exp" => json(&self.exp),
-                "index" => self.index.map(|i| i.to_string()).unwrap_or("undefined".into()),
+                "index" => self
+                    .index
+                    .map(|i| i.to_string())
+                    .unwrap_or("undefined".into()),
                 "type" => match self.type_ {
                     Some(t) => format!("\"{t}\""),
                     None => "undefined".into(),
@@ -236,12 +256,16 @@ impl Err {
 
     pub fn into_public(self) -> Error {
         let message = self.message_text();
+        let d = *self.0;
         Error {
-            code: self.code.to_string(),
-            position: self.position,
+            code: d.code.to_string(),
+            position: d.position,
             message,
-            token: self.token,
-            value: self.value.and_then(|v| crate::value::to_json(&v).ok().flatten()),
+            token: d.token,
+            value: d
+                .value
+                .and_then(|v| crate::value::to_json(&v).ok().flatten())
+                .map(Box::new),
         }
     }
 }

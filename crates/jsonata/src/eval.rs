@@ -5,9 +5,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::error::Err;
-use crate::parser::{BinOp, GroupDef, Kind, Node, SortTerm, Stage};
 use crate::parser::TransformDef;
-use crate::value::{deep_equal, strict_equal, Ctx, Func, Map, PArg, Value, CONS, KEEP, OUTER, SEQ};
+use crate::parser::{BinOp, GroupDef, Kind, Node, SortTerm, Stage};
+use crate::value::{
+    deep_equal, strict_equal, Arr, Ctx, Func, Map, Obj, PArg, Value, CONS, KEEP, OUTER, SEQ,
+};
 
 pub type R = Result<Option<Value>, Err>;
 
@@ -66,7 +68,6 @@ impl StepIn<'_> {
 pub struct Limits {
     pub max_depth: usize,
     pub deadline: Option<Instant>,
-    pub stack_limit: usize,
 }
 
 pub struct Eval {
@@ -74,17 +75,11 @@ pub struct Eval {
     depth: usize,
     limits: Limits,
     tick: u32,
-    stack_base: usize,
     pub now_millis: i64,
     rng: u64,
     /// count of closures created: frames above a mark may be released only when no
     /// closure was created since the mark
     captures: u64,
-}
-
-fn stack_addr() -> usize {
-    let probe = 0u8;
-    std::ptr::addr_of!(probe) as usize
 }
 
 pub fn boolean(v: &Option<Value>) -> bool {
@@ -136,39 +131,43 @@ pub fn append(a: Option<Value>, b: Option<Value>) -> Option<Value> {
             v.extend_from_slice(b.members());
             // Array.prototype.concat keeps the sequence marker only when the first
             // operand carried it through createSequence: jsonata-js returns a plain array.
-            let flags = if a.is_sequence() || !a.is_array() { SEQ } else { 0 };
-            Some(Value::Array(Arc::new(v), flags))
+            let flags = if a.is_sequence() || !a.is_array() {
+                SEQ
+            } else {
+                0
+            };
+            Some(Value::Array(Arr::new(v), flags))
         }
     }
 }
 
-fn flatten_into(v: &Value, out: &mut Vec<Value>) {
+fn flatten_into(v: &Value, out: &mut Vec<Value>) -> Result<(), Err> {
     match v {
         Value::Array(a, _) => {
+            crate::value::stack_check()?;
             for x in a.iter() {
-                flatten_into(x, out);
+                flatten_into(x, out)?;
             }
         }
         _ => out.push(v.clone()),
     }
+    Ok(())
 }
 
 impl Eval {
     pub fn new(limits: Limits, now_millis: i64, seed: u64) -> Eval {
         Eval {
-            frames: vec![Frame { parent: None, vars: Vec::new() }],
+            frames: vec![Frame {
+                parent: None,
+                vars: Vec::new(),
+            }],
             depth: 0,
             limits,
             tick: 0,
-            stack_base: stack_addr(),
             now_millis,
             rng: seed ^ 0x9E37_79B9_7F4A_7C15,
             captures: 0,
         }
-    }
-
-    pub fn reset_stack_base(&mut self) {
-        self.stack_base = stack_addr();
     }
 
     pub fn random(&mut self) -> f64 {
@@ -182,7 +181,10 @@ impl Eval {
     }
 
     pub fn new_frame(&mut self, parent: usize) -> usize {
-        self.frames.push(Frame { parent: Some(parent), vars: Vec::new() });
+        self.frames.push(Frame {
+            parent: Some(parent),
+            vars: Vec::new(),
+        });
         self.frames.len() - 1
     }
 
@@ -227,10 +229,7 @@ impl Eval {
         if self.depth > self.limits.max_depth {
             return Err(Err::new("U1001"));
         }
-        let here = stack_addr();
-        if self.stack_base.saturating_sub(here) > self.limits.stack_limit {
-            return Err(Err::new("U1001"));
-        }
+        crate::value::stack_check()?;
         self.tick = self.tick.wrapping_add(1);
         if self.tick & 255 == 0 {
             if let Some(d) = self.limits.deadline {
@@ -263,17 +262,23 @@ impl Eval {
 
     fn eval_inner(&mut self, node: &Node, input: &Option<Value>, env: usize) -> R {
         match &node.kind {
+            Kind::Path(steps) if is_simple_field(node, steps) && !matches!(input, Some(Value::Array(..))) => {
+                // `name` on a single (non-array) item: the general path machinery would
+                // build and then unwrap a one-item sequence; a direct lookup is equivalent.
+                let Some(Kind::Name(n)) = steps.first().map(|s| &s.kind) else { return Ok(None) };
+                lookup_field(input.as_ref(), n)
+            }
             Kind::Path(steps) => match self.path(node, steps, input, env, false)? {
                 Out::V(v) => Ok(v),
                 Out::T(_) => Ok(None),
             },
-            Kind::Name(n) => Ok(lookup_field(input.as_ref(), n)),
+            Kind::Name(n) => lookup_field(input.as_ref(), n),
             Kind::Str(s) => Ok(Some(Value::String(s.clone()))),
             Kind::Num(n) => Ok(Some(Value::Number(*n))),
             Kind::Bool(b) => Ok(Some(Value::Bool(*b))),
             Kind::Null => Ok(Some(Value::Null)),
-            Kind::Wildcard => Ok(Some(wildcard(input))),
-            Kind::Descendant => Ok(descendants(input)),
+            Kind::Wildcard => Ok(Some(wildcard(input)?)),
+            Kind::Descendant => descendants(input),
             Kind::Parent(_) => {
                 let label = node.label.as_deref().unwrap_or("");
                 Ok(self.lookup(env, label))
@@ -316,7 +321,7 @@ impl Eval {
                     }
                 }
                 let flags = if node.cons_array { CONS } else { 0 };
-                Ok(Some(Value::Array(Arc::new(out), flags)))
+                Ok(Some(Value::Array(Arr::new(out), flags)))
             }
             Kind::Object(g) => Ok(Some(self.group(g, GroupIn::V(input.clone()), env)?)),
             Kind::Cond(c, t, e) => {
@@ -374,7 +379,14 @@ impl Eval {
             Kind::Apply(l, r) => {
                 let lhs = self.eval(l, input, env)?;
                 if let Kind::Function(proc_, args) = &r.kind {
-                    return self.call(r, proc_, args, input, env, Some(lhs));
+                    let res = self.call(r, proc_, args, input, env, Some(lhs))?;
+                    return Ok(match res {
+                        Some(v) if r.keep_array && v.is_sequence() => {
+                            let f = v.flags();
+                            Some(v.with_flags(f | KEEP))
+                        }
+                        other => other,
+                    });
                 }
                 let f = self.eval(r, input, env)?;
                 match &f {
@@ -382,7 +394,9 @@ impl Eval {
                     _ => return Err(Err::new("T2006").pos(node.pos).value(f)),
                 }
                 if let Some(Value::Func(_)) = &lhs {
-                    let (Some(a), Some(b)) = (lhs, f) else { return Ok(None) };
+                    let (Some(a), Some(b)) = (lhs, f) else {
+                        return Ok(None);
+                    };
                     return Ok(Some(Value::Func(Arc::new(Func::Chain(a, b)))));
                 }
                 let fv = f.unwrap_or(Value::Null);
@@ -391,7 +405,10 @@ impl Eval {
             Kind::Sort(_) => Ok(None),
             Kind::Transform(def) => {
                 self.captured();
-                Ok(Some(Value::Func(Arc::new(Func::Transform { def: def.clone(), env }))))
+                Ok(Some(Value::Func(Arc::new(Func::Transform {
+                    def: def.clone(),
+                    env,
+                }))))
             }
             Kind::Placeholder => Ok(None),
         }
@@ -407,13 +424,17 @@ impl Eval {
         env: usize,
         want_tuples: bool,
     ) -> Result<Out, Err> {
-        let Some(first) = steps.first() else { return Ok(Out::V(None)) };
+        let Some(first) = steps.first() else {
+            return Ok(Out::V(None));
+        };
         enum Owned {
             One(Option<Value>),
-            Many(Arc<Vec<Value>>),
+            Many(Arc<Arr>),
         }
         let mut cur = match input {
-            Some(Value::Array(a, _)) if !matches!(first.kind, Kind::Var(_)) => Owned::Many(a.clone()),
+            Some(Value::Array(a, _)) if !matches!(first.kind, Kind::Var(_)) => {
+                Owned::Many(a.clone())
+            }
             _ => Owned::One(input.clone()),
         };
         let mut result: Option<Value> = None;
@@ -449,7 +470,7 @@ impl Eval {
             if step.focus.is_none() && !is_tuple {
                 cur = match &result {
                     Some(Value::Array(a, _)) => Owned::Many(a.clone()),
-                    _ => Owned::Many(Arc::new(Vec::new())),
+                    _ => Owned::Many(Arr::new(Vec::new())),
                 };
             }
         }
@@ -472,7 +493,7 @@ impl Eval {
             if let Some(r) = result.take() {
                 let f = r.flags();
                 let r = if r.is_array() && f & CONS != 0 && f & SEQ == 0 {
-                    Value::Array(Arc::new(vec![r]), SEQ | KEEP)
+                    Value::Array(Arr::new(vec![r]), SEQ | KEEP)
                 } else if r.is_array() {
                     r.with_flags(f | KEEP)
                 } else {
@@ -534,40 +555,56 @@ impl Eval {
         f
     }
 
-    fn eval_for_tuples(&mut self, node: &Node, input: &Option<Value>, env: usize) -> Result<Out, Err> {
-        match &node.kind {
-            Kind::Path(steps) if node.tuple => {
-                self.enter()?;
-                let r = self.path(node, steps, input, env, true);
-                self.depth -= 1;
-                match r? {
-                    Out::V(v) => Ok(Out::V(normalize(v, node.keep_array))),
-                    t => Ok(t),
+    fn eval_for_tuples(
+        &mut self,
+        node: &Node,
+        input: &Option<Value>,
+        env: usize,
+    ) -> Result<Out, Err> {
+        if !node.tuple || !matches!(node.kind, Kind::Path(_) | Kind::Block(_)) {
+            return Ok(Out::V(self.eval(node, input, env)?));
+        }
+        self.enter()?;
+        let r = self.eval_tuple_inner(node, input, env);
+        self.depth -= 1;
+        match r? {
+            Out::V(mut v) => {
+                for p in &node.predicate {
+                    v = self.filter(p, v, env)?;
                 }
+                Ok(Out::V(normalize(v, node.keep_array)))
             }
-            Kind::Block(exprs) if node.tuple => {
-                self.enter()?;
+            Out::T(mut ts) => {
+                for p in &node.predicate {
+                    ts = self.filter_tuples(p, ts, env)?;
+                }
+                Ok(Out::T(ts))
+            }
+        }
+    }
+
+    fn eval_tuple_inner(
+        &mut self,
+        node: &Node,
+        input: &Option<Value>,
+        env: usize,
+    ) -> Result<Out, Err> {
+        match &node.kind {
+            Kind::Path(steps) => self.path(node, steps, input, env, true),
+            Kind::Block(exprs) => {
                 let frame = self.new_frame(env);
                 let mut res = Out::V(None);
                 let n = exprs.len();
                 for (i, e) in exprs.iter().enumerate() {
                     if i + 1 == n {
-                        match self.eval_for_tuples(e, input, frame) {
-                            Ok(r) => res = r,
-                            Err(e) => {
-                                self.depth -= 1;
-                                return Err(e);
-                            }
-                        }
-                    } else if let Err(e) = self.eval(e, input, frame) {
-                        self.depth -= 1;
-                        return Err(e);
+                        res = self.eval_for_tuples(e, input, frame)?;
+                    } else {
+                        self.eval(e, input, frame)?;
                     }
                 }
-                self.depth -= 1;
                 Ok(res)
             }
-            _ => Ok(Out::V(self.eval(node, input, env)?)),
+            _ => Ok(Out::V(self.eval_inner(node, input, env)?)),
         }
     }
 
@@ -644,7 +681,12 @@ impl Eval {
         self.stages(&step.stages, result, env)
     }
 
-    fn stages(&mut self, stages: &[Stage], mut ts: Vec<Tuple>, env: usize) -> Result<Vec<Tuple>, Err> {
+    fn stages(
+        &mut self,
+        stages: &[Stage],
+        mut ts: Vec<Tuple>,
+        env: usize,
+    ) -> Result<Vec<Tuple>, Err> {
         for st in stages {
             match st {
                 Stage::Filter(p) => ts = self.filter_tuples(p, ts, env)?,
@@ -658,7 +700,12 @@ impl Eval {
         Ok(ts)
     }
 
-    fn filter_tuples(&mut self, pred: &Node, ts: Vec<Tuple>, env: usize) -> Result<Vec<Tuple>, Err> {
+    fn filter_tuples(
+        &mut self,
+        pred: &Node,
+        ts: Vec<Tuple>,
+        env: usize,
+    ) -> Result<Vec<Tuple>, Err> {
         if let Kind::Num(n) = pred.kind {
             let mut idx = n.floor();
             if idx < 0.0 {
@@ -685,7 +732,9 @@ impl Eval {
     }
 
     pub fn filter(&mut self, pred: &Node, input: Option<Value>, env: usize) -> R {
-        let Some(input) = input else { return Ok(Some(Value::seq(vec![]))) };
+        let Some(input) = input else {
+            return Ok(Some(Value::seq(vec![])));
+        };
         let items: &[Value] = input.members();
         if let Kind::Num(n) = pred.kind {
             let mut idx = n.floor();
@@ -730,7 +779,9 @@ impl Eval {
         match input {
             GroupIn::V(v) => {
                 let items: Vec<Option<Value>> = match &v {
-                    Some(Value::Array(a, _)) if !a.is_empty() => a.iter().cloned().map(Some).collect(),
+                    Some(Value::Array(a, _)) if !a.is_empty() => {
+                        a.iter().cloned().map(Some).collect()
+                    }
                     Some(Value::Array(..)) | None => vec![None],
                     Some(x) => vec![Some(x.clone())],
                 };
@@ -744,13 +795,21 @@ impl Eval {
                         };
                         if let Some(e) = groups.get_mut(&key) {
                             if e.expr_index != pi {
-                                return Err(Err::new("D1009").pos(g.pos).value(Some(Value::String(key))));
+                                return Err(Err::new("D1009")
+                                    .pos(g.pos)
+                                    .value(Some(Value::String(key))));
                             }
                             if let GroupData::V(d) = &mut e.data {
                                 *d = append(d.take(), item.clone());
                             }
                         } else {
-                            groups.insert(key, Entry { data: GroupData::V(item.clone()), expr_index: pi });
+                            groups.insert(
+                                key,
+                                Entry {
+                                    data: GroupData::V(item.clone()),
+                                    expr_index: pi,
+                                },
+                            );
                         }
                     }
                 }
@@ -769,13 +828,21 @@ impl Eval {
                         };
                         if let Some(e) = groups.get_mut(&key) {
                             if e.expr_index != pi {
-                                return Err(Err::new("D1009").pos(g.pos).value(Some(Value::String(key))));
+                                return Err(Err::new("D1009")
+                                    .pos(g.pos)
+                                    .value(Some(Value::String(key))));
                             }
                             if let GroupData::T(d) = &mut e.data {
                                 d.push(t.clone());
                             }
                         } else {
-                            groups.insert(key, Entry { data: GroupData::T(vec![t.clone()]), expr_index: pi });
+                            groups.insert(
+                                key,
+                                Entry {
+                                    data: GroupData::T(vec![t.clone()]),
+                                    expr_index: pi,
+                                },
+                            );
                         }
                     }
                 }
@@ -809,7 +876,7 @@ impl Eval {
                 result.insert(key, v);
             }
         }
-        Ok(Value::Object(Arc::new(result)))
+        Ok(Value::Object(Obj::new(result)))
     }
 
     // ------------------------------------------------------------------ sorting
@@ -859,7 +926,11 @@ impl Eval {
                 continue;
             }
             // undefined sorts last regardless of direction
-            let comp = if term.descending && aa.is_some() && bb.is_some() { -comp } else { comp };
+            let comp = if term.descending && aa.is_some() && bb.is_some() {
+                -comp
+            } else {
+                comp
+            };
             return Ok(comp == 1);
         }
         Ok(false)
@@ -869,38 +940,64 @@ impl Eval {
         if items.len() <= 1 {
             return Ok(Some(Value::seq(items)));
         }
-        let sorted = merge_sort(items, &mut |a: &Value, b: &Value, ev: &mut Eval| {
-            ev.sort_key_cmp(terms, (&Some(a.clone()), env), (&Some(b.clone()), env), pos)
-        }, self)?;
+        let sorted = merge_sort(
+            items,
+            &mut |a: &Value, b: &Value, ev: &mut Eval| {
+                ev.sort_key_cmp(terms, (&Some(a.clone()), env), (&Some(b.clone()), env), pos)
+            },
+            self,
+        )?;
         Ok(Some(Value::seq(sorted)))
     }
 
-    fn sort_tuples(&mut self, terms: &[SortTerm], ts: Vec<Tuple>, pos: usize, env: usize) -> Result<Vec<Tuple>, Err> {
+    fn sort_tuples(
+        &mut self,
+        terms: &[SortTerm],
+        ts: Vec<Tuple>,
+        pos: usize,
+        env: usize,
+    ) -> Result<Vec<Tuple>, Err> {
         if ts.len() <= 1 {
             return Ok(ts);
         }
-        merge_sort(ts, &mut |a: &Tuple, b: &Tuple, ev: &mut Eval| {
-            let fa = ev.tuple_frame(env, a);
-            let fb = ev.tuple_frame(env, b);
-            ev.sort_key_cmp(terms, (&tuple_at(a), fa), (&tuple_at(b), fb), pos)
-        }, self)
+        merge_sort(
+            ts,
+            &mut |a: &Tuple, b: &Tuple, ev: &mut Eval| {
+                let fa = ev.tuple_frame(env, a);
+                let fb = ev.tuple_frame(env, b);
+                ev.sort_key_cmp(terms, (&tuple_at(a), fa), (&tuple_at(b), fb), pos)
+            },
+            self,
+        )
     }
 
     // ------------------------------------------------------------------ operators
 
-    fn binary(&mut self, op: BinOp, l: &Node, r: &Node, pos: usize, input: &Option<Value>, env: usize) -> R {
+    fn binary(
+        &mut self,
+        op: BinOp,
+        l: &Node,
+        r: &Node,
+        pos: usize,
+        input: &Option<Value>,
+        env: usize,
+    ) -> R {
         let lhs = self.eval(l, input, env)?;
         if matches!(op, BinOp::And | BinOp::Or) {
             let lb = boolean(&lhs);
             return Ok(Some(Value::Bool(match op {
-                BinOp::And => lb && {
-                    let rv = self.eval(r, input, env)?;
-                    boolean(&rv)
-                },
-                _ => lb || {
-                    let rv = self.eval(r, input, env)?;
-                    boolean(&rv)
-                },
+                BinOp::And => {
+                    lb && {
+                        let rv = self.eval(r, input, env)?;
+                        boolean(&rv)
+                    }
+                }
+                _ => {
+                    lb || {
+                        let rv = self.eval(r, input, env)?;
+                        boolean(&rv)
+                    }
+                }
             })));
         }
         let rhs = self.eval(r, input, env)?;
@@ -916,7 +1013,9 @@ impl Eval {
                 if rhs.is_some() && !rn {
                     return Err(wrap(Err::new("T2002").value(rhs)));
                 }
-                let (Some(Value::Number(a)), Some(Value::Number(b))) = (&lhs, &rhs) else { return Ok(None) };
+                let (Some(Value::Number(a)), Some(Value::Number(b))) = (&lhs, &rhs) else {
+                    return Ok(None);
+                };
                 let v = match op {
                     BinOp::Add => a + b,
                     BinOp::Sub => a - b,
@@ -927,21 +1026,37 @@ impl Eval {
                 Ok(Some(Value::Number(v)))
             }
             BinOp::Eq | BinOp::Ne => {
-                let (Some(a), Some(b)) = (&lhs, &rhs) else { return Ok(Some(Value::Bool(false))) };
+                let (Some(a), Some(b)) = (&lhs, &rhs) else {
+                    return Ok(Some(Value::Bool(false)));
+                };
                 let eq = deep_equal(a, b);
                 Ok(Some(Value::Bool(if op == BinOp::Eq { eq } else { !eq })))
             }
             BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
-                let comparable = |v: &Option<Value>| matches!(v, None | Some(Value::String(_)) | Some(Value::Number(_)));
+                let comparable = |v: &Option<Value>| {
+                    matches!(v, None | Some(Value::String(_)) | Some(Value::Number(_)))
+                };
                 if !comparable(&lhs) || !comparable(&rhs) {
-                    let bad = if matches!(lhs, Some(Value::String(_)) | Some(Value::Number(_))) { rhs } else { lhs };
+                    let bad = if matches!(lhs, Some(Value::String(_)) | Some(Value::Number(_))) {
+                        rhs
+                    } else {
+                        lhs
+                    };
                     return Err(wrap(Err::new("T2010").value(bad)));
                 }
-                let (Some(a), Some(b)) = (&lhs, &rhs) else { return Ok(None) };
+                let (Some(a), Some(b)) = (&lhs, &rhs) else {
+                    return Ok(None);
+                };
                 let ord = match (a, b) {
                     (Value::Number(x), Value::Number(y)) => x.partial_cmp(y),
-                    (Value::String(x), Value::String(y)) => Some(crate::functions::js_str_cmp(x, y)),
-                    _ => return Err(wrap(Err::new("T2009").value(lhs.clone()).value2(rhs.clone()))),
+                    (Value::String(x), Value::String(y)) => {
+                        Some(crate::functions::js_str_cmp(x, y))
+                    }
+                    _ => {
+                        return Err(wrap(
+                            Err::new("T2009").value(lhs.clone()).value2(rhs.clone()),
+                        ))
+                    }
                 };
                 use std::cmp::Ordering::*;
                 let res = match (op, ord) {
@@ -971,7 +1086,9 @@ impl Eval {
                 if rhs.is_some() && !int(&rhs) {
                     return Err(wrap(Err::new("T2004").value(rhs)));
                 }
-                let (Some(Value::Number(a)), Some(Value::Number(b))) = (&lhs, &rhs) else { return Ok(None) };
+                let (Some(Value::Number(a)), Some(Value::Number(b))) = (&lhs, &rhs) else {
+                    return Ok(None);
+                };
                 if a > b {
                     return Ok(None);
                 }
@@ -984,8 +1101,12 @@ impl Eval {
                 Ok(Some(Value::seq(v)))
             }
             BinOp::In => {
-                let (Some(a), Some(b)) = (&lhs, &rhs) else { return Ok(Some(Value::Bool(false))) };
-                Ok(Some(Value::Bool(b.members().iter().any(|x| strict_equal(x, a)))))
+                let (Some(a), Some(b)) = (&lhs, &rhs) else {
+                    return Ok(Some(Value::Bool(false)));
+                };
+                Ok(Some(Value::Bool(
+                    b.members().iter().any(|x| strict_equal(x, a)),
+                )))
             }
             BinOp::And | BinOp::Or => Ok(None),
         }
@@ -1031,12 +1152,23 @@ impl Eval {
         }
         let f = match f {
             Some(f) => f,
-            None => return Err(Err::new("T1006").pos(node.pos).token(name.unwrap_or_default())),
+            None => {
+                return Err(Err::new("T1006")
+                    .pos(node.pos)
+                    .token(name.unwrap_or_default()))
+            }
         };
         self.apply(&f, argv, input, env, node.pos, name.as_deref())
     }
 
-    fn partial(&mut self, node: &Node, proc_: &Node, args: &[Option<Node>], input: &Option<Value>, env: usize) -> R {
+    fn partial(
+        &mut self,
+        node: &Node,
+        proc_: &Node,
+        args: &[Option<Node>],
+        input: &Option<Value>,
+        env: usize,
+    ) -> R {
         let mut pargs = Vec::with_capacity(args.len());
         for a in args {
             match a {
@@ -1049,14 +1181,21 @@ impl Eval {
         match f {
             Some(f @ Value::Func(_)) => {
                 self.captured();
-                Ok(Some(Value::Func(Arc::new(Func::Partial { func: f, args: pargs }))))
+                Ok(Some(Value::Func(Arc::new(Func::Partial {
+                    func: f,
+                    args: pargs,
+                }))))
             }
             None if matches!(proc_.kind, Kind::Path(_))
                 && name.as_deref().is_some_and(|n| self.is_bound(env, n)) =>
             {
-                Err(Err::new("T1007").pos(node.pos).token(name.unwrap_or_default()))
+                Err(Err::new("T1007")
+                    .pos(node.pos)
+                    .token(name.unwrap_or_default()))
             }
-            _ => Err(Err::new("T1008").pos(node.pos).token(name.unwrap_or_default())),
+            _ => Err(Err::new("T1008")
+                .pos(node.pos)
+                .token(name.unwrap_or_default())),
         }
     }
 
@@ -1088,15 +1227,22 @@ impl Eval {
         loop {
             let thunk = match &result {
                 Some(Value::Func(func)) => match &**func {
-                    Func::Lambda { def, env: tenv, input: tinput, .. } if def.thunk => {
-                        Some((def.clone(), *tenv, tinput.clone()))
-                    }
+                    Func::Lambda {
+                        def,
+                        env: tenv,
+                        input: tinput,
+                        ..
+                    } if def.thunk => Some((def.clone(), *tenv, tinput.clone())),
                     _ => None,
                 },
                 _ => None,
             };
-            let Some((def, tenv, tinput)) = thunk else { break };
-            let Kind::Function(proc_, targs) = &def.body.kind else { break };
+            let Some((def, tenv, tinput)) = thunk else {
+                break;
+            };
+            let Kind::Function(proc_, targs) = &def.body.kind else {
+                break;
+            };
             let next = self.eval(proc_, &tinput, tenv)?;
             let name = Self::proc_name(proc_);
             let mut argv = Vec::with_capacity(targs.len());
@@ -1111,7 +1257,9 @@ impl Eval {
                             return Err(Err::new("T1005").pos(def.body.pos).token(n.clone()));
                         }
                     }
-                    return Err(Err::new("T1006").pos(def.body.pos).token(name.unwrap_or_default()));
+                    return Err(Err::new("T1006")
+                        .pos(def.body.pos)
+                        .token(name.unwrap_or_default()));
                 }
             };
             // The finished call's frame is no longer reachable unless a closure captured it.
@@ -1137,14 +1285,27 @@ impl Eval {
         Ok(result)
     }
 
-    pub fn apply_inner(&mut self, f: &Value, args: Vec<Option<Value>>, input: &Option<Value>, env: usize) -> R {
-        let Value::Func(func) = f else { return Err(Err::new("T1006")) };
+    pub fn apply_inner(
+        &mut self,
+        f: &Value,
+        args: Vec<Option<Value>>,
+        input: &Option<Value>,
+        env: usize,
+    ) -> R {
+        let Value::Func(func) = f else {
+            return Err(Err::new("T1006"));
+        };
         let args = match func.signature() {
             Some(sig) => sig.validate(&args, input)?,
             None => args,
         };
         match &**func {
-            Func::Lambda { def, env: cenv, input: cinput, params } => {
+            Func::Lambda {
+                def,
+                env: cenv,
+                input: cinput,
+                params,
+            } => {
                 let frame = self.new_frame(*cenv);
                 let names: &[Arc<str>] = match params {
                     Some(p) => p,
@@ -1157,11 +1318,17 @@ impl Eval {
                 self.eval(&def.body, cinput, frame)
             }
             Func::Builtin(b) => {
-                let ctx = Ctx { input: input.clone(), env };
+                let ctx = Ctx {
+                    input: input.clone(),
+                    env,
+                };
                 (b.f)(self, &args, &ctx)
             }
             Func::Custom(c) => crate::call_custom(self, c, &args),
-            Func::Partial { func: inner, args: pargs } => {
+            Func::Partial {
+                func: inner,
+                args: pargs,
+            } => {
                 let mut it = args.into_iter();
                 let mut full = Vec::with_capacity(pargs.len());
                 for p in pargs {
@@ -1171,7 +1338,13 @@ impl Eval {
                     }
                 }
                 if let Value::Func(inner_f) = inner {
-                    if let Func::Lambda { def, env: cenv, input: cinput, params } = &**inner_f {
+                    if let Func::Lambda {
+                        def,
+                        env: cenv,
+                        input: cinput,
+                        params,
+                    } = &**inner_f
+                    {
                         // partially applied lambdas lose their signature, as in jsonata-js
                         let frame = self.new_frame(*cenv);
                         let names: &[Arc<str>] = match params {
@@ -1195,7 +1368,9 @@ impl Eval {
                 crate::functions::regex_exec(re, &s, 0)
             }
             Func::RegexNext { re, s, from } => crate::functions::regex_next(re, s, *from),
-            Func::Transform { def, env: tenv } => self.transform(def, *tenv, args.into_iter().next().flatten()),
+            Func::Transform { def, env: tenv } => {
+                self.transform(def, *tenv, args.into_iter().next().flatten())
+            }
             Func::Chain(a, b) => {
                 let x = args.into_iter().next().flatten();
                 let r1 = self.apply(a, vec![x], &None, env, 0, None)?;
@@ -1211,9 +1386,11 @@ impl Eval {
             _ => return Err(Err::new("T2013").pos(def.pos)),
         }
         // Copy-on-write update: walk the matches, updating in a deep copy of the input.
-        let mut root = deep_copy(&obj);
+        let mut root = deep_copy(&obj)?;
         let matches = self.eval(&def.pattern, &Some(root.clone()), env)?;
-        let Some(matches) = matches else { return Ok(Some(root)) };
+        let Some(matches) = matches else {
+            return Ok(Some(root));
+        };
         let targets: Vec<Value> = matches.members().to_vec();
         for m in targets {
             let update = self.eval(&def.update, &Some(m.clone()), env)?;
@@ -1223,11 +1400,11 @@ impl Eval {
                     return Err(Err::new("T2011").pos(def.update.pos).value(Some(u)));
                 };
                 if let Value::Object(mo) = &new_m {
-                    let mut nm = (**mo).clone();
+                    let mut nm = mo.0.clone();
                     for (k, v) in uo.iter() {
                         nm.insert(k.clone(), v.clone());
                     }
-                    new_m = Value::Object(Arc::new(nm));
+                    new_m = Value::Object(Obj::new(nm));
                 }
             }
             if let Some(d) = &def.delete {
@@ -1235,22 +1412,24 @@ impl Eval {
                 if let Some(dv) = dels {
                     let names: Vec<Value> = dv.members().to_vec();
                     if !names.iter().all(|n| matches!(n, Value::String(_))) {
-                        return Err(Err::new("T2012").pos(def.delete.as_ref().map(|d| d.pos).unwrap_or(def.pos)).value(Some(dv)));
+                        return Err(Err::new("T2012")
+                            .pos(def.delete.as_ref().map(|d| d.pos).unwrap_or(def.pos))
+                            .value(Some(dv)));
                     }
                     if let Value::Object(mo) = &new_m {
-                        let mut nm = (**mo).clone();
+                        let mut nm = mo.0.clone();
                         for n in names {
                             if let Value::String(s) = n {
                                 nm.shift_remove(&*s);
                             }
                         }
-                        new_m = Value::Object(Arc::new(nm));
+                        new_m = Value::Object(Obj::new(nm));
                     }
                 }
             }
             if let (Value::Object(old), Value::Object(new)) = (&m, &new_m) {
                 if !Arc::ptr_eq(old, new) {
-                    root = replace_object(&root, old, new);
+                    root = replace_object(&root, old, new)?;
                 }
             }
         }
@@ -1260,23 +1439,24 @@ impl Eval {
 
 /// The matches of a transform pattern are objects inside the (copied) input; replace the
 /// one identical to `old` with `new`, rebuilding the path to it.
-fn replace_object(v: &Value, old: &Arc<Map>, new: &Arc<Map>) -> Value {
-    match v {
+fn replace_object(v: &Value, old: &Arc<Obj>, new: &Arc<Obj>) -> Result<Value, Err> {
+    crate::value::stack_check()?;
+    Ok(match v {
         Value::Object(o) => {
             if Arc::ptr_eq(o, old) {
-                return Value::Object(new.clone());
+                return Ok(Value::Object(new.clone()));
             }
             let mut changed = false;
             let mut m = Map::with_capacity(o.len());
             for (k, x) in o.iter() {
-                let nx = replace_object(x, old, new);
+                let nx = replace_object(x, old, new)?;
                 if !same(&nx, x) {
                     changed = true;
                 }
                 m.insert(k.clone(), nx);
             }
             if changed {
-                Value::Object(Arc::new(m))
+                Value::Object(Obj::new(m))
             } else {
                 v.clone()
             }
@@ -1285,20 +1465,20 @@ fn replace_object(v: &Value, old: &Arc<Map>, new: &Arc<Map>) -> Value {
             let mut changed = false;
             let mut out = Vec::with_capacity(a.len());
             for x in a.iter() {
-                let nx = replace_object(x, old, new);
+                let nx = replace_object(x, old, new)?;
                 if !same(&nx, x) {
                     changed = true;
                 }
                 out.push(nx);
             }
             if changed {
-                Value::Array(Arc::new(out), *f)
+                Value::Array(Arr::new(out), *f)
             } else {
                 v.clone()
             }
         }
         _ => v.clone(),
-    }
+    })
 }
 
 fn same(a: &Value, b: &Value) -> bool {
@@ -1311,18 +1491,25 @@ fn same(a: &Value, b: &Value) -> bool {
 
 /// A deep copy gives every object in the transform's input its own identity, so matched
 /// objects can be located by pointer.
-pub fn deep_copy(v: &Value) -> Value {
-    match v {
+pub fn deep_copy(v: &Value) -> Result<Value, Err> {
+    crate::value::stack_check()?;
+    Ok(match v {
         Value::Object(o) => {
             let mut m = Map::with_capacity(o.len());
             for (k, x) in o.iter() {
-                m.insert(k.clone(), deep_copy(x));
+                m.insert(k.clone(), deep_copy(x)?);
             }
-            Value::Object(Arc::new(m))
+            Value::Object(Obj::new(m))
         }
-        Value::Array(a, _) => Value::Array(Arc::new(a.iter().map(deep_copy).collect()), 0),
+        Value::Array(a, _) => {
+            let mut out = Vec::with_capacity(a.len());
+            for x in a.iter() {
+                out.push(deep_copy(x)?);
+            }
+            Value::Array(Arr::new(out), 0)
+        }
         other => other.clone(),
-    }
+    })
 }
 
 enum GroupIn {
@@ -1353,6 +1540,22 @@ fn predicate_selects(res: &Option<Value>, index: usize, len: usize) -> Result<bo
     }
 }
 
+fn is_simple_field(node: &Node, steps: &[Node]) -> bool {
+    let [s] = steps else { return false };
+    matches!(s.kind, Kind::Name(_))
+        && !node.keep_singleton_array
+        && !node.tuple
+        && node.group.is_none()
+        && s.stages.is_empty()
+        && s.predicate.is_empty()
+        && s.group.is_none()
+        && !s.keep_array
+        && !s.tuple
+        && s.focus.is_none()
+        && s.index.is_none()
+        && s.label.is_none()
+}
+
 fn normalize(result: Option<Value>, keep_array: bool) -> Option<Value> {
     match result {
         Some(Value::Array(a, f)) if f & SEQ != 0 => {
@@ -1367,25 +1570,26 @@ fn normalize(result: Option<Value>, keep_array: bool) -> Option<Value> {
     }
 }
 
-pub fn lookup_field(input: Option<&Value>, key: &str) -> Option<Value> {
+pub fn lookup_field(input: Option<&Value>, key: &str) -> Result<Option<Value>, Err> {
     match input {
         Some(Value::Array(a, _)) => {
+            crate::value::stack_check()?;
             let mut out = Vec::new();
             for item in a.iter() {
-                match lookup_field(Some(item), key) {
+                match lookup_field(Some(item), key)? {
                     None => {}
                     Some(Value::Array(inner, _)) => out.extend(inner.iter().cloned()),
                     Some(v) => out.push(v),
                 }
             }
-            Some(Value::seq(out))
+            Ok(Some(Value::seq(out)))
         }
-        Some(Value::Object(o)) => o.get(key).cloned(),
-        _ => None,
+        Some(Value::Object(o)) => Ok(o.get(key).cloned()),
+        _ => Ok(None),
     }
 }
 
-fn wildcard(input: &Option<Value>) -> Value {
+fn wildcard(input: &Option<Value>) -> Result<Value, Err> {
     let mut out = Vec::new();
     let input = match input {
         Some(Value::Array(a, f)) if f & OUTER != 0 && !a.is_empty() => Some(a[0].clone()),
@@ -1395,45 +1599,49 @@ fn wildcard(input: &Option<Value>) -> Value {
         Some(Value::Object(o)) => {
             for v in o.values() {
                 match v {
-                    Value::Array(..) => flatten_into(v, &mut out),
+                    Value::Array(..) => flatten_into(v, &mut out)?,
                     v => out.push(v.clone()),
                 }
             }
         }
         Some(Value::Array(a, _)) => {
             for v in a.iter() {
-                flatten_into(v, &mut out);
+                flatten_into(v, &mut out)?;
             }
         }
         _ => {}
     }
-    Value::seq(out)
+    Ok(Value::seq(out))
 }
 
-fn descendants(input: &Option<Value>) -> Option<Value> {
-    let input = input.as_ref()?;
+fn descendants(input: &Option<Value>) -> Result<Option<Value>, Err> {
+    let Some(input) = input.as_ref() else {
+        return Ok(None);
+    };
     let mut out = Vec::new();
-    fn rec(v: &Value, out: &mut Vec<Value>) {
+    fn rec(v: &Value, out: &mut Vec<Value>) -> Result<(), Err> {
+        crate::value::stack_check()?;
         match v {
             Value::Array(a, _) => {
                 for x in a.iter() {
-                    rec(x, out);
+                    rec(x, out)?;
                 }
             }
             Value::Object(o) => {
                 out.push(v.clone());
                 for x in o.values() {
-                    rec(x, out);
+                    rec(x, out)?;
                 }
             }
             other => out.push(other.clone()),
         }
+        Ok(())
     }
-    rec(input, &mut out);
+    rec(input, &mut out)?;
     if out.len() == 1 {
-        out.pop()
+        Ok(out.pop())
     } else {
-        Some(Value::seq(out))
+        Ok(Some(Value::seq(out)))
     }
 }
 
@@ -1465,4 +1673,3 @@ pub fn merge_sort<T: Clone>(
     out.extend_from_slice(&right[j..]);
     Ok(out)
 }
-

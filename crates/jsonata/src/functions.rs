@@ -8,7 +8,9 @@ use crate::eval::{append, boolean, deep_copy, lookup_field, merge_sort, Eval};
 use crate::number::{js_number_to_string, round_half_even};
 use crate::parser::RegexLit;
 use crate::signature::Signature;
-use crate::value::{deep_equal, stringify, Builtin, BuiltinFn, Ctx, Func, Map, Value, SEQ};
+use crate::value::{
+    deep_equal, stringify, Arr, Builtin, BuiltinFn, Ctx, Func, Map, Obj, Value, SEQ,
+};
 
 type R = Result<Option<Value>, Err>;
 
@@ -60,7 +62,9 @@ pub fn to_string(v: &Value) -> Result<String, Err> {
 // ---------------------------------------------------------------- aggregation
 
 fn f_sum(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    let Some(arr) = arg(a, 0) else { return Ok(None) };
+    let Some(arr) = arg(a, 0) else {
+        return Ok(None);
+    };
     let mut t = 0.0;
     for x in arr.members() {
         if let Value::Number(v) = x {
@@ -108,6 +112,11 @@ fn f_average(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
 fn f_string(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
     let Some(v) = arg(a, 0) else { return Ok(None) };
     let pretty = matches!(arg(a, 1), Some(Value::Bool(true)));
+    // the input document, when it is an array, arrives wrapped as a one-item sequence
+    let v = match v {
+        Value::Array(inner, f) if f & crate::value::OUTER != 0 && inner.len() == 1 => &inner[0],
+        v => v,
+    };
     match v {
         Value::String(_) => Ok(Some(v.clone())),
         Value::Func(_) => s(""),
@@ -117,7 +126,11 @@ fn f_string(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
 }
 
 fn js_slice(len: i64, start: f64) -> usize {
-    let st = if start.is_nan() { 0 } else { start.trunc() as i64 };
+    let st = if start.is_nan() {
+        0
+    } else {
+        start.trunc() as i64
+    };
     if st < 0 {
         (len + st).max(0) as usize
     } else {
@@ -126,7 +139,9 @@ fn js_slice(len: i64, start: f64) -> usize {
 }
 
 fn f_substring(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    let Some(st) = str_arg(a, 0) else { return Ok(None) };
+    let Some(st) = str_arg(a, 0) else {
+        return Ok(None);
+    };
     let chars: Vec<char> = st.chars().collect();
     let len = chars.len() as i64;
     let mut start = num_arg(a, 1).unwrap_or(0.0);
@@ -137,7 +152,11 @@ fn f_substring(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
         if l <= 0.0 {
             return s("");
         }
-        let end = if start >= 0.0 { start + l } else { len as f64 + start + l };
+        let end = if start >= 0.0 {
+            start + l
+        } else {
+            len as f64 + start + l
+        };
         let b = js_slice(len, start);
         let e = js_slice(len, end);
         if e <= b {
@@ -150,8 +169,12 @@ fn f_substring(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
 }
 
 fn f_substring_before(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    let Some(st) = str_arg(a, 0) else { return Ok(None) };
-    let Some(c) = str_arg(a, 1) else { return Ok(Some(Value::String(st))) };
+    let Some(st) = str_arg(a, 0) else {
+        return Ok(None);
+    };
+    let Some(c) = str_arg(a, 1) else {
+        return Ok(Some(Value::String(st)));
+    };
     match st.find(&*c) {
         Some(i) => s(&st[..i]),
         None => Ok(Some(Value::String(st))),
@@ -159,8 +182,12 @@ fn f_substring_before(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
 }
 
 fn f_substring_after(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    let Some(st) = str_arg(a, 0) else { return Ok(None) };
-    let Some(c) = str_arg(a, 1) else { return Ok(Some(Value::String(st))) };
+    let Some(st) = str_arg(a, 0) else {
+        return Ok(None);
+    };
+    let Some(c) = str_arg(a, 1) else {
+        return Ok(Some(Value::String(st)));
+    };
     match st.find(&*c) {
         Some(i) => s(&st[i + c.len()..]),
         None => Ok(Some(Value::String(st))),
@@ -180,7 +207,9 @@ fn f_length(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
 }
 
 fn f_trim(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    let Some(st) = str_arg(a, 0) else { return Ok(None) };
+    let Some(st) = str_arg(a, 0) else {
+        return Ok(None);
+    };
     let mut out = String::with_capacity(st.len());
     let mut in_ws = false;
     for c in st.chars() {
@@ -200,9 +229,13 @@ fn f_trim(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
 }
 
 fn f_pad(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    let Some(st) = str_arg(a, 0) else { return Ok(None) };
+    let Some(st) = str_arg(a, 0) else {
+        return Ok(None);
+    };
     let width = num_arg(a, 1).unwrap_or(0.0);
-    let ch = str_arg(a, 2).unwrap_or_else(|| Arc::from(" "));
+    let ch = str_arg(a, 2)
+        .filter(|c| !c.is_empty())
+        .unwrap_or_else(|| Arc::from(" "));
     let len = st.chars().count() as f64;
     let pad_len = (width.abs() - len).floor();
     if pad_len <= 0.0 || ch.is_empty() {
@@ -242,11 +275,19 @@ pub fn regex_exec(re: &Arc<RegexLit>, st: &Arc<str>, from: usize) -> R {
         Ok(None) => return Ok(None),
         Err(_) => return Err(Err::new("D1004").value_str(&re.source)),
     };
-    let Some(m0) = caps.get(0) else { return Ok(None) };
+    let Some(m0) = caps.get(0) else {
+        return Ok(None);
+    };
     let mut obj = Map::new();
     obj.insert(Arc::from("match"), Value::string(m0.as_str()));
-    obj.insert(Arc::from("start"), Value::Number(char_idx(st, m0.start()) as f64));
-    obj.insert(Arc::from("end"), Value::Number(char_idx(st, m0.end()) as f64));
+    obj.insert(
+        Arc::from("start"),
+        Value::Number(char_idx(st, m0.start()) as f64),
+    );
+    obj.insert(
+        Arc::from("end"),
+        Value::Number(char_idx(st, m0.end()) as f64),
+    );
     let mut groups = Vec::new();
     for i in 1..caps.len() {
         groups.push(match caps.get(i) {
@@ -257,9 +298,13 @@ pub fn regex_exec(re: &Arc<RegexLit>, st: &Arc<str>, from: usize) -> R {
     obj.insert(Arc::from("groups"), Value::array(groups));
     obj.insert(
         Arc::from("next"),
-        Value::Func(Arc::new(Func::RegexNext { re: re.clone(), s: st.clone(), from: m0.end() })),
+        Value::Func(Arc::new(Func::RegexNext {
+            re: re.clone(),
+            s: st.clone(),
+            from: m0.end(),
+        })),
     );
-    Ok(Some(Value::Object(Arc::new(obj))))
+    Ok(Some(Value::Object(Obj::new(obj))))
 }
 
 /// The `next()` of a regex match: continue after the previous match; a zero-length match
@@ -277,11 +322,23 @@ pub fn regex_next(re: &Arc<RegexLit>, st: &Arc<str>, from: usize) -> R {
     Ok(r)
 }
 
-fn get_match(ev: &mut Eval, matcher: &Value, st: &Arc<str>, ctx: &Ctx) -> Result<Option<Match>, Err> {
+fn get_match(
+    ev: &mut Eval,
+    matcher: &Value,
+    st: &Arc<str>,
+    ctx: &Ctx,
+) -> Result<Option<Match>, Err> {
     let r = match matcher {
         Value::Func(f) => match &**f {
             Func::Regex(re) => regex_exec(re, st, 0)?,
-            _ => ev.apply(matcher, vec![Some(Value::String(st.clone()))], &None, ctx.env, 0, None)?,
+            _ => ev.apply(
+                matcher,
+                vec![Some(Value::String(st.clone()))],
+                &None,
+                ctx.env,
+                0,
+                None,
+            )?,
         },
         _ => return Ok(None),
     };
@@ -296,7 +353,9 @@ fn next_match(ev: &mut Eval, m: &Match, st: &Arc<str>, ctx: &Ctx) -> Result<Opti
 
 fn to_match(r: Option<Value>, st: &str) -> Result<Option<Match>, Err> {
     let Some(v) = r else { return Ok(None) };
-    let Value::Object(o) = &v else { return Err(Err::new("T1010")) };
+    let Value::Object(o) = &v else {
+        return Err(Err::new("T1010"));
+    };
     let start = o.get("start").and_then(Value::as_number);
     let end = o.get("end").and_then(Value::as_number);
     let groups = o.get("groups");
@@ -323,11 +382,22 @@ fn to_match(r: Option<Value>, st: &str) -> Result<Option<Match>, Err> {
             .collect(),
         _ => Vec::new(),
     };
-    Ok(Some(Match { text, start_b, end_b, groups, next }))
+    Ok(Some(Match {
+        text,
+        start_b,
+        end_b,
+        groups,
+        next,
+    }))
 }
 
 fn f_contains(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
-    let Some(st) = str_arg(a, 0) else { return Ok(None) };
+    let Some(st) = str_arg(a, 0) else {
+        return Ok(None);
+    };
+    if arg(a, 1).is_none() {
+        return Ok(None);
+    }
     match arg(a, 1) {
         Some(Value::String(t)) => Ok(Some(Value::Bool(st.contains(&**t)))),
         Some(m @ Value::Func(_)) => {
@@ -339,12 +409,16 @@ fn f_contains(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
 }
 
 fn f_match(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
-    let Some(st) = str_arg(a, 0) else { return Ok(None) };
+    let Some(st) = str_arg(a, 0) else {
+        return Ok(None);
+    };
     let limit = num_arg(a, 2);
     if limit.is_some_and(|l| l < 0.0) {
         return Err(Err::new("D3040").value(limit.map(Value::Number)));
     }
-    let Some(m) = arg(a, 1).cloned() else { return Ok(None) };
+    let Some(m) = arg(a, 1).cloned() else {
+        return Ok(None);
+    };
     let mut out = Vec::new();
     if limit.is_none_or_positive() {
         let mut cur = get_match(ev, &m, &st, ctx)?;
@@ -355,12 +429,20 @@ fn f_match(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
             }
             let mut obj = Map::new();
             obj.insert(Arc::from("match"), Value::string(&mm.text));
-            obj.insert(Arc::from("index"), Value::Number(char_idx(&st, mm.start_b) as f64));
+            obj.insert(
+                Arc::from("index"),
+                Value::Number(char_idx(&st, mm.start_b) as f64),
+            );
             obj.insert(
                 Arc::from("groups"),
-                Value::array(mm.groups.iter().map(|g| Value::string(g.as_deref().unwrap_or(""))).collect()),
+                Value::array(
+                    mm.groups
+                        .iter()
+                        .map(|g| Value::string(g.as_deref().unwrap_or("")))
+                        .collect(),
+                ),
             );
-            out.push(Value::Object(Arc::new(obj)));
+            out.push(Value::Object(Obj::new(obj)));
             count += 1.0;
             cur = next_match(ev, &mm, &st, ctx)?;
         }
@@ -382,7 +464,9 @@ fn substitute(replacement: &str, m: &Match) -> String {
     let chars: Vec<char> = replacement.chars().collect();
     let mut pos = 0;
     while pos < chars.len() {
-        let Some(rel) = chars[pos..].iter().position(|c| *c == '$') else { break };
+        let Some(rel) = chars[pos..].iter().position(|c| *c == '$') else {
+            break;
+        };
         let index = pos + rel;
         out.extend(&chars[pos..index]);
         pos = index + 1;
@@ -397,9 +481,17 @@ fn substitute(replacement: &str, m: &Match) -> String {
             }
             _ => {
                 let ng = m.groups.len();
-                let max_digits = if ng == 0 { 1 } else { (ng as f64).log10().floor() as usize + 1 };
+                let max_digits = if ng == 0 {
+                    1
+                } else {
+                    (ng as f64).log10().floor() as usize + 1
+                };
                 let parse = |k: usize| -> Option<usize> {
-                    let d: String = chars[pos..].iter().take(k).take_while(|c| c.is_ascii_digit()).collect();
+                    let d: String = chars[pos..]
+                        .iter()
+                        .take(k)
+                        .take_while(|c| c.is_ascii_digit())
+                        .collect();
                     d.parse().ok()
                 };
                 let mut idx = parse(max_digits);
@@ -427,7 +519,9 @@ fn substitute(replacement: &str, m: &Match) -> String {
 }
 
 fn f_replace(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
-    let Some(st) = str_arg(a, 0) else { return Ok(None) };
+    let Some(st) = str_arg(a, 0) else {
+        return Ok(None);
+    };
     let pattern = arg(a, 1).cloned();
     if matches!(&pattern, Some(Value::String(p)) if p.is_empty()) {
         return Err(Err::new("D3010").value(pattern));
@@ -477,15 +571,31 @@ fn f_replace(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
                     Some(f @ Value::Func(_)) => {
                         let mut obj = Map::new();
                         obj.insert(Arc::from("match"), Value::string(&mm.text));
-                        obj.insert(Arc::from("start"), Value::Number(char_idx(&st, mm.start_b) as f64));
-                        obj.insert(Arc::from("end"), Value::Number(char_idx(&st, mm.end_b) as f64));
+                        obj.insert(
+                            Arc::from("start"),
+                            Value::Number(char_idx(&st, mm.start_b) as f64),
+                        );
+                        obj.insert(
+                            Arc::from("end"),
+                            Value::Number(char_idx(&st, mm.end_b) as f64),
+                        );
                         obj.insert(
                             Arc::from("groups"),
                             Value::array(
-                                mm.groups.iter().map(|g| Value::string(g.as_deref().unwrap_or(""))).collect(),
+                                mm.groups
+                                    .iter()
+                                    .map(|g| Value::string(g.as_deref().unwrap_or("")))
+                                    .collect(),
                             ),
                         );
-                        let r = ev.apply(f, vec![Some(Value::Object(Arc::new(obj)))], &None, ctx.env, 0, None)?;
+                        let r = ev.apply(
+                            f,
+                            vec![Some(Value::Object(Obj::new(obj)))],
+                            &None,
+                            ctx.env,
+                            0,
+                            None,
+                        )?;
                         match r {
                             Some(Value::String(x)) => out.push_str(&x),
                             other => return Err(Err::new("D3012").value(other)),
@@ -505,7 +615,9 @@ fn f_replace(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
 }
 
 fn f_split(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
-    let Some(st) = str_arg(a, 0) else { return Ok(None) };
+    let Some(st) = str_arg(a, 0) else {
+        return Ok(None);
+    };
     let limit = num_arg(a, 2);
     if limit.is_some_and(|l| l < 0.0) {
         return Err(Err::new("D3020").value(limit.map(Value::Number)));
@@ -551,7 +663,9 @@ fn f_split(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
 }
 
 fn f_join(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    let Some(arr) = arg(a, 0) else { return Ok(None) };
+    let Some(arr) = arg(a, 0) else {
+        return Ok(None);
+    };
     let sep = str_arg(a, 1).unwrap_or_else(|| Arc::from(""));
     let parts: Vec<String> = arr
         .members()
@@ -573,12 +687,8 @@ pub fn parse_js_number(t: &str) -> Option<f64> {
         i += 1;
     }
     let digits_start = i;
-    if b.get(i) == Some(&b'0') {
+    while b.get(i).is_some_and(u8::is_ascii_digit) {
         i += 1;
-    } else {
-        while b.get(i).is_some_and(u8::is_ascii_digit) {
-            i += 1;
-        }
     }
     if i == digits_start {
         return None;
@@ -628,7 +738,13 @@ fn f_number(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
                 }
                 u64::from_str_radix(d, r).ok().map(|x| x as f64)
             };
-            if let Some(x) = radix("0x", 16).or_else(|| radix("0X", 16)).or_else(|| radix("0o", 8)).or_else(|| radix("0b", 2)) {
+            if let Some(x) = radix("0x", 16)
+                .or_else(|| radix("0X", 16))
+                .or_else(|| radix("0o", 8))
+                .or_else(|| radix("0O", 8))
+                .or_else(|| radix("0b", 2))
+                .or_else(|| radix("0B", 2))
+            {
                 return n(x);
             }
             Err(Err::new("D3030").value(Some(v.clone())))
@@ -650,13 +766,17 @@ fn f_abs(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
 }
 
 fn f_round(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    let Some(x) = num_arg(a, 0) else { return Ok(None) };
+    let Some(x) = num_arg(a, 0) else {
+        return Ok(None);
+    };
     let p = num_arg(a, 1).unwrap_or(0.0) as i32;
     n(round_half_even(x, p))
 }
 
 fn f_sqrt(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    let Some(x) = num_arg(a, 0) else { return Ok(None) };
+    let Some(x) = num_arg(a, 0) else {
+        return Ok(None);
+    };
     if x < 0.0 {
         return Err(Err::new("D3060").value_num(x));
     }
@@ -664,7 +784,9 @@ fn f_sqrt(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
 }
 
 fn f_power(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    let Some(x) = num_arg(a, 0) else { return Ok(None) };
+    let Some(x) = num_arg(a, 0) else {
+        return Ok(None);
+    };
     let e = num_arg(a, 1).unwrap_or(f64::NAN);
     let r = x.powf(e);
     if !r.is_finite() {
@@ -680,7 +802,9 @@ fn f_random(ev: &mut Eval, _: &[Option<Value>], _: &Ctx) -> R {
 }
 
 fn f_format_base(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    let Some(x) = num_arg(a, 0) else { return Ok(None) };
+    let Some(x) = num_arg(a, 0) else {
+        return Ok(None);
+    };
     let x = round_half_even(x, 0);
     let radix = match num_arg(a, 1) {
         Some(r) => round_half_even(r, 0),
@@ -753,8 +877,12 @@ fn hof_args(f: &Value, v: &Value, i: usize, arr: &Value) -> Vec<Option<Value>> {
 }
 
 fn f_map(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
-    let Some(arr) = arg(a, 0).cloned() else { return Ok(None) };
-    let Some(f) = arg(a, 1).cloned() else { return Ok(None) };
+    let Some(arr) = arg(a, 0).cloned() else {
+        return Ok(None);
+    };
+    let Some(f) = arg(a, 1).cloned() else {
+        return Ok(None);
+    };
     let mut out = Vec::new();
     for (i, v) in arr.members().iter().enumerate() {
         let r = ev.apply(&f, hof_args(&f, v, i, &arr), &None, ctx.env, 0, None)?;
@@ -766,8 +894,12 @@ fn f_map(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
 }
 
 fn f_filter(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
-    let Some(arr) = arg(a, 0).cloned() else { return Ok(None) };
-    let Some(f) = arg(a, 1).cloned() else { return Ok(None) };
+    let Some(arr) = arg(a, 0).cloned() else {
+        return Ok(None);
+    };
+    let Some(f) = arg(a, 1).cloned() else {
+        return Ok(None);
+    };
     let mut out = Vec::new();
     for (i, v) in arr.members().iter().enumerate() {
         let r = ev.apply(&f, hof_args(&f, v, i, &arr), &None, ctx.env, 0, None)?;
@@ -779,7 +911,9 @@ fn f_filter(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
 }
 
 fn f_single(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
-    let Some(arr) = arg(a, 0).cloned() else { return Ok(None) };
+    let Some(arr) = arg(a, 0).cloned() else {
+        return Ok(None);
+    };
     let f = arg(a, 1).cloned();
     let mut found: Option<Value> = None;
     for (i, v) in arr.members().iter().enumerate() {
@@ -804,7 +938,10 @@ fn f_single(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
 }
 
 fn f_zip(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    let arrays: Vec<&[Value]> = a.iter().map(|x| x.as_ref().map(|v| v.members()).unwrap_or(&[])).collect();
+    let arrays: Vec<&[Value]> = a
+        .iter()
+        .map(|x| x.as_ref().map(|v| v.members()).unwrap_or(&[]))
+        .collect();
     let len = arrays.iter().map(|x| x.len()).min().unwrap_or(0);
     let mut out = Vec::with_capacity(len);
     for i in 0..len {
@@ -814,8 +951,12 @@ fn f_zip(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
 }
 
 fn f_reduce(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
-    let Some(arr) = arg(a, 0).cloned() else { return Ok(None) };
-    let Some(f) = arg(a, 1).cloned() else { return Ok(None) };
+    let Some(arr) = arg(a, 0).cloned() else {
+        return Ok(None);
+    };
+    let Some(f) = arg(a, 1).cloned() else {
+        return Ok(None);
+    };
     let ar = arity_of(&f);
     if ar < 2 {
         return Err(Err::new("D3050").index(1));
@@ -841,8 +982,12 @@ fn f_reduce(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
 }
 
 fn f_sift(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
-    let Some(Value::Object(o)) = arg(a, 0).cloned() else { return Ok(None) };
-    let Some(f) = arg(a, 1).cloned() else { return Ok(None) };
+    let Some(Value::Object(o)) = arg(a, 0).cloned() else {
+        return Ok(None);
+    };
+    let Some(f) = arg(a, 1).cloned() else {
+        return Ok(None);
+    };
     let ar = arity_of(&f);
     let objv = Value::Object(o.clone());
     let mut out = Map::new();
@@ -862,12 +1007,16 @@ fn f_sift(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
     if out.is_empty() {
         return Ok(None);
     }
-    Ok(Some(Value::Object(Arc::new(out))))
+    Ok(Some(Value::Object(Obj::new(out))))
 }
 
 fn f_each(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
-    let Some(Value::Object(o)) = arg(a, 0).cloned() else { return Ok(None) };
-    let Some(f) = arg(a, 1).cloned() else { return Ok(None) };
+    let Some(Value::Object(o)) = arg(a, 0).cloned() else {
+        return Ok(None);
+    };
+    let Some(f) = arg(a, 1).cloned() else {
+        return Ok(None);
+    };
     let ar = arity_of(&f);
     let objv = Value::Object(o.clone());
     let mut out = Vec::new();
@@ -887,7 +1036,9 @@ fn f_each(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
 }
 
 fn f_sort(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
-    let Some(arr) = arg(a, 0).cloned() else { return Ok(None) };
+    let Some(arr) = arg(a, 0).cloned() else {
+        return Ok(None);
+    };
     let items = arr.members().to_vec();
     if items.len() <= 1 {
         return Ok(Some(arr));
@@ -899,27 +1050,46 @@ fn f_sort(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
             if !all_num && !all_str {
                 return Err(Err::new("D3070"));
             }
-            merge_sort(items, &mut |x: &Value, y: &Value, _ev: &mut Eval| {
-                Ok(match (x, y) {
-                    (Value::Number(p), Value::Number(q)) => p > q,
-                    (Value::String(p), Value::String(q)) => js_str_cmp(p, q) == std::cmp::Ordering::Greater,
-                    _ => false,
-                })
-            }, ev)?
+            merge_sort(
+                items,
+                &mut |x: &Value, y: &Value, _ev: &mut Eval| {
+                    Ok(match (x, y) {
+                        (Value::Number(p), Value::Number(q)) => p > q,
+                        (Value::String(p), Value::String(q)) => {
+                            js_str_cmp(p, q) == std::cmp::Ordering::Greater
+                        }
+                        _ => false,
+                    })
+                },
+                ev,
+            )?
         }
         Some(f) => {
             let env = ctx.env;
-            merge_sort(items, &mut |x: &Value, y: &Value, ev: &mut Eval| {
-                let r = ev.apply(&f, vec![Some(x.clone()), Some(y.clone())], &None, env, 0, None)?;
-                Ok(boolean(&r))
-            }, ev)?
+            merge_sort(
+                items,
+                &mut |x: &Value, y: &Value, ev: &mut Eval| {
+                    let r = ev.apply(
+                        &f,
+                        vec![Some(x.clone()), Some(y.clone())],
+                        &None,
+                        env,
+                        0,
+                        None,
+                    )?;
+                    Ok(boolean(&r))
+                },
+                ev,
+            )?
         }
     };
     Ok(Some(Value::array(sorted)))
 }
 
 fn f_shuffle(ev: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    let Some(arr) = arg(a, 0).cloned() else { return Ok(None) };
+    let Some(arr) = arg(a, 0).cloned() else {
+        return Ok(None);
+    };
     let mut items = arr.members().to_vec();
     if items.len() <= 1 {
         return Ok(Some(arr));
@@ -935,15 +1105,12 @@ fn f_shuffle(ev: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
 
 fn f_keys(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
     let mut out: indexmap::IndexSet<Arc<str>> = indexmap::IndexSet::new();
-    fn add(v: &Value, out: &mut indexmap::IndexSet<Arc<str>>) {
+    fn add(v: &Value, out: &mut indexmap::IndexSet<Arc<str>>) -> Result<(), Err> {
+        crate::value::stack_check()?;
         match v {
             Value::Array(a, _) => {
                 for x in a.iter() {
-                    if let Value::Object(o) = x {
-                        for k in o.keys() {
-                            out.insert(k.clone());
-                        }
-                    }
+                    add(x, out)?;
                 }
             }
             Value::Object(o) => {
@@ -953,29 +1120,38 @@ fn f_keys(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
             }
             _ => {}
         }
+        Ok(())
     }
     if let Some(v) = arg(a, 0) {
-        add(v, &mut out);
+        add(v, &mut out)?;
     }
-    Ok(Some(Value::seq(out.into_iter().map(Value::String).collect())))
+    Ok(Some(Value::seq(
+        out.into_iter().map(Value::String).collect(),
+    )))
 }
 
 fn f_lookup(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    let Some(k) = str_arg(a, 1) else { return Ok(None) };
-    Ok(lookup_field(arg(a, 0), &k))
+    let Some(k) = str_arg(a, 1) else {
+        return Ok(None);
+    };
+    lookup_field(arg(a, 0), &k)
 }
 
 fn f_append(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    Ok(append(a.first().cloned().flatten(), a.get(1).cloned().flatten()))
+    Ok(append(
+        a.first().cloned().flatten(),
+        a.get(1).cloned().flatten(),
+    ))
 }
 
 fn f_spread(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    fn spread(v: &Value) -> Option<Value> {
-        match v {
+    fn spread(v: &Value) -> Result<Option<Value>, Err> {
+        crate::value::stack_check()?;
+        Ok(match v {
             Value::Array(items, _) => {
                 let mut acc = Some(Value::seq(vec![]));
                 for it in items.iter() {
-                    acc = append(acc, spread(it));
+                    acc = append(acc, spread(it)?);
                 }
                 acc
             }
@@ -985,19 +1161,21 @@ fn f_spread(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
                     .map(|(k, v)| {
                         let mut m = Map::new();
                         m.insert(k.clone(), v.clone());
-                        Value::Object(Arc::new(m))
+                        Value::Object(Obj::new(m))
                     })
                     .collect();
                 Some(Value::seq(out))
             }
             other => Some(other.clone()),
-        }
+        })
     }
-    Ok(arg(a, 0).and_then(spread))
+    Ok(arg(a, 0).map(spread).transpose()?.flatten())
 }
 
 fn f_merge(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    let Some(arr) = arg(a, 0) else { return Ok(None) };
+    let Some(arr) = arg(a, 0) else {
+        return Ok(None);
+    };
     let mut out = Map::new();
     for o in arr.members() {
         if let Value::Object(o) = o {
@@ -1006,11 +1184,13 @@ fn f_merge(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
             }
         }
     }
-    Ok(Some(Value::Object(Arc::new(out))))
+    Ok(Some(Value::Object(Obj::new(out))))
 }
 
 fn f_reverse(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    let Some(arr) = arg(a, 0) else { return Ok(None) };
+    let Some(arr) = arg(a, 0) else {
+        return Ok(None);
+    };
     if arr.members().len() <= 1 {
         return Ok(Some(arr.clone()));
     }
@@ -1020,7 +1200,9 @@ fn f_reverse(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
 }
 
 fn f_distinct(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    let Some(arr) = arg(a, 0) else { return Ok(None) };
+    let Some(arr) = arg(a, 0) else {
+        return Ok(None);
+    };
     if !arr.is_array() || arr.members().len() <= 1 {
         return Ok(Some(arr.clone()));
     }
@@ -1031,7 +1213,7 @@ fn f_distinct(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
         }
     }
     let flags = if arr.is_sequence() { SEQ } else { 0 };
-    Ok(Some(Value::Array(Arc::new(out), flags)))
+    Ok(Some(Value::Array(Arr::new(out), flags)))
 }
 
 fn f_type(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
@@ -1049,21 +1231,25 @@ fn f_type(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
 }
 
 fn f_error(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    let m = str_arg(a, 0).map(|x| x.to_string()).unwrap_or_else(|| "$error() function evaluated".into());
+    let m = str_arg(a, 0)
+        .map(|x| x.to_string())
+        .unwrap_or_else(|| "$error() function evaluated".into());
     Err(Err::new("D3137").msg(m))
 }
 
 fn f_assert(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
     let ok = matches!(arg(a, 0), Some(Value::Bool(true)));
     if !ok {
-        let m = str_arg(a, 1).map(|x| x.to_string()).unwrap_or_else(|| "$assert() statement failed".into());
+        let m = str_arg(a, 1)
+            .map(|x| x.to_string())
+            .unwrap_or_else(|| "$assert() statement failed".into());
         return Err(Err::new("D3141").msg(m));
     }
     Ok(None)
 }
 
 fn f_clone(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    Ok(arg(a, 0).map(deep_copy))
+    arg(a, 0).map(deep_copy).transpose()
 }
 
 // ---------------------------------------------------------------- encoding
@@ -1071,12 +1257,18 @@ fn f_clone(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
 const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 fn f_base64encode(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    let Some(st) = str_arg(a, 0) else { return Ok(None) };
+    let Some(st) = str_arg(a, 0) else {
+        return Ok(None);
+    };
     // Buffer.from(str, 'binary'): each UTF-16 unit keeps its low byte
     let bytes: Vec<u8> = st.encode_utf16().map(|u| (u & 0xff) as u8).collect();
     let mut out = String::new();
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let nb = ((b[0] as u32) << 16) | ((b[1] as u32) << 8) | b[2] as u32;
         for k in 0..4 {
             if k <= chunk.len() {
@@ -1090,7 +1282,9 @@ fn f_base64encode(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
 }
 
 fn f_base64decode(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    let Some(st) = str_arg(a, 0) else { return Ok(None) };
+    let Some(st) = str_arg(a, 0) else {
+        return Ok(None);
+    };
     let mut bits = 0u32;
     let mut nbits = 0;
     let mut out = String::new();
@@ -1146,12 +1340,38 @@ fn decode_uri(st: &str, reserved: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+fn encode_checked(name: &str, x: &str, keep: &str) -> R {
+    if x.chars().any(crate::value::is_lone_surrogate) {
+        let shown: String = x
+            .chars()
+            .map(|c| {
+                if crate::value::is_lone_surrogate(c) {
+                    format!(
+                        "\\u{:x}",
+                        c as u32 - crate::value::LONE_SURROGATE_BASE + 0xD800
+                    )
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect();
+        return Err(malformed(name, &shown));
+    }
+    s(encode_uri(x, keep))
+}
+
 fn f_encode_url_component(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    Ok(str_arg(a, 0).map(|x| Value::string(&encode_uri(&x, ""))))
+    match str_arg(a, 0) {
+        Some(x) => encode_checked("encodeUrlComponent", &x, ""),
+        None => Ok(None),
+    }
 }
 
 fn f_encode_url(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    Ok(str_arg(a, 0).map(|x| Value::string(&encode_uri(&x, ";,/?:@&=+$#"))))
+    match str_arg(a, 0) {
+        Some(x) => encode_checked("encodeUrl", &x, ";,/?:@&=+$#"),
+        None => Ok(None),
+    }
 }
 
 fn malformed(name: &str, v: &str) -> Err {
@@ -1159,7 +1379,9 @@ fn malformed(name: &str, v: &str) -> Err {
 }
 
 fn f_decode_url_component(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    let Some(x) = str_arg(a, 0) else { return Ok(None) };
+    let Some(x) = str_arg(a, 0) else {
+        return Ok(None);
+    };
     match decode_uri(&x, "") {
         Some(d) => s(d),
         None => Err(malformed("decodeUrlComponent", &x)),
@@ -1167,7 +1389,9 @@ fn f_decode_url_component(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
 }
 
 fn f_decode_url(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    let Some(x) = str_arg(a, 0) else { return Ok(None) };
+    let Some(x) = str_arg(a, 0) else {
+        return Ok(None);
+    };
     match decode_uri(&x, ";,/?:@&=+$#") {
         Some(d) => s(d),
         None => Err(malformed("decodeUrl", &x)),
@@ -1177,11 +1401,16 @@ fn f_decode_url(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
 // ---------------------------------------------------------------- eval & time
 
 fn f_eval(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
-    let Some(src) = str_arg(a, 0) else { return Ok(None) };
+    let Some(src) = str_arg(a, 0) else {
+        return Ok(None);
+    };
     let mut input = ctx.input.clone();
     if let Some(focus) = a.get(1).cloned().flatten() {
         input = Some(match focus {
-            Value::Array(arr, f) if f & SEQ == 0 => Value::Array(Arc::new(vec![Value::Array(arr, f)]), SEQ | crate::value::OUTER),
+            Value::Array(arr, f) if f & SEQ == 0 => Value::Array(
+                Arr::new(vec![Value::Array(arr, f)]),
+                SEQ | crate::value::OUTER,
+            ),
             other => other,
         });
     }
@@ -1202,24 +1431,31 @@ fn f_millis(ev: &mut Eval, _: &[Option<Value>], _: &Ctx) -> R {
 fn f_now(ev: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
     let pic = str_arg(a, 0);
     let tz = str_arg(a, 1);
-    crate::datetime::from_millis(ev.now_millis as f64, pic.as_deref(), tz.as_deref()).map(|x| x.map(Value::String))
+    crate::datetime::from_millis(ev.now_millis as f64, pic.as_deref(), tz.as_deref())
+        .map(|x| x.map(Value::String))
 }
 
 fn f_from_millis(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    let Some(m) = num_arg(a, 0) else { return Ok(None) };
+    let Some(m) = num_arg(a, 0) else {
+        return Ok(None);
+    };
     let pic = str_arg(a, 1);
     let tz = str_arg(a, 2);
     crate::datetime::from_millis(m, pic.as_deref(), tz.as_deref()).map(|x| x.map(Value::String))
 }
 
 fn f_to_millis(ev: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    let Some(t) = str_arg(a, 0) else { return Ok(None) };
+    let Some(t) = str_arg(a, 0) else {
+        return Ok(None);
+    };
     let pic = str_arg(a, 1);
     crate::datetime::to_millis(&t, pic.as_deref(), ev.now_millis).map(|x| x.map(Value::Number))
 }
 
 fn f_format_number(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    let Some(x) = num_arg(a, 0) else { return Ok(None) };
+    let Some(x) = num_arg(a, 0) else {
+        return Ok(None);
+    };
     let pic = str_arg(a, 1).unwrap_or_else(|| Arc::from(""));
     let mut opts = Vec::new();
     if let Some(Value::Object(o)) = arg(a, 2) {
@@ -1233,13 +1469,17 @@ fn f_format_number(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
 }
 
 fn f_format_integer(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    let Some(x) = num_arg(a, 0) else { return Ok(None) };
+    let Some(x) = num_arg(a, 0) else {
+        return Ok(None);
+    };
     let pic = str_arg(a, 1).unwrap_or_else(|| Arc::from(""));
     crate::datetime::format_integer(x, &pic).map(|r| r.map(Value::String))
 }
 
 fn f_parse_integer(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    let Some(t) = str_arg(a, 0) else { return Ok(None) };
+    let Some(t) = str_arg(a, 0) else {
+        return Ok(None);
+    };
     let pic = str_arg(a, 1).unwrap_or_else(|| Arc::from(""));
     crate::datetime::parse_integer(&t, &pic).map(|r| r.map(Value::Number))
 }
@@ -1252,7 +1492,7 @@ const TABLE: &[(&str, &str, usize, BuiltinFn)] = &[
     ("max", "<a<n>:n>", 1, f_max),
     ("min", "<a<n>:n>", 1, f_min),
     ("average", "<a<n>:n>", 1, f_average),
-    ("string", "<x-b?:s>", 2, f_string),
+    ("string", "<x-b?:s>", 1, f_string),
     ("substring", "<s-nn?:s>", 3, f_substring),
     ("substringBefore", "<s-s:s>", 2, f_substring_before),
     ("substringAfter", "<s-s:s>", 2, f_substring_after),

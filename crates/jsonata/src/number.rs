@@ -7,7 +7,11 @@ pub fn js_number_to_string(v: f64) -> String {
         return "NaN".into();
     }
     if v.is_infinite() {
-        return if v > 0.0 { "Infinity".into() } else { "-Infinity".into() };
+        return if v > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        };
     }
     if v == 0.0 {
         return "0".into();
@@ -82,7 +86,11 @@ pub fn round_half_even(value: f64, precision: i32) -> f64 {
         };
         format!("{}e{}", m, e + p).parse().unwrap_or(v)
     };
-    let arg = if precision != 0 { shift(value, precision) } else { value };
+    let arg = if precision != 0 {
+        shift(value, precision)
+    } else {
+        value
+    };
     // JavaScript Math.round: half rounds towards +infinity
     let mut result = (arg + 0.5).floor();
     if result - arg > 0.5 {

@@ -8,7 +8,7 @@ use crate::signature::Signature;
 
 /// Deepest nesting the parser accepts; bounds recursion in parsing, post-processing,
 /// evaluation of the tree and dropping it.
-pub const MAX_PARSE_DEPTH: usize = 500;
+pub const MAX_PARSE_DEPTH: usize = 1000;
 
 #[derive(Debug, Clone, PartialEq)]
 enum Tok {
@@ -31,8 +31,31 @@ const OPS: &[&str] = &[
 fn is_op_char(c: char) -> bool {
     matches!(
         c,
-        '.' | '[' | ']' | '{' | '}' | '(' | ')' | ',' | '@' | '#' | ';' | ':' | '?' | '+' | '-'
-            | '*' | '/' | '%' | '|' | '=' | '<' | '>' | '^' | '!' | '~' | '&'
+        '.' | '['
+            | ']'
+            | '{'
+            | '}'
+            | '('
+            | ')'
+            | ','
+            | '@'
+            | '#'
+            | ';'
+            | ':'
+            | '?'
+            | '+'
+            | '-'
+            | '*'
+            | '/'
+            | '%'
+            | '|'
+            | '='
+            | '<'
+            | '>'
+            | '^'
+            | '!'
+            | '~'
+            | '&'
     )
 }
 
@@ -49,17 +72,17 @@ struct Lexer<'a> {
 
 impl<'a> Lexer<'a> {
     fn new(src: &'a str) -> Self {
-        Lexer { src, chars: src.char_indices().collect(), i: 0 }
+        Lexer {
+            src,
+            chars: src.char_indices().collect(),
+            i: 0,
+        }
     }
     fn at(&self, i: usize) -> Option<char> {
         self.chars.get(i).map(|c| c.1)
     }
     fn byte(&self, i: usize) -> usize {
         self.chars.get(i).map(|c| c.0).unwrap_or(self.src.len())
-    }
-    /// Positions reported are character offsets after the token, as jsonata-js does.
-    fn pos(&self) -> usize {
-        self.i
     }
 
     fn next(&mut self, prefix: bool) -> Result<(Tok, usize), Err> {
@@ -111,7 +134,11 @@ impl<'a> Lexer<'a> {
         }
         if is_op_char(c) {
             self.i += 1;
-            let op = OPS.iter().find(|o| o.starts_with(c)).copied().unwrap_or(".");
+            let op = OPS
+                .iter()
+                .find(|o| o.starts_with(c))
+                .copied()
+                .unwrap_or(".");
             return Ok((Tok::Op(op), self.i));
         }
         if c == '"' || c == '\'' {
@@ -131,8 +158,7 @@ impl<'a> Lexer<'a> {
                         Some('r') => s.push('\r'),
                         Some('t') => s.push('\t'),
                         Some('u') => {
-                            let hex: String =
-                                (1..=4).filter_map(|k| self.at(self.i + k)).collect();
+                            let hex: String = (1..=4).filter_map(|k| self.at(self.i + k)).collect();
                             if hex.len() == 4 && hex.chars().all(|h| h.is_ascii_hexdigit()) {
                                 let mut cp = u32::from_str_radix(&hex, 16).unwrap_or(0);
                                 self.i += 4;
@@ -150,7 +176,7 @@ impl<'a> Lexer<'a> {
                                         }
                                     }
                                 }
-                                s.push(char::from_u32(cp).unwrap_or('\u{FFFD}'));
+                                s.push(crate::value::char_from_utf16_unit(cp));
                             } else {
                                 return Err(Err::new("S0104").pos(self.i));
                             }
@@ -256,7 +282,7 @@ impl<'a> Lexer<'a> {
         while let Some(ch) = self.at(self.i) {
             if ch == '/' && depth == 0 {
                 let mut bs = 0;
-                while self.i >= bs + 1 && self.at(self.i - bs - 1) == Some('\\') {
+                while self.i > bs && self.at(self.i - bs - 1) == Some('\\') {
                     bs += 1;
                 }
                 if bs % 2 == 0 {
@@ -373,7 +399,11 @@ impl<'a> Parser<'a> {
     fn advance(&mut self, expect: Option<&str>, infix: bool) -> Result<(), Err> {
         if let Some(id) = expect {
             if !self.is(id) {
-                let code = if self.tok == Tok::End { "S0203" } else { "S0202" };
+                let code = if self.tok == Tok::End {
+                    "S0203"
+                } else {
+                    "S0202"
+                };
                 return Err(Err::new(code)
                     .pos(self.tpos)
                     .token(tok_value(&self.tok))
@@ -391,28 +421,44 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
-    fn expression(&mut self, rbp: u32) -> Result<Raw, Err> {
+    /// `depth` bounds the depth of the tree being built (each infix operator nests its
+    /// left operand one level deeper), so later recursive passes and drops are bounded too.
+    fn deeper(&mut self) -> Result<(), Err> {
         self.depth += 1;
         if self.depth > MAX_PARSE_DEPTH {
-            return Err(Err::new("U1001").pos(self.tpos));
+            return Err(Err::new("U1001")
+                .pos(self.tpos)
+                .msg("Expression is too deeply nested"));
         }
+        crate::value::stack_check()
+            .map_err(|e| e.pos(self.tpos).msg("Expression is too deeply nested"))
+    }
+
+    fn expression(&mut self, rbp: u32) -> Result<Raw, Err> {
+        let base = self.depth;
+        self.deeper()?;
         let t = std::mem::replace(&mut self.tok, Tok::End);
         let tpos = self.tpos;
         self.tok = t.clone();
         self.advance(None, true)?;
         let mut left = self.nud(t, tpos)?;
         while rbp < lbp(&self.tok) {
+            self.deeper()?;
             let t = self.tok.clone();
             let tpos = self.tpos;
             self.advance(None, false)?;
             left = self.led(t, tpos, left)?;
         }
-        self.depth -= 1;
+        self.depth = base;
         Ok(left)
     }
 
     fn raw(r: R, pos: usize) -> Raw {
-        Raw { r, pos, keep_array: false }
+        Raw {
+            r,
+            pos,
+            keep_array: false,
+        }
     }
 
     fn nud(&mut self, t: Tok, pos: usize) -> Result<Raw, Err> {
@@ -651,11 +697,8 @@ fn raw_token(r: &R) -> String {
 
 fn mark_keep_array(r: &mut Raw) {
     let mut step = r;
-    loop {
-        match step.r {
-            R::Binary("[", ref mut lhs, _) => step = lhs,
-            _ => break,
-        }
+    while let R::Binary("[", ref mut lhs, _) = step.r {
+        step = lhs;
     }
     step.keep_array = true;
 }
@@ -905,8 +948,12 @@ impl Post {
     }
 
     fn resolve_ancestry(&mut self, path: &mut Node) -> Result<(), Err> {
-        let Kind::Path(steps) = &mut path.kind else { return Ok(()) };
-        let Some(last) = steps.last() else { return Ok(()) };
+        let Kind::Path(steps) = &mut path.kind else {
+            return Ok(());
+        };
+        let Some(last) = steps.last() else {
+            return Ok(());
+        };
         let mut slots = last.seeking_parent.clone();
         if let Kind::Parent(s) = last.kind {
             slots.push(s);
@@ -938,9 +985,13 @@ impl Post {
 
     fn process(&mut self, raw: Raw) -> Result<Node, Err> {
         self.depth += 1;
-        if self.depth > MAX_PARSE_DEPTH * 2 {
-            return Err(Err::new("U1001").pos(raw.pos));
+        if self.depth > MAX_PARSE_DEPTH + 10 {
+            return Err(Err::new("U1001")
+                .pos(raw.pos)
+                .msg("Expression is too deeply nested"));
         }
+        crate::value::stack_check()
+            .map_err(|e| e.pos(raw.pos).msg("Expression is too deeply nested"))?;
         let keep = raw.keep_array;
         let mut n = self.process_inner(raw)?;
         if keep {
@@ -959,7 +1010,11 @@ impl Post {
                 let mut result = if matches!(lstep.kind, Kind::Path(_)) {
                     lstep
                 } else {
-                    let is_parent = if let Kind::Parent(s) = lstep.kind { Some(s) } else { None };
+                    let is_parent = if let Kind::Parent(s) = lstep.kind {
+                        Some(s)
+                    } else {
+                        None
+                    };
                     let mut p = Node::new(Kind::Path(vec![lstep]), pos);
                     if let Some(s) = is_parent {
                         p.seeking_parent = vec![s];
@@ -967,7 +1022,9 @@ impl Post {
                     p
                 };
                 let mut rest = self.process(*rhs)?;
-                let Kind::Path(steps) = &mut result.kind else { return Err(Err::new("S0201").pos(pos)) };
+                let Kind::Path(steps) = &mut result.kind else {
+                    return Err(Err::new("S0201").pos(pos));
+                };
                 if let Kind::Path(rsteps) = rest.kind {
                     steps.extend(rsteps);
                 } else {
@@ -1022,7 +1079,6 @@ impl Post {
                     if step.group.is_some() {
                         return Err(Err::new("S0209").pos(pos));
                     }
-                    let mut predicate = predicate;
                     if !predicate.seeking_parent.is_empty() {
                         let sp = predicate.seeking_parent.clone();
                         for slot in sp {
@@ -1066,7 +1122,10 @@ impl Post {
                 for (desc, t) in terms {
                     let e = self.process(t)?;
                     Self::push_ancestry(&mut seeking, &e);
-                    sort_terms.push(SortTerm { descending: desc, expr: e });
+                    sort_terms.push(SortTerm {
+                        descending: desc,
+                        expr: e,
+                    });
                 }
                 let mut sort = Node::new(Kind::Sort(sort_terms), pos);
                 sort.seeking_parent = seeking;
@@ -1297,7 +1356,15 @@ impl Post {
                     Some(d) => Some(self.process(*d)?),
                     None => None,
                 };
-                Node::new(Kind::Transform(Arc::new(TransformDef { pattern: p, update: u, delete: d, pos })), pos)
+                Node::new(
+                    Kind::Transform(Arc::new(TransformDef {
+                        pattern: p,
+                        update: u,
+                        delete: d,
+                        pos,
+                    })),
+                    pos,
+                )
             }
             R::Block(exprs) => {
                 let mut sp = Vec::new();
@@ -1339,7 +1406,10 @@ impl Post {
             }
             R::Parent => {
                 let id = self.slots.len();
-                self.slots.push(Slot { label: id, level: 1 });
+                self.slots.push(Slot {
+                    label: id,
+                    level: 1,
+                });
                 Node::new(Kind::Parent(id), pos)
             }
             R::Str(s) => Node::new(Kind::Str(s.into()), pos),
@@ -1351,7 +1421,6 @@ impl Post {
             R::Var(v) => Node::new(Kind::Var(v.into()), pos),
             R::Placeholder => Node::new(Kind::Placeholder, pos),
             R::Regex(p, f) => Node::new(Kind::Regex(Arc::new(compile_regex(&p, &f, pos)?)), pos),
-            R::Binary(..) => return Err(Err::new("S0201").pos(pos)),
         })
     }
 }
@@ -1412,7 +1481,10 @@ pub fn compile_regex(pattern: &str, flags: &str, pos: usize) -> Result<RegexLit,
         i += 1;
     }
     match fancy_regex::Regex::new(&out) {
-        Ok(re) => Ok(RegexLit { source: pattern.to_string(), re }),
+        Ok(re) => Ok(RegexLit {
+            source: pattern.to_string(),
+            re,
+        }),
         Err(_) => Err(Err::new("S0302").pos(pos).token(pattern)),
     }
 }
@@ -1482,10 +1554,7 @@ fn assign_labels(node: &mut Node, slots: &[Slot]) {
                 assign_labels(n, slots);
             }
         }
-        Kind::Binary(_, a, b)
-        | Kind::Coalesce(a, b)
-        | Kind::Elvis(a, b)
-        | Kind::Apply(a, b) => {
+        Kind::Binary(_, a, b) | Kind::Coalesce(a, b) | Kind::Elvis(a, b) | Kind::Apply(a, b) => {
             assign_labels(a, slots);
             assign_labels(b, slots);
         }
@@ -1540,13 +1609,36 @@ fn assign_labels(node: &mut Node, slots: &[Slot]) {
 
 /// Parse a JSONata expression to the processed AST.
 pub fn parse(src: &str) -> Result<Node, Err> {
-    let mut p = Parser { lex: Lexer::new(src), tok: Tok::End, tpos: 0, depth: 0 };
+    parse_with_budget(src, crate::DEFAULT_STACK_LIMIT)
+}
+
+/// Parse using at most `budget` bytes of native stack, unless an evaluation running on this
+/// thread (`$eval`) has already set its own budget.
+pub fn parse_with_budget(src: &str, budget: usize) -> Result<Node, Err> {
+    let prev = crate::value::set_stack_budget_if_unset(budget);
+    let r = parse_inner(src);
+    if let Some(prev) = prev {
+        crate::value::restore_stack_floor(prev);
+    }
+    r
+}
+
+fn parse_inner(src: &str) -> Result<Node, Err> {
+    let mut p = Parser {
+        lex: Lexer::new(src),
+        tok: Tok::End,
+        tpos: 0,
+        depth: 0,
+    };
     p.advance(None, false)?;
     let raw = p.expression(0)?;
     if p.tok != Tok::End {
         return Err(Err::new("S0201").pos(p.tpos).token(tok_value(&p.tok)));
     }
-    let mut post = Post { slots: Vec::new(), depth: 0 };
+    let mut post = Post {
+        slots: Vec::new(),
+        depth: 0,
+    };
     let mut node = post.process(raw)?;
     if matches!(node.kind, Kind::Parent(_)) || !node.seeking_parent.is_empty() {
         return Err(Err::new("S0217").pos(node.pos).token(node.type_name()));

@@ -19,7 +19,6 @@ struct Param {
 #[derive(Debug, Clone)]
 pub struct Signature {
     params: Vec<Param>,
-    pub definition: String,
 }
 
 fn closing(s: &[char], start: usize, open: char, close: char) -> usize {
@@ -60,7 +59,9 @@ impl Signature {
                 break;
             }
             match c {
-                's' | 'n' | 'b' | 'l' | 'o' => params.push(new_param(&format!("{c}m"), &c.to_string())),
+                's' | 'n' | 'b' | 'l' | 'o' => {
+                    params.push(new_param(&format!("{c}m"), &c.to_string()))
+                }
                 'a' => params.push(new_param("asnblfom", "a")),
                 'f' => params.push(new_param("f", "f")),
                 'j' => params.push(new_param("asnblom", "j")),
@@ -91,7 +92,9 @@ impl Signature {
                     pos = end;
                 }
                 '<' => {
-                    let ok = params.last().is_some_and(|p| p.type_ == "a" || p.type_ == "f");
+                    let ok = params
+                        .last()
+                        .is_some_and(|p| p.type_ == "a" || p.type_ == "f");
                     if !ok {
                         return Err(Err::new("S0401").pos(pos));
                     }
@@ -106,7 +109,7 @@ impl Signature {
             }
             pos += 1;
         }
-        Ok(Signature { params, definition: sig.to_string() })
+        Ok(Signature { params })
     }
 
     pub fn param_count(&self) -> usize {
@@ -192,7 +195,9 @@ impl Signature {
                     Some(l) => good_to = l,
                 }
             }
-            return Err(Err::new("T0410").value(args.get(good_to).cloned().flatten()).index(good_to + 1));
+            return Err(Err::new("T0410")
+                .value(args.get(good_to).cloned().flatten())
+                .index(good_to + 1));
         };
         let mut out = Vec::with_capacity(self.params.len());
         let mut ai = 0;

@@ -12,6 +12,124 @@ use crate::signature::Signature;
 
 pub type Map = IndexMap<Arc<str>, Value>;
 
+/// Array storage. Dropped iteratively so that deeply nested values built at run time
+/// (e.g. by `$reduce`) cannot overflow the stack when freed.
+#[derive(Debug, Default)]
+pub struct Arr(pub Vec<Value>);
+
+/// Object storage, dropped iteratively like [`Arr`].
+#[derive(Debug, Default, Clone)]
+pub struct Obj(pub Map);
+
+impl Arr {
+    #[allow(clippy::new_ret_no_self)]
+    pub fn new(v: Vec<Value>) -> Arc<Arr> {
+        Arc::new(Arr(v))
+    }
+}
+
+impl Obj {
+    #[allow(clippy::new_ret_no_self)]
+    pub fn new(m: Map) -> Arc<Obj> {
+        Arc::new(Obj(m))
+    }
+}
+
+impl std::ops::Deref for Arr {
+    type Target = Vec<Value>;
+    fn deref(&self) -> &Vec<Value> {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for Obj {
+    type Target = Map;
+    fn deref(&self) -> &Map {
+        &self.0
+    }
+}
+
+fn is_container(v: &Value) -> bool {
+    matches!(v, Value::Array(..) | Value::Object(_))
+}
+
+fn drain_into(stack: &mut Vec<Value>, v: Value) {
+    match v {
+        Value::Array(a, _) => {
+            if let Ok(mut inner) = Arc::try_unwrap(a) {
+                stack.append(&mut inner.0);
+            }
+        }
+        Value::Object(o) => {
+            if let Ok(mut inner) = Arc::try_unwrap(o) {
+                stack.extend(std::mem::take(&mut inner.0).into_values());
+            }
+        }
+        _ => {}
+    }
+}
+
+impl Drop for Arr {
+    fn drop(&mut self) {
+        if !self.0.iter().any(is_container) {
+            return;
+        }
+        let mut stack = std::mem::take(&mut self.0);
+        while let Some(v) = stack.pop() {
+            drain_into(&mut stack, v);
+        }
+    }
+}
+
+impl Drop for Obj {
+    fn drop(&mut self) {
+        if !self.0.values().any(is_container) {
+            return;
+        }
+        let mut stack: Vec<Value> = std::mem::take(&mut self.0).into_values().collect();
+        while let Some(v) = stack.pop() {
+            drain_into(&mut stack, v);
+        }
+    }
+}
+
+thread_local! {
+    static STACK_FLOOR: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+fn stack_addr() -> usize {
+    let probe = 0u8;
+    std::ptr::addr_of!(probe) as usize
+}
+
+/// Record how far down the native stack this thread's evaluation may go; returns the
+/// previous floor for [`restore_stack_floor`] (evaluations may nest on one thread).
+pub fn set_stack_budget(bytes: usize) -> usize {
+    let floor = stack_addr().saturating_sub(bytes);
+    STACK_FLOOR.with(|f| f.replace(floor))
+}
+
+/// Set a budget only when no evaluation on this thread has one; `Some(previous)` if set.
+pub fn set_stack_budget_if_unset(bytes: usize) -> Option<usize> {
+    if STACK_FLOOR.with(|f| f.get()) != 0 {
+        return None;
+    }
+    Some(set_stack_budget(bytes))
+}
+
+pub fn restore_stack_floor(prev: usize) {
+    STACK_FLOOR.with(|f| f.set(prev));
+}
+
+/// `U1001` once the native stack is used beyond the evaluation's budget: every recursive
+/// walk over values checks this, so hostile nesting ends in an error, never a crash.
+pub fn stack_check() -> Result<(), Err> {
+    if stack_addr() < STACK_FLOOR.with(|f| f.get()) {
+        return Err(Err::new("U1001"));
+    }
+    Ok(())
+}
+
 /// Array flags, as jsonata-js marks its arrays.
 pub const SEQ: u8 = 1;
 pub const KEEP: u8 = 2;
@@ -24,12 +142,13 @@ pub enum Value {
     Bool(bool),
     Number(f64),
     String(Arc<str>),
-    Array(Arc<Vec<Value>>, u8),
-    Object(Arc<Map>),
+    Array(Arc<Arr>, u8),
+    Object(Arc<Obj>),
     Func(Arc<Func>),
 }
 
-pub type BuiltinFn = fn(&mut crate::eval::Eval, &[Option<Value>], &Ctx) -> Result<Option<Value>, Err>;
+pub type BuiltinFn =
+    fn(&mut crate::eval::Eval, &[Option<Value>], &Ctx) -> Result<Option<Value>, Err>;
 
 /// What a native function sees besides its arguments.
 pub struct Ctx {
@@ -100,7 +219,9 @@ pub enum Func {
 impl Func {
     pub fn signature(&self) -> Option<&Signature> {
         match self {
-            Func::Lambda { def, params: None, .. } => def.signature.as_ref(),
+            Func::Lambda {
+                def, params: None, ..
+            } => def.signature.as_ref(),
             Func::Builtin(b) => b.signature.as_ref(),
             Func::Custom(c) => c.signature.as_ref(),
             _ => None,
@@ -128,10 +249,10 @@ impl Value {
         Value::String(Arc::from(s))
     }
     pub fn seq(v: Vec<Value>) -> Value {
-        Value::Array(Arc::new(v), SEQ)
+        Value::Array(Arr::new(v), SEQ)
     }
     pub fn array(v: Vec<Value>) -> Value {
-        Value::Array(Arc::new(v), 0)
+        Value::Array(Arr::new(v), 0)
     }
     pub fn is_array(&self) -> bool {
         matches!(self, Value::Array(..))
@@ -188,18 +309,18 @@ pub fn from_json(v: &serde_json::Value) -> Value {
         serde_json::Value::Bool(b) => Value::Bool(*b),
         serde_json::Value::Number(n) => Value::Number(n.as_f64().unwrap_or(0.0)),
         serde_json::Value::String(s) => Value::String(Arc::from(s.as_str())),
-        serde_json::Value::Array(a) => Value::Array(Arc::new(a.iter().map(from_json).collect()), 0),
+        serde_json::Value::Array(a) => Value::Array(Arr::new(a.iter().map(from_json).collect()), 0),
         serde_json::Value::Object(o) => {
             let mut m = Map::with_capacity(o.len());
             for (k, v) in o {
                 m.insert(Arc::from(k.as_str()), from_json(v));
             }
-            Value::Object(Arc::new(m))
+            Value::Object(Obj::new(m))
         }
     }
 }
 
-const MAX_OUTPUT_DEPTH: usize = 10_000;
+const MAX_OUTPUT_DEPTH: usize = 100_000;
 
 fn num_to_json(n: f64) -> Result<serde_json::Value, Err> {
     if !n.is_finite() {
@@ -208,13 +329,16 @@ fn num_to_json(n: f64) -> Result<serde_json::Value, Err> {
     if n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15 {
         return Ok(serde_json::Value::from(n as i64));
     }
-    Ok(serde_json::Number::from_f64(n).map(serde_json::Value::Number).unwrap_or(serde_json::Value::Null))
+    Ok(serde_json::Number::from_f64(n)
+        .map(serde_json::Value::Number)
+        .unwrap_or(serde_json::Value::Null))
 }
 
 fn to_json_d(v: &Value, depth: usize) -> Result<Option<serde_json::Value>, Err> {
     if depth > MAX_OUTPUT_DEPTH {
         return Err(Err::new("U1001"));
     }
+    stack_check()?;
     Ok(Some(match v {
         Value::Null => serde_json::Value::Null,
         Value::Bool(b) => serde_json::Value::Bool(*b),
@@ -275,15 +399,21 @@ fn stringify_into(
     if depth > MAX_OUTPUT_DEPTH {
         return Err(Err::new("U1001"));
     }
+    stack_check()?;
     match v {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Number(n) => {
-            if n.is_finite() {
-                out.push_str(&js_number_to_string(to_precision_15(*n)));
-            } else {
-                out.push_str("null");
+            if !n.is_finite() {
+                return Err(Err::new("D1001").value_num(*n));
             }
+            // integers print exactly; other numbers are rounded to 15 significant digits
+            let v = if n.fract() == 0.0 {
+                *n
+            } else {
+                to_precision_15(*n)
+            };
+            out.push_str(&js_number_to_string(v));
         }
         Value::String(s) => write_json_string(out, s),
         Value::Func(_) => out.push_str("\"\""),
@@ -349,6 +479,10 @@ pub fn stringify(v: &Value, pretty: bool) -> Result<String, Err> {
 
 /// Deep equality used by `=` and `!=` (jsonata-js `isDeepEqual`).
 pub fn deep_equal(a: &Value, b: &Value) -> bool {
+    if stack_check().is_err() {
+        // too deep to compare without risking the stack: only identical values are equal
+        return same_ref(a, b);
+    }
     match (a, b) {
         (Value::Null, Value::Null) => true,
         (Value::Bool(x), Value::Bool(y)) => x == y,
@@ -361,9 +495,18 @@ pub fn deep_equal(a: &Value, b: &Value) -> bool {
         (Value::Object(x), Value::Object(y)) => {
             Arc::ptr_eq(x, y)
                 || (x.len() == y.len()
-                    && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| deep_equal(v, w))))
+                    && x.iter()
+                        .all(|(k, v)| y.get(k).is_some_and(|w| deep_equal(v, w))))
         }
         (Value::Func(x), Value::Func(y)) => Arc::ptr_eq(x, y),
+        _ => false,
+    }
+}
+
+fn same_ref(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Array(x, _), Value::Array(y, _)) => Arc::ptr_eq(x, y),
+        (Value::Object(x), Value::Object(y)) => Arc::ptr_eq(x, y),
         _ => false,
     }
 }
@@ -375,4 +518,20 @@ pub fn strict_equal(a: &Value, b: &Value) -> bool {
         (Value::Object(x), Value::Object(y)) => Arc::ptr_eq(x, y),
         _ => deep_equal(a, b),
     }
+}
+
+/// Rust strings cannot hold lone UTF-16 surrogates, which JavaScript strings can. A lone
+/// surrogate written as an escape is kept as a code point of plane 16's private use area
+/// (U+10F800 + offset) so that functions that reject it (`$encodeUrl`) still can.
+pub fn char_from_utf16_unit(cp: u32) -> char {
+    if (0xD800..0xE000).contains(&cp) {
+        return char::from_u32(LONE_SURROGATE_BASE + (cp - 0xD800)).unwrap_or('\u{FFFD}');
+    }
+    char::from_u32(cp).unwrap_or('\u{FFFD}')
+}
+
+pub const LONE_SURROGATE_BASE: u32 = 0x10F800;
+
+pub fn is_lone_surrogate(c: char) -> bool {
+    (LONE_SURROGATE_BASE..=LONE_SURROGATE_BASE + 0x7FF).contains(&(c as u32))
 }

@@ -2,6 +2,32 @@
 //!
 //! [`validate`] gives what `ValidateStateMachineDefinition` answers; [`invalid_definition_message`]
 //! the `message` of the `InvalidDefinition` error CreateStateMachine gives for the same problems.
+//!
+//! # Wording
+//! Messages known to be AWS's own (recorded in the LocalStack corpus or measured against AWS and
+//! published): `These fields are required: [States, StartAt]`, `Field 'X' is not supported`,
+//! `The QueryLanguage is set to 'JSONata', but field 'X' is only supported for the 'JSONPath'
+//! QueryLanguage` (and the converse), `'QueryLanguage' can not be 'JSONPath' if set to 'JSONata'
+//! for whole state machine`, `Value should be one of the following: [...]`, `Expected value of
+//! type [STRING]`, `Missing 'Next' target: X`, `State "X" is not reachable.`, `Workflow has no
+//! terminal state` (`MISSING_END_STATE`, no location), `Duplicate State name: X`, `String does
+//! not match RFC3339 timestamp`, `The value for the field 'k.$' must be a valid JSONPath or a
+//! valid intrinsic function call`, `The resource provided ... is not recognized. ...`, `Express
+//! state machine does not support '.sync' / '.waitForTaskToken' service integration` and
+//! `... Activity ARN`, `The field 'RoleArn' is required but was missing`, `Value cannot be
+//! empty`, `Maximum value is 99999999`, `Minimum value is 0`, `There should only be one of the
+//! following fields: [A, APath]`, `Value is not a Reference Path`, and the Map `Label`
+//! `Error=ValueError Args=[...] in definition '...'.` form.
+//!
+//! Other messages (States.ALL placement, Next/End presence, Wait field count, Heartbeat vs
+//! Timeout, state-name length, Choice rule operators, invalid `InputPath`) follow the same
+//! phrasing but AWS's exact text was not available; they are covered by tests so a correction
+//! is one line. Paths and intrinsic calls are checked with [`crate::jsonpath`] and
+//! [`crate::intrinsics`]. JSONata expressions are parsed only through the parser handed to
+//! [`validate_with_jsonata`] (`asl` does not depend on the `jsonata` crate), which reports
+//! `INVALID_JSONATA_EXPRESSION` with the parser's message; `UNSUPPORTED_JSONATA_EXPRESSION`
+//! (`Reference to '$$' is not supported.`, `Field '$states.errorOutput' does not exist.`
+//! outside catchers — AWS's wording) is always checked.
 
 mod resource;
 mod schema;
@@ -9,6 +35,10 @@ mod syntax;
 
 use serde_json::{json, Value};
 use std::fmt;
+
+/// A JSONata parser for [`validate_with_jsonata`]: given the text between `{%` and `%}`, the
+/// parser's message without its error code when the expression does not parse, else `None`.
+pub type JsonataParse<'a> = &'a dyn Fn(&str) -> Option<String>;
 
 /// AWS's limit on the definition's length, in characters (the API's `Definition` shape).
 pub const MAX_DEFINITION_CHARS: usize = 1_048_576;
@@ -160,6 +190,18 @@ pub fn validate(text: &str, opts: &ValidateOptions) -> ValidationResult {
     finish(check(text, opts), opts)
 }
 
+/// [`validate`], also reporting `INVALID_JSONATA_EXPRESSION` for each `{% %}` expression of a
+/// JSONata state that `jsonata_parse` refuses. `jsonata_parse` gets the text between `{%` and
+/// `%}` and returns the parser's message without its error code (AWS's wording, e.g.
+/// `Unexpected end of expression`), or `None` when the expression parses.
+pub fn validate_with_jsonata(
+    text: &str,
+    opts: &ValidateOptions,
+    jsonata_parse: JsonataParse<'_>,
+) -> ValidationResult {
+    validate_parsed(text, opts, Some(jsonata_parse)).0
+}
+
 fn finish(all: Vec<Diagnostic>, opts: &ValidateOptions) -> ValidationResult {
     let limit = if opts.max_results == 0 {
         100
@@ -205,7 +247,7 @@ pub fn invalid_definition_message(text: &str, diagnostics: &[Diagnostic]) -> Str
 /// The message of the `ValidationException` the API gives for a definition longer than
 /// [`MAX_DEFINITION_CHARS`], or `None` when the length is fine.
 pub fn definition_length_error(text: &str) -> Option<String> {
-    (text.chars().count() > MAX_DEFINITION_CHARS).then(|| {
+    (text.len() > MAX_DEFINITION_CHARS && text.chars().count() > MAX_DEFINITION_CHARS).then(|| {
         format!(
             "1 validation error detected: Value at 'definition' failed to satisfy constraint: Member must have length less than or equal to {MAX_DEFINITION_CHARS}"
         )
@@ -224,43 +266,70 @@ fn check(text: &str, opts: &ValidateOptions) -> Vec<Diagnostic> {
 }
 
 fn check_with(text: &str, opts: &ValidateOptions, single_state: bool) -> Vec<Diagnostic> {
-    if text.chars().count() > MAX_DEFINITION_CHARS {
-        return vec![Diagnostic::error(
+    match parse_json(text) {
+        Ok(value) => check_value(&value, opts, single_state),
+        Err(d) => vec![d],
+    }
+}
+
+/// Validates a definition and hands back its parsed JSON, so the parser does not parse the
+/// text twice.
+pub(crate) fn validate_parsed(
+    text: &str,
+    opts: &ValidateOptions,
+    jsonata_parse: Option<JsonataParse<'_>>,
+) -> (ValidationResult, Option<Value>) {
+    match parse_json(text) {
+        Ok(value) => {
+            let mut checker = schema::Checker::new(opts, jsonata_parse);
+            checker.check_root(&value);
+            let result = finish(checker.out, opts);
+            (result, Some(value))
+        }
+        Err(d) => (finish(vec![d], opts), None),
+    }
+}
+
+fn check_value(value: &Value, opts: &ValidateOptions, single_state: bool) -> Vec<Diagnostic> {
+    let mut checker = schema::Checker::new(opts, None);
+    if single_state {
+        checker.check_single_state(value);
+    } else {
+        checker.check_root(value);
+    }
+    checker.out
+}
+
+/// The definition text as JSON, or the diagnostic AWS gives when it cannot be read as one.
+fn parse_json(text: &str) -> Result<Value, Diagnostic> {
+    // Byte length bounds the character count, so only long texts need counting.
+    if text.len() > MAX_DEFINITION_CHARS && text.chars().count() > MAX_DEFINITION_CHARS {
+        return Err(Diagnostic::error(
             "SCHEMA_VALIDATION_FAILED",
             format!("Member must have length less than or equal to {MAX_DEFINITION_CHARS}"),
             Some("/".into()),
-        )];
+        ));
     }
     if text.trim().is_empty() {
-        return vec![Diagnostic::error(
+        return Err(Diagnostic::error(
             "MISSING_DESCRIPTION",
             "Received a null or empty workflow input.".into(),
             None,
-        )];
+        ));
     }
-    let value: Value = match serde_json::from_str(text) {
-        Ok(v) => v,
-        Err(e) => {
-            // serde_json stops at 128 levels of nesting; report that as AWS's nesting limit
-            // rather than as a syntax error.
-            let (code, message) = if e.to_string().starts_with("recursion limit exceeded") {
-                (
-                    "TOO_DEEPLY_NESTED",
-                    "The states are too deeply nested.".to_string(),
-                )
-            } else {
-                ("INVALID_JSON_DESCRIPTION", e.to_string())
-            };
-            return vec![Diagnostic::error(code, message, None)];
-        }
-    };
-    let mut checker = schema::Checker::new(opts);
-    if single_state {
-        checker.check_single_state(&value);
-    } else {
-        checker.check_root(&value);
-    }
-    checker.out
+    serde_json::from_str(text).map_err(|e| {
+        // serde_json stops at 128 levels of nesting; report that as AWS's nesting limit
+        // rather than as a syntax error.
+        let (code, message) = if e.to_string().starts_with("recursion limit exceeded") {
+            (
+                "TOO_DEEPLY_NESTED",
+                "The states are too deeply nested.".to_string(),
+            )
+        } else {
+            ("INVALID_JSON_DESCRIPTION", e.to_string())
+        };
+        Diagnostic::error(code, message, None)
+    })
 }
 
 /// Python's `repr()` of a string, which AWS's Label errors quote: single quotes unless the

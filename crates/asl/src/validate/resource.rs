@@ -14,6 +14,8 @@ pub(crate) enum Pattern {
     Sync,
     /// `.waitForTaskToken`.
     WaitForTaskToken,
+    /// An activity (`arn:...:states:<region>:<account>:activity:<name>`).
+    Activity,
 }
 
 /// What a Task `Resource` is.
@@ -120,7 +122,7 @@ pub(crate) fn recognize(resource: &str) -> Recognized {
                 .strip_prefix("activity:")
                 .is_some_and(|n| !n.is_empty())
             {
-                Recognized::Yes(Pattern::RequestResponse)
+                Recognized::Yes(Pattern::Activity)
             } else {
                 Recognized::No
             }
@@ -196,10 +198,7 @@ mod tests {
                 "arn:aws:lambda:us-east-1:111111111111:function:f",
                 RequestResponse,
             ),
-            (
-                "arn:aws:states:us-east-1:111111111111:activity:a",
-                RequestResponse,
-            ),
+            ("arn:aws:states:us-east-1:111111111111:activity:a", Activity),
             ("arn:aws-cn:states:::sqs:sendMessage", RequestResponse),
         ] {
             assert_eq!(recognize(r), Recognized::Yes(p), "{r}");

@@ -226,8 +226,13 @@ struct Body<'v> {
     top: bool,
 }
 
+/// Parses one JSONata expression (the text between `{%` and `%}`), returning the parser's
+/// message when it does not parse.
+pub(crate) type JsonataCheck<'o> = &'o dyn Fn(&str) -> Option<String>;
+
 pub(crate) struct Checker<'o, 'v> {
     opts: &'o ValidateOptions,
+    jsonata_check: Option<JsonataCheck<'o>>,
     pub(crate) out: Vec<Diagnostic>,
     top_jsonata: bool,
     names: HashSet<&'v str>,
@@ -264,9 +269,10 @@ fn declares_jsonata(v: Option<&Value>, inherited: bool) -> bool {
 }
 
 impl<'o, 'v> Checker<'o, 'v> {
-    pub(crate) fn new(opts: &'o ValidateOptions) -> Self {
+    pub(crate) fn new(opts: &'o ValidateOptions, jsonata_check: Option<JsonataCheck<'o>>) -> Self {
         Checker {
             opts,
+            jsonata_check,
             out: Vec::new(),
             top_jsonata: false,
             names: HashSet::new(),
@@ -381,8 +387,20 @@ impl<'o, 'v> Checker<'o, 'v> {
     }
 
     /// A JSONPath payload template: every `"key.$"` must hold a path or intrinsic call.
-    /// Problems are located at the template field itself, as AWS locates them.
+    /// Problems are located at the object holding the field (the template field itself for a
+    /// top-level key), as AWS locates them.
     fn template(&mut self, v: &Value, loc: &str, depth: usize) {
+        let before = self.out.len();
+        self.template_node(v, loc, depth);
+        // The engine compiles templates with `asl::template`; whatever it refuses must not pass.
+        if depth == 0 && self.out.len() == before {
+            if let Err(e) = crate::template::PayloadTemplate::compile(v) {
+                self.err(e.message, format!("{loc}{}", e.pointer));
+            }
+        }
+    }
+
+    fn template_node(&mut self, v: &Value, loc: &str, depth: usize) {
         if depth > MAX_VALUE_DEPTH {
             return;
         }
@@ -400,13 +418,58 @@ impl<'o, 'v> Checker<'o, 'v> {
                             );
                         }
                     } else {
-                        self.template(x, loc, depth + 1);
+                        if x.as_str().is_some_and(looks_like_path_or_intrinsic) {
+                            self.warn(
+                                "NO_DOLLAR",
+                                format!("No .$ on the field '{k}', whose value appears to be a JSONPath or an intrinsic function"),
+                                loc,
+                            );
+                        }
+                        self.template_node(x, &join(loc, k), depth + 1);
                     }
                 }
             }
             Value::Array(a) => {
+                for (i, x) in a.iter().enumerate() {
+                    self.template_node(x, &format!("{loc}[{i}]"), depth + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn warn(&mut self, code: &str, message: String, location: &str) {
+        self.out.push(Diagnostic {
+            severity: super::Severity::Warning,
+            code: code.to_string(),
+            message,
+            location: Some(location.to_string()),
+        });
+    }
+
+    /// `PASS_RESULT_IS_STATIC`: a `.$` key inside a Pass `Result`, which is never evaluated.
+    fn static_result(&mut self, v: &Value, loc: &str, depth: usize) {
+        if depth > MAX_VALUE_DEPTH {
+            return;
+        }
+        match v {
+            Value::Object(m) => {
+                for (k, x) in m {
+                    if k.ends_with(".$") {
+                        self.warn(
+                            "PASS_RESULT_IS_STATIC",
+                            format!(
+                                "Attempt to use a path in the result of a pass state: field '{k}'"
+                            ),
+                            loc,
+                        );
+                    }
+                    self.static_result(x, loc, depth + 1);
+                }
+            }
+            Value::Array(a) => {
                 for x in a {
-                    self.template(x, loc, depth + 1);
+                    self.static_result(x, loc, depth + 1);
                 }
             }
             _ => {}
@@ -422,7 +485,8 @@ impl<'o, 'v> Checker<'o, 'v> {
             self.err("Expected value of type [OBJECT]", "/");
             return;
         };
-        self.state(obj, "/", 0);
+        // TestState names a lone state `StateName` in its diagnostics.
+        self.state(obj, "/States/StateName", 0);
         // Only the nested bodies (Map/Parallel) are recorded, so only their transitions are
         // checked.
         self.transitions();
@@ -702,6 +766,71 @@ impl<'o, 'v> Checker<'o, 'v> {
         for (k, v) in obj {
             self.field(ty, obj, k, v, loc, jsonata, depth);
         }
+        if jsonata {
+            self.jsonata_fields(obj, loc);
+        }
+    }
+
+    /// `INVALID_JSONATA_EXPRESSION` for every `{% %}` string of a JSONata state that does not
+    /// parse, located at the field (and the keys inside it) that holds it.
+    fn jsonata_fields(&mut self, obj: &Map<String, Value>, loc: &str) {
+        for (k, v) in obj {
+            let floc = join(loc, k);
+            match k.as_str() {
+                "Type" | "Comment" | "QueryLanguage" | "Next" | "End" | "Default"
+                | "ItemProcessor" | "Iterator" | "Branches" | "Label" | "Retry" => {}
+                "Choices" | "Catch" => {
+                    for (i, r) in v.as_array().into_iter().flatten().enumerate() {
+                        for (rk, rv) in r.as_object().into_iter().flatten() {
+                            if matches!(rk.as_str(), "Condition" | "Output" | "Assign") {
+                                let in_catch = k == "Catch";
+                                self.jsonata_value(rv, &format!("{floc}[{i}]/{rk}"), in_catch, 0);
+                            }
+                        }
+                    }
+                }
+                _ => self.jsonata_value(v, &floc, false, 0),
+            }
+        }
+    }
+
+    /// Checks the `{% %}` strings of one JSONata field: syntax (when a parser was given), then
+    /// the references AWS refuses (`$$`; `$states.errorOutput` outside a catcher).
+    fn jsonata_value(&mut self, v: &Value, loc: &str, in_catch: bool, depth: usize) {
+        if depth > MAX_VALUE_DEPTH {
+            return;
+        }
+        match v {
+            Value::String(s) if syntax::is_jsonata_expr(s) => {
+                let inner = s.get(2..s.len() - 2).unwrap_or_default();
+                if let Some(message) = self.jsonata_check.and_then(|check| check(inner)) {
+                    self.code("INVALID_JSONATA_EXPRESSION", message, Some(loc.to_string()));
+                } else if syntax::jsonata_mentions(inner, "$$") {
+                    self.code(
+                        "UNSUPPORTED_JSONATA_EXPRESSION",
+                        "Reference to '$$' is not supported.",
+                        Some(loc.to_string()),
+                    );
+                } else if !in_catch && syntax::jsonata_mentions(inner, "$states.errorOutput") {
+                    self.code(
+                        "UNSUPPORTED_JSONATA_EXPRESSION",
+                        "Field '$states.errorOutput' does not exist.",
+                        Some(loc.to_string()),
+                    );
+                }
+            }
+            Value::Object(m) => {
+                for (k, x) in m {
+                    self.jsonata_value(x, &join(loc, k), in_catch, depth + 1);
+                }
+            }
+            Value::Array(a) => {
+                for (i, x) in a.iter().enumerate() {
+                    self.jsonata_value(x, &format!("{loc}[{i}]"), in_catch, depth + 1);
+                }
+            }
+            _ => {}
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -717,9 +846,20 @@ impl<'o, 'v> Checker<'o, 'v> {
     ) {
         let floc = join(loc, k);
         match k {
-            "Comment" | "Next" | "Default" | "Error" | "Cause" => {
+            "Comment" | "Next" | "Default" => {
                 self.expect_type(v, "STRING", floc);
             }
+            "Error" | "Cause" => {
+                let is_string = self.expect_type(v, "STRING", floc.clone());
+                if is_string && !jsonata && v.as_str().is_some_and(looks_like_path_or_intrinsic) {
+                    self.warn(
+                        "NO_PATH",
+                        format!("The value of the field '{k}' looks like a path, but the field name does not end with 'Path'"),
+                        &floc,
+                    );
+                }
+            }
+            "Result" if !jsonata => self.static_result(v, &floc, 0),
             "End" => {
                 self.expect_type(v, "BOOLEAN", floc);
             }
@@ -802,7 +942,7 @@ impl<'o, 'v> Checker<'o, 'v> {
                 }
             }
             "Branches" => match v.as_array() {
-                Some(a) if a.is_empty() => self.err("Minimum number of items is 1", floc),
+                Some(a) if a.is_empty() => self.err("Value cannot be empty", floc),
                 Some(a) => {
                     for (i, b) in a.iter().enumerate() {
                         self.body(b, &format!("{floc}[{i}]"), false, depth);
@@ -812,7 +952,7 @@ impl<'o, 'v> Checker<'o, 'v> {
             },
             "ItemProcessor" | "Iterator" => self.body(v, &floc, true, depth),
             "Items" if jsonata => match v {
-                Value::Array(_) => {}
+                Value::Array(_) | Value::Object(_) => {}
                 Value::String(s) if syntax::is_jsonata_expr(s) => {}
                 _ => self.err("Expected value of type [ARRAY]", floc),
             },
@@ -867,6 +1007,10 @@ impl<'o, 'v> Checker<'o, 'v> {
                         "Express state machine does not support '.sync' service integration",
                         loc,
                     ),
+                    Pattern::Activity => self.err(
+                        "Express state machine does not support Activity ARN",
+                        loc,
+                    ),
                     Pattern::RequestResponse => {}
                 }
             }
@@ -900,7 +1044,7 @@ impl<'o, 'v> Checker<'o, 'v> {
             return false;
         };
         if a.is_empty() {
-            self.err("Minimum number of items is 1", eloc.clone());
+            self.err("Value cannot be empty", eloc.clone());
         }
         let mut has_all = false;
         for (i, e) in a.iter().enumerate() {
@@ -1033,7 +1177,7 @@ impl<'o, 'v> Checker<'o, 'v> {
             return;
         };
         if a.is_empty() {
-            self.err("Minimum number of items is 1", loc);
+            self.err("Value cannot be empty", loc);
         }
         for (i, r) in a.iter().enumerate() {
             let rloc = format!("{loc}[{i}]");
@@ -1087,7 +1231,20 @@ impl<'o, 'v> Checker<'o, 'v> {
                 if !o.contains_key("Next") {
                     self.err("These fields are required: [Next]", rloc.clone());
                 }
+                let before = self.out.len();
                 self.rule(o, &rloc, true, 0);
+                // The engine evaluates rules with `asl::choice`; a rule it cannot parse must not
+                // pass validation, even where the checks above have no AWS wording for it.
+                if self.out.len() == before {
+                    if let Err(e) = crate::choice::ChoiceRule::parse(r) {
+                        let at = if e.pointer.is_empty() {
+                            rloc.clone()
+                        } else {
+                            format!("{rloc}{}", e.pointer)
+                        };
+                        self.err(e.message, at);
+                    }
+                }
             }
         }
     }
@@ -1126,7 +1283,7 @@ impl<'o, 'v> Checker<'o, 'v> {
                 "And" | "Or" => {
                     combinators += 1;
                     match x.as_array() {
-                        Some(a) if a.is_empty() => self.err("Minimum number of items is 1", floc),
+                        Some(a) if a.is_empty() => self.err("Value cannot be empty", floc),
                         Some(a) => {
                             for (i, r) in a.iter().enumerate() {
                                 let nloc = format!("{floc}[{i}]");
@@ -1412,14 +1569,16 @@ impl<'o, 'v> Checker<'o, 'v> {
             if b.top && no_end {
                 continue;
             }
+            let by_name: std::collections::HashMap<&str, &Map<String, Value>> =
+                b.states.iter().map(|(n, so, _)| (*n, *so)).collect();
             let mut reached: HashSet<&str> = HashSet::new();
             let mut queue: Vec<&str> = b.start_at.into_iter().collect();
             while let Some(n) = queue.pop() {
                 if !reached.insert(n) {
                     continue;
                 }
-                if let Some((_, so, sloc)) = b.states.iter().find(|(name, _, _)| *name == n) {
-                    queue.extend(targets(so, sloc).into_iter().map(|(t, _)| t));
+                if let Some(so) = by_name.get(n) {
+                    queue.extend(target_names(so));
                 }
             }
             for (name, _, sloc) in &b.states {
@@ -1433,6 +1592,36 @@ impl<'o, 'v> Checker<'o, 'v> {
             }
         }
     }
+}
+
+/// A plain string value that a `.$` / `...Path` field was probably meant for.
+fn looks_like_path_or_intrinsic(s: &str) -> bool {
+    s == "$"
+        || s.starts_with("$.")
+        || s.starts_with("$$.")
+        || s.starts_with("$[")
+        || s.starts_with("States.")
+}
+
+/// The names a state can transition to.
+fn target_names(so: &Map<String, Value>) -> impl Iterator<Item = &str> {
+    let rules = so
+        .get("Choices")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten();
+    let catchers = so
+        .get("Catch")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten();
+    let nexts = rules
+        .chain(catchers)
+        .filter_map(|r| r.get("Next").and_then(Value::as_str));
+    ["Next", "Default"]
+        .into_iter()
+        .filter_map(|k| so.get(k).and_then(Value::as_str))
+        .chain(nexts)
 }
 
 /// The transition targets of a state with where each is written.

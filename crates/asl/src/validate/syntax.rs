@@ -12,6 +12,46 @@ pub(crate) fn is_jsonata_expr(s: &str) -> bool {
     s.len() >= 4 && s.starts_with("{%") && s.ends_with("%}")
 }
 
+/// True when the JSONata expression `expr` contains `name` as code (outside string literals,
+/// backquoted names and comments), not followed by more of an identifier.
+pub(crate) fn jsonata_mentions(expr: &str, name: &str) -> bool {
+    let b = expr.as_bytes();
+    let n = name.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            q @ (b'\'' | b'"' | b'`') => {
+                i += 1;
+                while i < b.len() && b[i] != q {
+                    if b[i] == b'\\' && q != b'`' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i < b.len() && !(b[i] == b'*' && b.get(i + 1) == Some(&b'/')) {
+                    i += 1;
+                }
+                i += 2;
+            }
+            _ => {
+                if b[i..].starts_with(n)
+                    && !b
+                        .get(i + n.len())
+                        .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')
+                {
+                    return true;
+                }
+                i += 1;
+            }
+        }
+    }
+    false
+}
+
 /// A JSONPath as AWS accepts it in `InputPath`, `OutputPath`, `ItemsPath`, `Variable` and
 /// `.$` fields (Jayway's grammar, roots `$`, `$$` and `$var`).
 pub(crate) fn is_valid_path(s: &str) -> bool {
@@ -144,6 +184,22 @@ mod tests {
         ] {
             assert!(!is_valid_intrinsic(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn jsonata_references() {
+        assert!(jsonata_mentions(" $$ ", "$$"));
+        assert!(jsonata_mentions("$$.a", "$$"));
+        assert!(!jsonata_mentions("'$$' & \"$$\" & `$$` /* $$ */", "$$"));
+        assert!(jsonata_mentions(
+            "$states.errorOutput.Error",
+            "$states.errorOutput"
+        ));
+        assert!(!jsonata_mentions(
+            "$states.errorOutputs",
+            "$states.errorOutput"
+        ));
+        assert!(!jsonata_mentions("$states.input", "$$"));
     }
 
     #[test]
