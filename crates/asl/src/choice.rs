@@ -288,6 +288,20 @@ impl ChoiceRule {
         parse_rule(rule, "", 0, true)
     }
 
+    /// `true` when the rule reads the Context object (`$$...`) anywhere.
+    pub fn reads_context(&self) -> bool {
+        match self {
+            ChoiceRule::And(rules) | ChoiceRule::Or(rules) => rules.iter().any(Self::reads_context),
+            ChoiceRule::Not(r) => r.reads_context(),
+            ChoiceRule::Comparison {
+                variable, operand, ..
+            } => {
+                *variable.root() == crate::jsonpath::Root::Context
+                    || matches!(operand, ComparisonOperand::Path(p) if *p.root() == crate::jsonpath::Root::Context)
+            }
+        }
+    }
+
     /// Evaluates the rule in `scope` (its `input` is the Choice state's effective input).
     pub fn evaluate(&self, scope: &Scope<'_>) -> Result<bool, StatesError> {
         eval_rule(self, scope, 0)
@@ -329,7 +343,7 @@ fn parse_rule(
             }
         }
     }
-    if ops.len() != 1 {
+    let [(key, value)] = ops[..] else {
         return Err(err(
             if ops.is_empty() {
                 "A Choice rule must contain a comparison operator or And/Or/Not"
@@ -338,8 +352,7 @@ fn parse_rule(
             },
             pointer,
         ));
-    }
-    let (key, value) = ops[0];
+    };
     let child_ptr = format!("{pointer}/{key}");
     match key {
         "And" | "Or" => {

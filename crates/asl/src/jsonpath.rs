@@ -102,6 +102,10 @@ enum Function {
     Max,
     Avg,
     Sum,
+    StdDev,
+    Keys,
+    First,
+    Last,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -318,6 +322,10 @@ impl Function {
             Function::Max => "max",
             Function::Avg => "avg",
             Function::Sum => "sum",
+            Function::StdDev => "stddev",
+            Function::Keys => "keys",
+            Function::First => "first",
+            Function::Last => "last",
         }
     }
 }
@@ -421,6 +429,10 @@ impl<'s> Parser<'s> {
                             "max" => Function::Max,
                             "avg" => Function::Avg,
                             "sum" => Function::Sum,
+                            "stddev" => Function::StdDev,
+                            "keys" => Function::Keys,
+                            "first" => Function::First,
+                            "last" => Function::Last,
                             _ => return Err(self.err("unknown function")),
                         };
                         if !allow_function {
@@ -1301,13 +1313,35 @@ fn descend<'v>(sel: &Selector, node: &'v Value, doc: &'v Value, out: &mut Vec<&'
 }
 
 fn apply_function(ev: &Eval<'_>, f: Function, v: &Value) -> Result<Value, PathError> {
-    if f == Function::Length {
-        return match v {
-            Value::Array(a) => Ok(Value::from(a.len())),
-            Value::Object(m) => Ok(Value::from(m.len())),
-            Value::String(s) => Ok(Value::from(s.chars().count())),
-            _ => Ok(Value::Null),
-        };
+    match f {
+        Function::Length => {
+            return Ok(match v {
+                Value::Array(a) => Value::from(a.len()),
+                Value::Object(m) => Value::from(m.len()),
+                Value::String(s) => Value::from(s.chars().count()),
+                _ => Value::Null,
+            })
+        }
+        Function::Keys => {
+            return Ok(match v {
+                Value::Object(m) => Value::Array(m.keys().cloned().map(Value::String).collect()),
+                _ => Value::Null,
+            })
+        }
+        Function::First | Function::Last => {
+            let Value::Array(a) = v else {
+                return Ok(Value::Null);
+            };
+            let item = if f == Function::First {
+                a.first()
+            } else {
+                a.last()
+            };
+            return item
+                .cloned()
+                .ok_or_else(|| ev.fail(format!("Cannot get {}() of an empty array", f.name())));
+        }
+        _ => {}
     }
     let nums: Vec<f64> = match v {
         Value::Array(a) => a.iter().filter_map(Value::as_f64).collect(),
@@ -1323,7 +1357,12 @@ fn apply_function(ev: &Eval<'_>, f: Function, v: &Value) -> Result<Value, PathEr
         Function::Max => nums.iter().copied().fold(f64::NEG_INFINITY, f64::max),
         Function::Sum => nums.iter().sum(),
         Function::Avg => nums.iter().sum::<f64>() / nums.len() as f64,
-        Function::Length => 0.0,
+        Function::StdDev => {
+            let n = nums.len() as f64;
+            let mean = nums.iter().sum::<f64>() / n;
+            (nums.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n).sqrt()
+        }
+        Function::Length | Function::Keys | Function::First | Function::Last => 0.0,
     };
     Ok(serde_json::Number::from_f64(r)
         .map(Value::Number)

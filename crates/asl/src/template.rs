@@ -63,6 +63,11 @@ impl PayloadTemplate {
         matches!(self.root, Node::Literal(_))
     }
 
+    /// `true` when some field reads the Context object (`$$...`), so callers can skip building it.
+    pub fn reads_context(&self) -> bool {
+        node_reads_context(&self.root)
+    }
+
     /// Builds the payload in `scope`.
     ///
     /// A path that finds nothing fails with `States.Runtime` and AWS's cause
@@ -70,6 +75,16 @@ impl PayloadTemplate {
     /// (wrap it with [`StatesError::in_state`]); intrinsic failures are `States.IntrinsicFailure`.
     pub fn evaluate(&self, scope: &Scope<'_>) -> Result<Value, StatesError> {
         eval_node(&self.root, scope)
+    }
+}
+
+fn node_reads_context(n: &Node) -> bool {
+    match n {
+        Node::Literal(_) => false,
+        Node::Object(fields) => fields.iter().any(|(_, n)| node_reads_context(n)),
+        Node::Array(items) => items.iter().any(node_reads_context),
+        Node::Path { path, .. } => *path.root() == crate::jsonpath::Root::Context,
+        Node::Intrinsic { call, .. } => call.reads_context(),
     }
 }
 

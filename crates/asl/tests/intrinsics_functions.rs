@@ -186,6 +186,23 @@ fn format() {
         ok("States.Format('no placeholders')", json!({})),
         json!("no placeholders")
     );
+    // A template read from the payload has no escapes.
+    assert_eq!(
+        ok("States.Format($.t, 'x')", json!({"t": "C:\\dir\\{}"})),
+        json!("C:\\dir\\x")
+    );
+    assert_eq!(
+        ok("States.Format('{}', $.n)", json!({"n": 1e20})),
+        json!("1.0E20")
+    );
+    assert_eq!(
+        ok("States.Format('{}', $.n)", json!({"n": 100.0})),
+        json!("100.0")
+    );
+    assert_eq!(
+        ok("States.Format('{}', $.n)", json!({"n": 0.0001})),
+        json!("1.0E-4")
+    );
 }
 
 #[test]
@@ -234,6 +251,10 @@ fn json_to_string() {
         (json!("HelloWorld"), "\"HelloWorld\""),
         (json!([1, 2, "HelloWorld"]), "[1,2,\"HelloWorld\"]"),
         (json!({"Arg1": 1, "Arg2": []}), "{\"Arg1\":1,\"Arg2\":[]}"),
+        (
+            json!({"k\"": "a\nb", "big": 1e20, "small": 0.0001, "neg": -2.5}),
+            "{\"k\\\"\":\"a\\nb\",\"big\":1.0E20,\"small\":1.0E-4,\"neg\":-2.5}",
+        ),
     ] {
         assert_eq!(ok(f, json!({ "v": v })), json!(expect));
     }
@@ -474,6 +495,17 @@ fn math_random() {
     assert_eq!(seeded, json!(10 + i64::from(java_random_next_int(42, 10))));
     fails(f, json!({"a": 5, "b": 5}), "must be greater than the start");
     fails(f, json!({"a": "1", "b": 5}), "must be a number");
+    fails(
+        f,
+        json!({"a": -2147483648i64, "b": 2147483647}),
+        "too large",
+    );
+    fails(f, json!({"a": 0, "b": 2147483648i64}), "outside the range");
+    fails(
+        f,
+        json!({"a": i64::MIN, "b": i64::MAX}),
+        "outside the range",
+    );
     let v = ok("States.MathRandom(0.2, 1.4)", json!({}));
     assert_eq!(v, json!(0), "0.2 and 1.4 round to the range [0, 1)");
 }

@@ -253,6 +253,14 @@ fn length_function() {
     assert_eq!(eval("$.a[?(@ > 1)].length()", &doc), json!(2));
     assert_eq!(eval("$.a.sum()", &doc), json!(6.0));
     assert_eq!(eval("$.a.max()", &doc), json!(3.0));
+    assert_eq!(eval("$.a.min()", &doc), json!(1.0));
+    assert_eq!(eval("$.a.avg()", &doc), json!(2.0));
+    assert_eq!(eval("$.a.stddev()", &doc), json!((2.0f64 / 3.0).sqrt()));
+    assert_eq!(eval("$.o.keys()", &doc), json!(["k", "l"]));
+    assert_eq!(eval("$.a.first()", &doc), json!(1));
+    assert_eq!(eval("$.a.last()", &doc), json!(3));
+    assert!(JsonPath::parse("$.a.nope()").is_err());
+    assert!(JsonPath::parse("$.a.length().x").is_err());
 }
 
 #[test]

@@ -251,3 +251,23 @@ fn literal_templates_are_recognised() {
     let out = eval(json!("just a string"), json!({})).unwrap();
     assert_eq!(out, json!("just a string"));
 }
+
+#[test]
+fn reads_context_is_reported() {
+    let t = |v: Value| PayloadTemplate::compile(&v).unwrap().reads_context();
+    assert!(t(json!({"a.$": "$$.Execution.Id"})));
+    assert!(t(
+        json!({"n": [{"a.$": "States.Array(1, States.Format('{}', $$.State.Name))"}]})
+    ));
+    assert!(!t(
+        json!({"a.$": "$.x", "b": "$$ is literal here", "c.$": "States.Array($v)"})
+    ));
+    let r = |v: Value| asl::choice::ChoiceRule::parse(&v).unwrap().reads_context();
+    assert!(r(
+        json!({"Not": {"Variable": "$$.Execution.Name", "IsPresent": true}})
+    ));
+    assert!(r(
+        json!({"Variable": "$.a", "StringEqualsPath": "$$.Execution.Name"})
+    ));
+    assert!(!r(json!({"Variable": "$.a", "StringEquals": "$$"})));
+}

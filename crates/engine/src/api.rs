@@ -88,8 +88,14 @@ pub type TimerId = u64;
 /// Something that happened outside the engine.
 #[derive(Debug, Clone)]
 pub enum Event {
-    /// A worker/integration began the task (`TaskStarted`).
-    TaskStarted { task: TaskId },
+    /// A worker/integration began the task (`TaskStarted`; `ActivityStarted` with the
+    /// worker's name for activities).
+    TaskStarted {
+        task: TaskId,
+        worker_name: Option<String>,
+    },
+    /// A `.sync` integration submitted its job (`TaskSubmitted`, with the submit response).
+    TaskSubmitted { task: TaskId, output: Value },
     /// The task returned its result.
     TaskSucceeded { task: TaskId, output: Value },
     /// The task failed with an error name and cause.

@@ -1,6 +1,7 @@
 //! Retry and Catch: what happens when a Task, Parallel or Map state fails.
 
 use crate::execution::{Block, Execution, Flow, ThreadEnd, ThreadId, TimerPurpose};
+use crate::expr::EvalFail;
 use crate::history::{ErrorCause, EventDetails};
 use crate::program::{CRetrier, CState};
 use serde_json::{Map, Value};
@@ -14,11 +15,11 @@ pub const STATES_DATA_LIMIT_EXCEEDED: &str = "States.DataLimitExceeded";
 
 /// Whether a retrier's or catcher's `ErrorEquals` matches `error`.
 ///
-/// `States.ALL` matches every error but the terminal `States.Runtime` and
-/// `States.DataLimitExceeded`; `States.TaskFailed` matches the same set minus `States.Timeout`.
-/// Other names match exactly (case-sensitive).
+/// `States.ALL` matches every error but `States.Runtime` (AWS's recordings show it catching
+/// `States.DataLimitExceeded` from a task result); `States.TaskFailed` matches the same set
+/// minus `States.Timeout`. Other names match exactly (case-sensitive).
 pub fn error_equals_matches(error_equals: &[String], error: &str) -> bool {
-    let terminal = error == STATES_RUNTIME || error == STATES_DATA_LIMIT_EXCEEDED;
+    let terminal = error == STATES_RUNTIME;
     error_equals.iter().any(|name| match name.as_str() {
         STATES_ALL => !terminal,
         STATES_TASK_FAILED => !terminal && error != STATES_TIMEOUT,
@@ -54,7 +55,13 @@ impl Execution {
         failed_event: Option<EventDetails>,
     ) -> Flow {
         let name = ec.error.clone().unwrap_or_default();
-        for (i, r) in state.retry.iter().enumerate() {
+        // AWS never retries or catches States.Runtime, not even when named explicitly.
+        let retry: &[crate::program::CRetrier] = if name == STATES_RUNTIME {
+            &[]
+        } else {
+            &state.retry
+        };
+        for (i, r) in retry.iter().enumerate() {
             if !error_equals_matches(&r.error_equals, &name) {
                 continue;
             }
@@ -91,6 +98,7 @@ impl Execution {
         let Some(catcher) = state
             .catch
             .iter()
+            .filter(|_| name != STATES_RUNTIME)
             .find(|c| error_equals_matches(&c.error_equals, &name))
         else {
             self.end_thread(id, ThreadEnd::Failed(ec));
@@ -104,6 +112,23 @@ impl Execution {
             Some(t) => Arc::clone(&t.input),
             None => return Flow::Ended,
         };
+        if state.jsonata {
+            let sv = crate::jsonata_flow::StatesVar {
+                error_output: Some(&error_output),
+                ..crate::jsonata_flow::StatesVar::input(&raw)
+            };
+            return self.jsonata_exit(
+                id,
+                state,
+                sv,
+                crate::jsonata_flow::JsonataExit {
+                    default_output: Arc::clone(&error_output),
+                    output: catcher.output.as_ref(),
+                    assign: catcher.assign.as_ref(),
+                    next: Some(catcher.next),
+                },
+            );
+        }
         let output =
             match self.apply_result_path(&catcher.result_path, &raw, Arc::clone(&error_output)) {
                 Ok(o) => o,
@@ -121,8 +146,12 @@ impl Execution {
         &mut self,
         id: ThreadId,
         state: &CState,
-        e: asl::error::StatesError,
+        e: impl Into<EvalFail>,
     ) -> Flow {
+        let e = match e.into() {
+            EvalFail::States(e) => e,
+            EvalFail::Jsonata(f) => return self.fail_jsonata(id, state, f),
+        };
         let ec = self.error_in_state(id, state, e);
         self.end_thread(id, ThreadEnd::Failed(ec));
         Flow::Ended
@@ -153,8 +182,12 @@ impl Execution {
         &mut self,
         id: ThreadId,
         state: &CState,
-        e: asl::error::StatesError,
+        e: impl Into<EvalFail>,
     ) -> Flow {
+        let e = match e.into() {
+            EvalFail::States(e) => e,
+            EvalFail::Jsonata(f) => return self.fail_jsonata(id, state, f),
+        };
         let ec = self.error_in_state(id, state, e);
         self.state_failed(id, state, ec, None)
     }

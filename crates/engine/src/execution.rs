@@ -86,6 +86,8 @@ pub(crate) struct Thread {
     /// The last event this thread recorded.
     pub last: u64,
     pub entered_id: u64,
+    /// `previousEventId` of the current state's `*StateEntered`.
+    pub entered_prev: u64,
     pub entered_time: Timestamp,
     pub attempts: Vec<u64>,
     pub retry_count: u64,
@@ -190,6 +192,7 @@ impl Execution {
             source: 0,
             last: 0,
             entered_id: 0,
+            entered_prev: 0,
             entered_time: now,
             attempts: Vec::new(),
             retry_count: 0,
@@ -229,7 +232,8 @@ impl Execution {
         }
         if self.status == ExecutionStatus::Running {
             match event {
-                Event::TaskStarted { task } => self.on_task_started(task),
+                Event::TaskStarted { task, worker_name } => self.on_task_started(task, worker_name),
+                Event::TaskSubmitted { task, output } => self.on_task_submitted(task, output),
                 Event::TaskSucceeded { task, output } => self.on_task_succeeded(task, output),
                 Event::TaskFailed { task, error, cause } => {
                     self.on_task_failed(task, ErrorCause { error, cause })
@@ -339,6 +343,7 @@ impl Execution {
         let now = self.now;
         let Some(t) = self.thread(id) else { return };
         let input = Arc::clone(&t.input);
+        let entered_prev = t.source;
         let retriers = state.retry.len();
         let eid = self.push_thread_event(
             id,
@@ -351,6 +356,7 @@ impl Execution {
         );
         if let Some(t) = self.thread_mut(id) {
             t.entered_id = eid;
+            t.entered_prev = entered_prev;
             t.entered_time = now;
             t.retry_count = 0;
             t.attempts.clear();
@@ -542,7 +548,11 @@ impl Execution {
         assigned: Option<Vec<(String, String)>>,
         next: Option<StateIdx>,
     ) -> Flow {
-        if !self.check_size(id, state, &output) {
+        // An output that is the state's own input (same allocation) was checked on the way in.
+        let unchanged = self
+            .thread(id)
+            .is_some_and(|t| Arc::ptr_eq(&t.input, &output));
+        if !unchanged && !self.check_size(id, state, &output) {
             return Flow::Ended;
         }
         self.push_thread_event(
@@ -680,7 +690,8 @@ impl Execution {
             return;
         }
         if status == ExecutionStatus::Aborted {
-            self.push_event(0, EventDetails::ExecutionAborted(ec.clone()));
+            let prev = self.next_event_id.saturating_sub(1);
+            self.push_event(prev, EventDetails::ExecutionAborted(ec.clone()));
         }
         self.status = status;
         let outcome = Outcome {

@@ -7,7 +7,8 @@
 //! last event any child recorded; `*StateFailed` at the failed child's last state event.
 
 use crate::execution::{Block, Execution, Fanout, Flow, Thread, ThreadEnd, ThreadId, Work};
-use crate::history::{ErrorCause, EventDetails};
+use crate::history::{ErrorCause, EventDetails, StateKind};
+use crate::program::{CState, Program};
 use crate::vars::Vars;
 use serde_json::{Map, Value};
 use std::sync::Arc;
@@ -85,8 +86,24 @@ impl Execution {
             self.push_thread_event(id, done, false);
             return self.finish_with_result(id, state, Arc::new(Value::Array(results)));
         }
-        if f.running >= f.limit || f.next_to_start >= n {
-            return Flow::Blocked;
+        let mut started = Vec::new();
+        while let Some(child) = self.start_child(id, state, &program) {
+            started.push(child);
+        }
+        // Children run in index order, before other ready work.
+        for child in started.into_iter().rev() {
+            self.push_work_front(Work::Run(child));
+        }
+        Flow::Blocked
+    }
+
+    /// Starts the next child of thread `id`'s fanout, if its concurrency allows.
+    fn start_child(&mut self, id: ThreadId, state: &CState, program: &Program) -> Option<ThreadId> {
+        let t = self.thread_mut(id)?;
+        let vars = Vars::child_of(&t.vars);
+        let f = t.fanout.as_mut()?;
+        if f.running >= f.limit || f.next_to_start >= f.items.len() {
+            return None;
         }
         let i = f.next_to_start;
         f.next_to_start += 1;
@@ -100,7 +117,6 @@ impl Execution {
         let source = f.source;
         let is_map = f.is_map;
         let silent = f.silent_children;
-        let vars = Vars::child_of(&t.vars);
         let now = self.now;
         let start = program.scopes.get(body).map(|s| s.start).unwrap_or(0);
         let child = self.spawn(Thread {
@@ -111,6 +127,7 @@ impl Execution {
             source,
             last: source,
             entered_id: 0,
+            entered_prev: 0,
             entered_time: now,
             attempts: Vec::new(),
             retry_count: 0,
@@ -140,9 +157,36 @@ impl Execution {
                 true,
             );
         }
-        self.push_work_front(Work::Fanout(id));
-        self.push_work_front(Work::Run(child));
-        Flow::Blocked
+        Some(child)
+    }
+
+    /// Records that a running child was stopped because a sibling failed: the aborted state
+    /// (Task, Wait, Map, Parallel) and, for Map, the aborted iteration.
+    fn record_aborted(&mut self, child: ThreadId, prev: u64, program: &Program) {
+        let Some(t) = self.thread(child) else { return };
+        if t.silent {
+            return;
+        }
+        let in_state = !matches!(t.block, Block::Ready);
+        let kind = program
+            .scopes
+            .get(t.scope)
+            .and_then(|s| s.states.get(t.state))
+            .map(|s| s.kind);
+        let iteration = t.iteration.zip(t.map_name.clone());
+        let aborted = match kind {
+            Some(StateKind::Task) => Some(EventDetails::TaskStateAborted),
+            Some(StateKind::Wait) => Some(EventDetails::WaitStateAborted),
+            Some(StateKind::Map) => Some(EventDetails::MapStateAborted),
+            Some(StateKind::Parallel) => Some(EventDetails::ParallelStateAborted),
+            _ => None,
+        };
+        if let (true, Some(details)) = (in_state, aborted) {
+            self.push_event(prev, details);
+        }
+        if let Some((index, name)) = iteration {
+            self.push_event(prev, EventDetails::MapIterationAborted { name, index });
+        }
     }
 
     /// A child thread ended: record it in its parent's fanout.
@@ -242,6 +286,12 @@ impl Execution {
         }
         if let Some(f) = self.thread_mut(parent).and_then(|t| t.fanout.as_mut()) {
             f.children.retain(|c| !abort.contains(c));
+        }
+        if !abort.is_empty() {
+            let program = Arc::clone(&self.program);
+            for &c in &abort {
+                self.record_aborted(c, child_id_source, &program);
+            }
         }
         for c in abort {
             self.abort_thread(c);

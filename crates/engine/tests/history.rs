@@ -100,7 +100,13 @@ fn sans_io_start_and_handle() {
     assert_eq!(inv.heartbeat_seconds, Some(10));
     // Nothing finished yet: the engine waits for the task.
     assert!(!step.effects.iter().any(|e| matches!(e, Effect::Finish(_))));
-    let step = ex.handle(Event::TaskStarted { task: inv.task }, Timestamp(1_000));
+    let step = ex.handle(
+        Event::TaskStarted {
+            task: inv.task,
+            worker_name: None,
+        },
+        Timestamp(1_000),
+    );
     let hb_timer = step.effects.iter().find_map(|e| match e {
         Effect::StartTimer { timer, fire_at } => Some((*timer, *fire_at)),
         _ => None,
@@ -149,4 +155,121 @@ fn stop_aborts_the_execution() {
         Some("ExecutionAborted")
     );
     assert_eq!(ex.status(), engine::ExecutionStatus::Aborted);
+}
+
+#[test]
+fn map_iterations_start_together_and_siblings_are_aborted() {
+    // Events 1-20 are the shape AWS records for a Map of 4 task iterations that all time out
+    // (iterations start together, chained to MapStateStarted). After the first failure the
+    // siblings are aborted at once here; on AWS their simultaneous timeouts race with it.
+    let def = json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+        "ItemProcessor": {"StartAt": "T", "States": {"T": {"Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke", "TimeoutSeconds": 5, "End": true}}}}}});
+    let mut r = FnResolver(|_: &engine::TaskInvocation| engine::TaskOutcome::Pending);
+    let f = run_with(
+        &def,
+        json!([1, 2, 3, 4]),
+        &mut r,
+        Box::new(FixedRandom(0.0)),
+    );
+    assert_eq!(f.outcome.error.as_deref(), Some("States.Timeout"));
+    let c = chain(&f);
+    assert_eq!(
+        &c[..24],
+        &[
+            (1, 0, "ExecutionStarted"),
+            (2, 0, "MapStateEntered"),
+            (3, 2, "MapStateStarted"),
+            (4, 3, "MapIterationStarted"),
+            (5, 3, "MapIterationStarted"),
+            (6, 3, "MapIterationStarted"),
+            (7, 3, "MapIterationStarted"),
+            (8, 4, "TaskStateEntered"),
+            (9, 8, "TaskScheduled"),
+            (10, 5, "TaskStateEntered"),
+            (11, 10, "TaskScheduled"),
+            (12, 6, "TaskStateEntered"),
+            (13, 12, "TaskScheduled"),
+            (14, 7, "TaskStateEntered"),
+            (15, 14, "TaskScheduled"),
+            (16, 9, "TaskStarted"),
+            (17, 11, "TaskStarted"),
+            (18, 13, "TaskStarted"),
+            (19, 15, "TaskStarted"),
+            (20, 16, "TaskTimedOut"),
+            (21, 20, "MapIterationFailed"),
+            (22, 20, "TaskStateAborted"),
+            (23, 20, "MapIterationAborted"),
+            (24, 20, "TaskStateAborted"),
+        ][..]
+    );
+    assert_eq!(c.last().map(|e| e.2), Some("ExecutionFailed"));
+}
+
+#[test]
+fn sync_task_records_submitted_and_activity_records_worker() {
+    let def = json!({"StartAt": "T", "States": {"T": {"Type": "Task",
+        "Resource": "arn:aws:states:::ecs:runTask.sync", "Next": "A"},
+        "A": {"Type": "Task", "Resource": "arn:aws:states:us-east-1:111111111111:activity:act", "End": true}}});
+    let ctx = ExecutionContext::example("e", "sm", Timestamp(0));
+    let (mut ex, step) = Execution::start(
+        program(&def),
+        json!({}),
+        ctx,
+        Box::new(SeededEntropy::new(3)),
+    );
+    let task_of = |s: &engine::Step| {
+        s.effects.iter().find_map(|e| match e {
+            Effect::InvokeTask(inv) => Some(inv.clone()),
+            _ => None,
+        })
+    };
+    let t1 = task_of(&step).expect("first task");
+    ex.handle(
+        Event::TaskStarted {
+            task: t1.task,
+            worker_name: None,
+        },
+        Timestamp(1),
+    );
+    ex.handle(
+        Event::TaskSubmitted {
+            task: t1.task,
+            output: json!({"TaskArn": "x"}),
+        },
+        Timestamp(2),
+    );
+    let step = ex.handle(
+        Event::TaskSucceeded {
+            task: t1.task,
+            output: json!({"done": 1}),
+        },
+        Timestamp(3),
+    );
+    let t2 = task_of(&step).expect("activity task");
+    assert!(t2.task_token.is_some(), "activities get a task token");
+    let step2 = ex.handle(
+        Event::TaskStarted {
+            task: t2.task,
+            worker_name: Some("w1".into()),
+        },
+        Timestamp(4),
+    );
+    let started = step2
+        .history
+        .first()
+        .map(|e| e.to_json())
+        .unwrap_or_default();
+    assert_eq!(started["type"], "ActivityStarted");
+    assert_eq!(started["activityStartedEventDetails"]["workerName"], "w1");
+    let types: Vec<_> = step.history.iter().map(|e| e.event_type()).collect();
+    assert_eq!(
+        types,
+        [
+            "TaskSucceeded",
+            "TaskStateExited",
+            "TaskStateEntered",
+            "ActivityScheduled"
+        ]
+    );
 }

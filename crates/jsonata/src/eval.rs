@@ -7,7 +7,9 @@ use std::time::Instant;
 use crate::error::Err;
 use crate::parser::TransformDef;
 use crate::parser::{BinOp, GroupDef, Kind, Node, SortTerm, Stage};
-use crate::value::{deep_equal, strict_equal, Ctx, Func, Map, PArg, Value, CONS, KEEP, OUTER, SEQ};
+use crate::value::{
+    deep_equal, strict_equal, Arr, Ctx, Func, Map, Obj, PArg, Value, CONS, KEEP, OUTER, SEQ,
+};
 
 pub type R = Result<Option<Value>, Err>;
 
@@ -66,7 +68,6 @@ impl StepIn<'_> {
 pub struct Limits {
     pub max_depth: usize,
     pub deadline: Option<Instant>,
-    pub stack_limit: usize,
 }
 
 pub struct Eval {
@@ -74,17 +75,11 @@ pub struct Eval {
     depth: usize,
     limits: Limits,
     tick: u32,
-    stack_base: usize,
     pub now_millis: i64,
     rng: u64,
     /// count of closures created: frames above a mark may be released only when no
     /// closure was created since the mark
     captures: u64,
-}
-
-fn stack_addr() -> usize {
-    let probe = 0u8;
-    std::ptr::addr_of!(probe) as usize
 }
 
 pub fn boolean(v: &Option<Value>) -> bool {
@@ -141,20 +136,22 @@ pub fn append(a: Option<Value>, b: Option<Value>) -> Option<Value> {
             } else {
                 0
             };
-            Some(Value::Array(Arc::new(v), flags))
+            Some(Value::Array(Arr::new(v), flags))
         }
     }
 }
 
-fn flatten_into(v: &Value, out: &mut Vec<Value>) {
+fn flatten_into(v: &Value, out: &mut Vec<Value>) -> Result<(), Err> {
     match v {
         Value::Array(a, _) => {
+            crate::value::stack_check()?;
             for x in a.iter() {
-                flatten_into(x, out);
+                flatten_into(x, out)?;
             }
         }
         _ => out.push(v.clone()),
     }
+    Ok(())
 }
 
 impl Eval {
@@ -167,15 +164,10 @@ impl Eval {
             depth: 0,
             limits,
             tick: 0,
-            stack_base: stack_addr(),
             now_millis,
             rng: seed ^ 0x9E37_79B9_7F4A_7C15,
             captures: 0,
         }
-    }
-
-    pub fn reset_stack_base(&mut self) {
-        self.stack_base = stack_addr();
     }
 
     pub fn random(&mut self) -> f64 {
@@ -237,10 +229,7 @@ impl Eval {
         if self.depth > self.limits.max_depth {
             return Err(Err::new("U1001"));
         }
-        let here = stack_addr();
-        if self.stack_base.saturating_sub(here) > self.limits.stack_limit {
-            return Err(Err::new("U1001"));
-        }
+        crate::value::stack_check()?;
         self.tick = self.tick.wrapping_add(1);
         if self.tick & 255 == 0 {
             if let Some(d) = self.limits.deadline {
@@ -273,17 +262,23 @@ impl Eval {
 
     fn eval_inner(&mut self, node: &Node, input: &Option<Value>, env: usize) -> R {
         match &node.kind {
+            Kind::Path(steps) if is_simple_field(node, steps) && !matches!(input, Some(Value::Array(..))) => {
+                // `name` on a single (non-array) item: the general path machinery would
+                // build and then unwrap a one-item sequence; a direct lookup is equivalent.
+                let Some(Kind::Name(n)) = steps.first().map(|s| &s.kind) else { return Ok(None) };
+                lookup_field(input.as_ref(), n)
+            }
             Kind::Path(steps) => match self.path(node, steps, input, env, false)? {
                 Out::V(v) => Ok(v),
                 Out::T(_) => Ok(None),
             },
-            Kind::Name(n) => Ok(lookup_field(input.as_ref(), n)),
+            Kind::Name(n) => lookup_field(input.as_ref(), n),
             Kind::Str(s) => Ok(Some(Value::String(s.clone()))),
             Kind::Num(n) => Ok(Some(Value::Number(*n))),
             Kind::Bool(b) => Ok(Some(Value::Bool(*b))),
             Kind::Null => Ok(Some(Value::Null)),
-            Kind::Wildcard => Ok(Some(wildcard(input))),
-            Kind::Descendant => Ok(descendants(input)),
+            Kind::Wildcard => Ok(Some(wildcard(input)?)),
+            Kind::Descendant => descendants(input),
             Kind::Parent(_) => {
                 let label = node.label.as_deref().unwrap_or("");
                 Ok(self.lookup(env, label))
@@ -326,7 +321,7 @@ impl Eval {
                     }
                 }
                 let flags = if node.cons_array { CONS } else { 0 };
-                Ok(Some(Value::Array(Arc::new(out), flags)))
+                Ok(Some(Value::Array(Arr::new(out), flags)))
             }
             Kind::Object(g) => Ok(Some(self.group(g, GroupIn::V(input.clone()), env)?)),
             Kind::Cond(c, t, e) => {
@@ -434,7 +429,7 @@ impl Eval {
         };
         enum Owned {
             One(Option<Value>),
-            Many(Arc<Vec<Value>>),
+            Many(Arc<Arr>),
         }
         let mut cur = match input {
             Some(Value::Array(a, _)) if !matches!(first.kind, Kind::Var(_)) => {
@@ -475,7 +470,7 @@ impl Eval {
             if step.focus.is_none() && !is_tuple {
                 cur = match &result {
                     Some(Value::Array(a, _)) => Owned::Many(a.clone()),
-                    _ => Owned::Many(Arc::new(Vec::new())),
+                    _ => Owned::Many(Arr::new(Vec::new())),
                 };
             }
         }
@@ -498,7 +493,7 @@ impl Eval {
             if let Some(r) = result.take() {
                 let f = r.flags();
                 let r = if r.is_array() && f & CONS != 0 && f & SEQ == 0 {
-                    Value::Array(Arc::new(vec![r]), SEQ | KEEP)
+                    Value::Array(Arr::new(vec![r]), SEQ | KEEP)
                 } else if r.is_array() {
                     r.with_flags(f | KEEP)
                 } else {
@@ -881,7 +876,7 @@ impl Eval {
                 result.insert(key, v);
             }
         }
-        Ok(Value::Object(Arc::new(result)))
+        Ok(Value::Object(Obj::new(result)))
     }
 
     // ------------------------------------------------------------------ sorting
@@ -1391,7 +1386,7 @@ impl Eval {
             _ => return Err(Err::new("T2013").pos(def.pos)),
         }
         // Copy-on-write update: walk the matches, updating in a deep copy of the input.
-        let mut root = deep_copy(&obj);
+        let mut root = deep_copy(&obj)?;
         let matches = self.eval(&def.pattern, &Some(root.clone()), env)?;
         let Some(matches) = matches else {
             return Ok(Some(root));
@@ -1405,11 +1400,11 @@ impl Eval {
                     return Err(Err::new("T2011").pos(def.update.pos).value(Some(u)));
                 };
                 if let Value::Object(mo) = &new_m {
-                    let mut nm = (**mo).clone();
+                    let mut nm = mo.0.clone();
                     for (k, v) in uo.iter() {
                         nm.insert(k.clone(), v.clone());
                     }
-                    new_m = Value::Object(Arc::new(nm));
+                    new_m = Value::Object(Obj::new(nm));
                 }
             }
             if let Some(d) = &def.delete {
@@ -1422,19 +1417,19 @@ impl Eval {
                             .value(Some(dv)));
                     }
                     if let Value::Object(mo) = &new_m {
-                        let mut nm = (**mo).clone();
+                        let mut nm = mo.0.clone();
                         for n in names {
                             if let Value::String(s) = n {
                                 nm.shift_remove(&*s);
                             }
                         }
-                        new_m = Value::Object(Arc::new(nm));
+                        new_m = Value::Object(Obj::new(nm));
                     }
                 }
             }
             if let (Value::Object(old), Value::Object(new)) = (&m, &new_m) {
                 if !Arc::ptr_eq(old, new) {
-                    root = replace_object(&root, old, new);
+                    root = replace_object(&root, old, new)?;
                 }
             }
         }
@@ -1444,23 +1439,24 @@ impl Eval {
 
 /// The matches of a transform pattern are objects inside the (copied) input; replace the
 /// one identical to `old` with `new`, rebuilding the path to it.
-fn replace_object(v: &Value, old: &Arc<Map>, new: &Arc<Map>) -> Value {
-    match v {
+fn replace_object(v: &Value, old: &Arc<Obj>, new: &Arc<Obj>) -> Result<Value, Err> {
+    crate::value::stack_check()?;
+    Ok(match v {
         Value::Object(o) => {
             if Arc::ptr_eq(o, old) {
-                return Value::Object(new.clone());
+                return Ok(Value::Object(new.clone()));
             }
             let mut changed = false;
             let mut m = Map::with_capacity(o.len());
             for (k, x) in o.iter() {
-                let nx = replace_object(x, old, new);
+                let nx = replace_object(x, old, new)?;
                 if !same(&nx, x) {
                     changed = true;
                 }
                 m.insert(k.clone(), nx);
             }
             if changed {
-                Value::Object(Arc::new(m))
+                Value::Object(Obj::new(m))
             } else {
                 v.clone()
             }
@@ -1469,20 +1465,20 @@ fn replace_object(v: &Value, old: &Arc<Map>, new: &Arc<Map>) -> Value {
             let mut changed = false;
             let mut out = Vec::with_capacity(a.len());
             for x in a.iter() {
-                let nx = replace_object(x, old, new);
+                let nx = replace_object(x, old, new)?;
                 if !same(&nx, x) {
                     changed = true;
                 }
                 out.push(nx);
             }
             if changed {
-                Value::Array(Arc::new(out), *f)
+                Value::Array(Arr::new(out), *f)
             } else {
                 v.clone()
             }
         }
         _ => v.clone(),
-    }
+    })
 }
 
 fn same(a: &Value, b: &Value) -> bool {
@@ -1495,18 +1491,25 @@ fn same(a: &Value, b: &Value) -> bool {
 
 /// A deep copy gives every object in the transform's input its own identity, so matched
 /// objects can be located by pointer.
-pub fn deep_copy(v: &Value) -> Value {
-    match v {
+pub fn deep_copy(v: &Value) -> Result<Value, Err> {
+    crate::value::stack_check()?;
+    Ok(match v {
         Value::Object(o) => {
             let mut m = Map::with_capacity(o.len());
             for (k, x) in o.iter() {
-                m.insert(k.clone(), deep_copy(x));
+                m.insert(k.clone(), deep_copy(x)?);
             }
-            Value::Object(Arc::new(m))
+            Value::Object(Obj::new(m))
         }
-        Value::Array(a, _) => Value::Array(Arc::new(a.iter().map(deep_copy).collect()), 0),
+        Value::Array(a, _) => {
+            let mut out = Vec::with_capacity(a.len());
+            for x in a.iter() {
+                out.push(deep_copy(x)?);
+            }
+            Value::Array(Arr::new(out), 0)
+        }
         other => other.clone(),
-    }
+    })
 }
 
 enum GroupIn {
@@ -1537,6 +1540,22 @@ fn predicate_selects(res: &Option<Value>, index: usize, len: usize) -> Result<bo
     }
 }
 
+fn is_simple_field(node: &Node, steps: &[Node]) -> bool {
+    let [s] = steps else { return false };
+    matches!(s.kind, Kind::Name(_))
+        && !node.keep_singleton_array
+        && !node.tuple
+        && node.group.is_none()
+        && s.stages.is_empty()
+        && s.predicate.is_empty()
+        && s.group.is_none()
+        && !s.keep_array
+        && !s.tuple
+        && s.focus.is_none()
+        && s.index.is_none()
+        && s.label.is_none()
+}
+
 fn normalize(result: Option<Value>, keep_array: bool) -> Option<Value> {
     match result {
         Some(Value::Array(a, f)) if f & SEQ != 0 => {
@@ -1551,25 +1570,26 @@ fn normalize(result: Option<Value>, keep_array: bool) -> Option<Value> {
     }
 }
 
-pub fn lookup_field(input: Option<&Value>, key: &str) -> Option<Value> {
+pub fn lookup_field(input: Option<&Value>, key: &str) -> Result<Option<Value>, Err> {
     match input {
         Some(Value::Array(a, _)) => {
+            crate::value::stack_check()?;
             let mut out = Vec::new();
             for item in a.iter() {
-                match lookup_field(Some(item), key) {
+                match lookup_field(Some(item), key)? {
                     None => {}
                     Some(Value::Array(inner, _)) => out.extend(inner.iter().cloned()),
                     Some(v) => out.push(v),
                 }
             }
-            Some(Value::seq(out))
+            Ok(Some(Value::seq(out)))
         }
-        Some(Value::Object(o)) => o.get(key).cloned(),
-        _ => None,
+        Some(Value::Object(o)) => Ok(o.get(key).cloned()),
+        _ => Ok(None),
     }
 }
 
-fn wildcard(input: &Option<Value>) -> Value {
+fn wildcard(input: &Option<Value>) -> Result<Value, Err> {
     let mut out = Vec::new();
     let input = match input {
         Some(Value::Array(a, f)) if f & OUTER != 0 && !a.is_empty() => Some(a[0].clone()),
@@ -1579,45 +1599,49 @@ fn wildcard(input: &Option<Value>) -> Value {
         Some(Value::Object(o)) => {
             for v in o.values() {
                 match v {
-                    Value::Array(..) => flatten_into(v, &mut out),
+                    Value::Array(..) => flatten_into(v, &mut out)?,
                     v => out.push(v.clone()),
                 }
             }
         }
         Some(Value::Array(a, _)) => {
             for v in a.iter() {
-                flatten_into(v, &mut out);
+                flatten_into(v, &mut out)?;
             }
         }
         _ => {}
     }
-    Value::seq(out)
+    Ok(Value::seq(out))
 }
 
-fn descendants(input: &Option<Value>) -> Option<Value> {
-    let input = input.as_ref()?;
+fn descendants(input: &Option<Value>) -> Result<Option<Value>, Err> {
+    let Some(input) = input.as_ref() else {
+        return Ok(None);
+    };
     let mut out = Vec::new();
-    fn rec(v: &Value, out: &mut Vec<Value>) {
+    fn rec(v: &Value, out: &mut Vec<Value>) -> Result<(), Err> {
+        crate::value::stack_check()?;
         match v {
             Value::Array(a, _) => {
                 for x in a.iter() {
-                    rec(x, out);
+                    rec(x, out)?;
                 }
             }
             Value::Object(o) => {
                 out.push(v.clone());
                 for x in o.values() {
-                    rec(x, out);
+                    rec(x, out)?;
                 }
             }
             other => out.push(other.clone()),
         }
+        Ok(())
     }
-    rec(input, &mut out);
+    rec(input, &mut out)?;
     if out.len() == 1 {
-        out.pop()
+        Ok(out.pop())
     } else {
-        Some(Value::seq(out))
+        Ok(Some(Value::seq(out)))
     }
 }
 

@@ -8,7 +8,9 @@ use crate::eval::{append, boolean, deep_copy, lookup_field, merge_sort, Eval};
 use crate::number::{js_number_to_string, round_half_even};
 use crate::parser::RegexLit;
 use crate::signature::Signature;
-use crate::value::{deep_equal, stringify, Builtin, BuiltinFn, Ctx, Func, Map, Value, SEQ};
+use crate::value::{
+    deep_equal, stringify, Arr, Builtin, BuiltinFn, Ctx, Func, Map, Obj, Value, SEQ,
+};
 
 type R = Result<Option<Value>, Err>;
 
@@ -302,7 +304,7 @@ pub fn regex_exec(re: &Arc<RegexLit>, st: &Arc<str>, from: usize) -> R {
             from: m0.end(),
         })),
     );
-    Ok(Some(Value::Object(Arc::new(obj))))
+    Ok(Some(Value::Object(Obj::new(obj))))
 }
 
 /// The `next()` of a regex match: continue after the previous match; a zero-length match
@@ -440,7 +442,7 @@ fn f_match(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
                         .collect(),
                 ),
             );
-            out.push(Value::Object(Arc::new(obj)));
+            out.push(Value::Object(Obj::new(obj)));
             count += 1.0;
             cur = next_match(ev, &mm, &st, ctx)?;
         }
@@ -588,7 +590,7 @@ fn f_replace(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
                         );
                         let r = ev.apply(
                             f,
-                            vec![Some(Value::Object(Arc::new(obj)))],
+                            vec![Some(Value::Object(Obj::new(obj)))],
                             &None,
                             ctx.env,
                             0,
@@ -1005,7 +1007,7 @@ fn f_sift(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
     if out.is_empty() {
         return Ok(None);
     }
-    Ok(Some(Value::Object(Arc::new(out))))
+    Ok(Some(Value::Object(Obj::new(out))))
 }
 
 fn f_each(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
@@ -1103,11 +1105,12 @@ fn f_shuffle(ev: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
 
 fn f_keys(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
     let mut out: indexmap::IndexSet<Arc<str>> = indexmap::IndexSet::new();
-    fn add(v: &Value, out: &mut indexmap::IndexSet<Arc<str>>) {
+    fn add(v: &Value, out: &mut indexmap::IndexSet<Arc<str>>) -> Result<(), Err> {
+        crate::value::stack_check()?;
         match v {
             Value::Array(a, _) => {
                 for x in a.iter() {
-                    add(x, out);
+                    add(x, out)?;
                 }
             }
             Value::Object(o) => {
@@ -1117,9 +1120,10 @@ fn f_keys(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
             }
             _ => {}
         }
+        Ok(())
     }
     if let Some(v) = arg(a, 0) {
-        add(v, &mut out);
+        add(v, &mut out)?;
     }
     Ok(Some(Value::seq(
         out.into_iter().map(Value::String).collect(),
@@ -1130,7 +1134,7 @@ fn f_lookup(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
     let Some(k) = str_arg(a, 1) else {
         return Ok(None);
     };
-    Ok(lookup_field(arg(a, 0), &k))
+    lookup_field(arg(a, 0), &k)
 }
 
 fn f_append(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
@@ -1141,12 +1145,13 @@ fn f_append(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
 }
 
 fn f_spread(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    fn spread(v: &Value) -> Option<Value> {
-        match v {
+    fn spread(v: &Value) -> Result<Option<Value>, Err> {
+        crate::value::stack_check()?;
+        Ok(match v {
             Value::Array(items, _) => {
                 let mut acc = Some(Value::seq(vec![]));
                 for it in items.iter() {
-                    acc = append(acc, spread(it));
+                    acc = append(acc, spread(it)?);
                 }
                 acc
             }
@@ -1156,15 +1161,15 @@ fn f_spread(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
                     .map(|(k, v)| {
                         let mut m = Map::new();
                         m.insert(k.clone(), v.clone());
-                        Value::Object(Arc::new(m))
+                        Value::Object(Obj::new(m))
                     })
                     .collect();
                 Some(Value::seq(out))
             }
             other => Some(other.clone()),
-        }
+        })
     }
-    Ok(arg(a, 0).and_then(spread))
+    Ok(arg(a, 0).map(spread).transpose()?.flatten())
 }
 
 fn f_merge(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
@@ -1179,7 +1184,7 @@ fn f_merge(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
             }
         }
     }
-    Ok(Some(Value::Object(Arc::new(out))))
+    Ok(Some(Value::Object(Obj::new(out))))
 }
 
 fn f_reverse(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
@@ -1208,7 +1213,7 @@ fn f_distinct(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
         }
     }
     let flags = if arr.is_sequence() { SEQ } else { 0 };
-    Ok(Some(Value::Array(Arc::new(out), flags)))
+    Ok(Some(Value::Array(Arr::new(out), flags)))
 }
 
 fn f_type(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
@@ -1244,7 +1249,7 @@ fn f_assert(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
 }
 
 fn f_clone(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
-    Ok(arg(a, 0).map(deep_copy))
+    arg(a, 0).map(deep_copy).transpose()
 }
 
 // ---------------------------------------------------------------- encoding
@@ -1403,7 +1408,7 @@ fn f_eval(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
     if let Some(focus) = a.get(1).cloned().flatten() {
         input = Some(match focus {
             Value::Array(arr, f) if f & SEQ == 0 => Value::Array(
-                Arc::new(vec![Value::Array(arr, f)]),
+                Arr::new(vec![Value::Array(arr, f)]),
                 SEQ | crate::value::OUTER,
             ),
             other => other,

@@ -156,6 +156,30 @@ pub(crate) fn call_custom(ev: &mut eval::Eval, c: &CustomDef, args: &[Option<Val
     }
 }
 
+/// An input document converted once to the evaluator's representation, for evaluating
+/// several expressions (or one expression many times) over the same document without
+/// converting it again. Cheap to clone; shareable across threads.
+#[derive(Clone, Debug)]
+pub struct Input(Option<Value>);
+
+impl Input {
+    pub fn new(doc: &serde_json::Value) -> Input {
+        Input(Some(wrap_input(value::from_json(doc))))
+    }
+    /// No input document at all (JSONata's *undefined*).
+    pub fn undefined() -> Input {
+        Input(None)
+    }
+}
+
+fn wrap_input(v: Value) -> Value {
+    match v {
+        // a JSON array input is one item: wrap it so paths do not map over it
+        a @ Value::Array(..) => Value::Array(value::Arr::new(vec![a]), value::SEQ | value::OUTER),
+        other => other,
+    }
+}
+
 /// A compiled JSONata expression. Cheap to clone and shareable across threads.
 #[derive(Clone)]
 pub struct Expression {
@@ -172,7 +196,13 @@ impl std::fmt::Debug for Expression {
 impl Expression {
     /// Parse an expression. Syntax errors carry jsonata-js's `S0xxx` codes.
     pub fn compile(source: &str) -> Result<Expression, Error> {
-        let ast = parser::parse(source).map_err(error::Err::into_public)?;
+        Expression::compile_with_stack_limit(source, DEFAULT_STACK_LIMIT)
+    }
+
+    /// [`Expression::compile`] allowing the parser `bytes` of native stack (for callers on
+    /// threads with stacks bigger than the 2 MiB [`DEFAULT_STACK_LIMIT`] is sized for).
+    pub fn compile_with_stack_limit(source: &str, bytes: usize) -> Result<Expression, Error> {
+        let ast = parser::parse_with_budget(source, bytes).map_err(error::Err::into_public)?;
         Ok(Expression {
             ast: Arc::new(ast),
             functions: Vec::new(),
@@ -205,6 +235,19 @@ impl Expression {
         input: Option<&serde_json::Value>,
         bindings: &Bindings,
     ) -> Result<Option<serde_json::Value>, Error> {
+        let input = match input {
+            Some(v) => Input::new(v),
+            None => Input::undefined(),
+        };
+        self.evaluate_input(&input, bindings)
+    }
+
+    /// Evaluate over a pre-converted [`Input`].
+    pub fn evaluate_input(
+        &self,
+        input: &Input,
+        bindings: &Bindings,
+    ) -> Result<Option<serde_json::Value>, Error> {
         let now = bindings.now_millis.unwrap_or_else(|| {
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -221,7 +264,6 @@ impl Expression {
         let limits = eval::Limits {
             max_depth: bindings.max_depth.unwrap_or(DEFAULT_MAX_DEPTH),
             deadline: bindings.time_limit.map(|d| Instant::now() + d),
-            stack_limit: bindings.stack_limit.unwrap_or(DEFAULT_STACK_LIMIT),
         };
         let mut ev = eval::Eval::new(limits, now, seed);
         for f in self.functions.iter().chain(bindings.functions.iter()) {
@@ -236,19 +278,17 @@ impl Expression {
             let name: Arc<str> = Arc::from(k.as_str());
             ev.bind(0, &name, Some(value::from_json(v)));
         }
-        let input = input.map(|v| match value::from_json(v) {
-            // a JSON array input is one item: wrap it so paths do not map over it
-            a @ Value::Array(..) => Value::Array(Arc::new(vec![a]), value::SEQ | value::OUTER),
-            other => other,
-        });
+        let input = input.0.clone();
         ev.bind(0, &Arc::from("$"), input.clone());
-        ev.reset_stack_base();
-        let r = ev
-            .eval(&self.ast, &input, 0)
-            .map_err(error::Err::into_public)?;
-        match r {
-            None => Ok(None),
-            Some(v) => value::to_json(&v).map_err(error::Err::into_public),
-        }
+        let prev_floor =
+            value::set_stack_budget(bindings.stack_limit.unwrap_or(DEFAULT_STACK_LIMIT));
+        let r = ev.eval(&self.ast, &input, 0);
+        let out = match r {
+            Err(e) => Err(e),
+            Ok(None) => Ok(None),
+            Ok(Some(v)) => value::to_json(&v),
+        };
+        value::restore_stack_floor(prev_floor);
+        out.map_err(error::Err::into_public)
     }
 }

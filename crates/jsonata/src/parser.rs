@@ -8,7 +8,7 @@ use crate::signature::Signature;
 
 /// Deepest nesting the parser accepts; bounds recursion in parsing, post-processing,
 /// evaluation of the tree and dropping it.
-pub const MAX_PARSE_DEPTH: usize = 500;
+pub const MAX_PARSE_DEPTH: usize = 1000;
 
 #[derive(Debug, Clone, PartialEq)]
 enum Tok {
@@ -421,23 +421,35 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
-    fn expression(&mut self, rbp: u32) -> Result<Raw, Err> {
+    /// `depth` bounds the depth of the tree being built (each infix operator nests its
+    /// left operand one level deeper), so later recursive passes and drops are bounded too.
+    fn deeper(&mut self) -> Result<(), Err> {
         self.depth += 1;
         if self.depth > MAX_PARSE_DEPTH {
-            return Err(Err::new("U1001").pos(self.tpos));
+            return Err(Err::new("U1001")
+                .pos(self.tpos)
+                .msg("Expression is too deeply nested"));
         }
+        crate::value::stack_check()
+            .map_err(|e| e.pos(self.tpos).msg("Expression is too deeply nested"))
+    }
+
+    fn expression(&mut self, rbp: u32) -> Result<Raw, Err> {
+        let base = self.depth;
+        self.deeper()?;
         let t = std::mem::replace(&mut self.tok, Tok::End);
         let tpos = self.tpos;
         self.tok = t.clone();
         self.advance(None, true)?;
         let mut left = self.nud(t, tpos)?;
         while rbp < lbp(&self.tok) {
+            self.deeper()?;
             let t = self.tok.clone();
             let tpos = self.tpos;
             self.advance(None, false)?;
             left = self.led(t, tpos, left)?;
         }
-        self.depth -= 1;
+        self.depth = base;
         Ok(left)
     }
 
@@ -973,9 +985,13 @@ impl Post {
 
     fn process(&mut self, raw: Raw) -> Result<Node, Err> {
         self.depth += 1;
-        if self.depth > MAX_PARSE_DEPTH * 2 {
-            return Err(Err::new("U1001").pos(raw.pos));
+        if self.depth > MAX_PARSE_DEPTH + 10 {
+            return Err(Err::new("U1001")
+                .pos(raw.pos)
+                .msg("Expression is too deeply nested"));
         }
+        crate::value::stack_check()
+            .map_err(|e| e.pos(raw.pos).msg("Expression is too deeply nested"))?;
         let keep = raw.keep_array;
         let mut n = self.process_inner(raw)?;
         if keep {
@@ -1593,6 +1609,21 @@ fn assign_labels(node: &mut Node, slots: &[Slot]) {
 
 /// Parse a JSONata expression to the processed AST.
 pub fn parse(src: &str) -> Result<Node, Err> {
+    parse_with_budget(src, crate::DEFAULT_STACK_LIMIT)
+}
+
+/// Parse using at most `budget` bytes of native stack, unless an evaluation running on this
+/// thread (`$eval`) has already set its own budget.
+pub fn parse_with_budget(src: &str, budget: usize) -> Result<Node, Err> {
+    let prev = crate::value::set_stack_budget_if_unset(budget);
+    let r = parse_inner(src);
+    if let Some(prev) = prev {
+        crate::value::restore_stack_floor(prev);
+    }
+    r
+}
+
+fn parse_inner(src: &str) -> Result<Node, Err> {
     let mut p = Parser {
         lex: Lexer::new(src),
         tok: Tok::End,

@@ -12,6 +12,124 @@ use crate::signature::Signature;
 
 pub type Map = IndexMap<Arc<str>, Value>;
 
+/// Array storage. Dropped iteratively so that deeply nested values built at run time
+/// (e.g. by `$reduce`) cannot overflow the stack when freed.
+#[derive(Debug, Default)]
+pub struct Arr(pub Vec<Value>);
+
+/// Object storage, dropped iteratively like [`Arr`].
+#[derive(Debug, Default, Clone)]
+pub struct Obj(pub Map);
+
+impl Arr {
+    #[allow(clippy::new_ret_no_self)]
+    pub fn new(v: Vec<Value>) -> Arc<Arr> {
+        Arc::new(Arr(v))
+    }
+}
+
+impl Obj {
+    #[allow(clippy::new_ret_no_self)]
+    pub fn new(m: Map) -> Arc<Obj> {
+        Arc::new(Obj(m))
+    }
+}
+
+impl std::ops::Deref for Arr {
+    type Target = Vec<Value>;
+    fn deref(&self) -> &Vec<Value> {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for Obj {
+    type Target = Map;
+    fn deref(&self) -> &Map {
+        &self.0
+    }
+}
+
+fn is_container(v: &Value) -> bool {
+    matches!(v, Value::Array(..) | Value::Object(_))
+}
+
+fn drain_into(stack: &mut Vec<Value>, v: Value) {
+    match v {
+        Value::Array(a, _) => {
+            if let Ok(mut inner) = Arc::try_unwrap(a) {
+                stack.append(&mut inner.0);
+            }
+        }
+        Value::Object(o) => {
+            if let Ok(mut inner) = Arc::try_unwrap(o) {
+                stack.extend(std::mem::take(&mut inner.0).into_values());
+            }
+        }
+        _ => {}
+    }
+}
+
+impl Drop for Arr {
+    fn drop(&mut self) {
+        if !self.0.iter().any(is_container) {
+            return;
+        }
+        let mut stack = std::mem::take(&mut self.0);
+        while let Some(v) = stack.pop() {
+            drain_into(&mut stack, v);
+        }
+    }
+}
+
+impl Drop for Obj {
+    fn drop(&mut self) {
+        if !self.0.values().any(is_container) {
+            return;
+        }
+        let mut stack: Vec<Value> = std::mem::take(&mut self.0).into_values().collect();
+        while let Some(v) = stack.pop() {
+            drain_into(&mut stack, v);
+        }
+    }
+}
+
+thread_local! {
+    static STACK_FLOOR: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+fn stack_addr() -> usize {
+    let probe = 0u8;
+    std::ptr::addr_of!(probe) as usize
+}
+
+/// Record how far down the native stack this thread's evaluation may go; returns the
+/// previous floor for [`restore_stack_floor`] (evaluations may nest on one thread).
+pub fn set_stack_budget(bytes: usize) -> usize {
+    let floor = stack_addr().saturating_sub(bytes);
+    STACK_FLOOR.with(|f| f.replace(floor))
+}
+
+/// Set a budget only when no evaluation on this thread has one; `Some(previous)` if set.
+pub fn set_stack_budget_if_unset(bytes: usize) -> Option<usize> {
+    if STACK_FLOOR.with(|f| f.get()) != 0 {
+        return None;
+    }
+    Some(set_stack_budget(bytes))
+}
+
+pub fn restore_stack_floor(prev: usize) {
+    STACK_FLOOR.with(|f| f.set(prev));
+}
+
+/// `U1001` once the native stack is used beyond the evaluation's budget: every recursive
+/// walk over values checks this, so hostile nesting ends in an error, never a crash.
+pub fn stack_check() -> Result<(), Err> {
+    if stack_addr() < STACK_FLOOR.with(|f| f.get()) {
+        return Err(Err::new("U1001"));
+    }
+    Ok(())
+}
+
 /// Array flags, as jsonata-js marks its arrays.
 pub const SEQ: u8 = 1;
 pub const KEEP: u8 = 2;
@@ -24,8 +142,8 @@ pub enum Value {
     Bool(bool),
     Number(f64),
     String(Arc<str>),
-    Array(Arc<Vec<Value>>, u8),
-    Object(Arc<Map>),
+    Array(Arc<Arr>, u8),
+    Object(Arc<Obj>),
     Func(Arc<Func>),
 }
 
@@ -131,10 +249,10 @@ impl Value {
         Value::String(Arc::from(s))
     }
     pub fn seq(v: Vec<Value>) -> Value {
-        Value::Array(Arc::new(v), SEQ)
+        Value::Array(Arr::new(v), SEQ)
     }
     pub fn array(v: Vec<Value>) -> Value {
-        Value::Array(Arc::new(v), 0)
+        Value::Array(Arr::new(v), 0)
     }
     pub fn is_array(&self) -> bool {
         matches!(self, Value::Array(..))
@@ -191,18 +309,18 @@ pub fn from_json(v: &serde_json::Value) -> Value {
         serde_json::Value::Bool(b) => Value::Bool(*b),
         serde_json::Value::Number(n) => Value::Number(n.as_f64().unwrap_or(0.0)),
         serde_json::Value::String(s) => Value::String(Arc::from(s.as_str())),
-        serde_json::Value::Array(a) => Value::Array(Arc::new(a.iter().map(from_json).collect()), 0),
+        serde_json::Value::Array(a) => Value::Array(Arr::new(a.iter().map(from_json).collect()), 0),
         serde_json::Value::Object(o) => {
             let mut m = Map::with_capacity(o.len());
             for (k, v) in o {
                 m.insert(Arc::from(k.as_str()), from_json(v));
             }
-            Value::Object(Arc::new(m))
+            Value::Object(Obj::new(m))
         }
     }
 }
 
-const MAX_OUTPUT_DEPTH: usize = 10_000;
+const MAX_OUTPUT_DEPTH: usize = 100_000;
 
 fn num_to_json(n: f64) -> Result<serde_json::Value, Err> {
     if !n.is_finite() {
@@ -220,6 +338,7 @@ fn to_json_d(v: &Value, depth: usize) -> Result<Option<serde_json::Value>, Err> 
     if depth > MAX_OUTPUT_DEPTH {
         return Err(Err::new("U1001"));
     }
+    stack_check()?;
     Ok(Some(match v {
         Value::Null => serde_json::Value::Null,
         Value::Bool(b) => serde_json::Value::Bool(*b),
@@ -280,6 +399,7 @@ fn stringify_into(
     if depth > MAX_OUTPUT_DEPTH {
         return Err(Err::new("U1001"));
     }
+    stack_check()?;
     match v {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -359,6 +479,10 @@ pub fn stringify(v: &Value, pretty: bool) -> Result<String, Err> {
 
 /// Deep equality used by `=` and `!=` (jsonata-js `isDeepEqual`).
 pub fn deep_equal(a: &Value, b: &Value) -> bool {
+    if stack_check().is_err() {
+        // too deep to compare without risking the stack: only identical values are equal
+        return same_ref(a, b);
+    }
     match (a, b) {
         (Value::Null, Value::Null) => true,
         (Value::Bool(x), Value::Bool(y)) => x == y,
@@ -375,6 +499,14 @@ pub fn deep_equal(a: &Value, b: &Value) -> bool {
                         .all(|(k, v)| y.get(k).is_some_and(|w| deep_equal(v, w))))
         }
         (Value::Func(x), Value::Func(y)) => Arc::ptr_eq(x, y),
+        _ => false,
+    }
+}
+
+fn same_ref(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Array(x, _), Value::Array(y, _)) => Arc::ptr_eq(x, y),
+        (Value::Object(x), Value::Object(y)) => Arc::ptr_eq(x, y),
         _ => false,
     }
 }

@@ -42,7 +42,10 @@ fn encoding_functions() {
     is("$base64encode('hello')", json!("aGVsbG8="));
     is("$base64decode('aGVsbG8=')", json!("hello"));
     is("$encodeUrlComponent('a b&c')", json!("a%20b%26c"));
-    is("$encodeUrl('http://x.com/a b?q=1')", json!("http://x.com/a%20b?q=1"));
+    is(
+        "$encodeUrl('http://x.com/a b?q=1')",
+        json!("http://x.com/a%20b?q=1"),
+    );
     is("$decodeUrlComponent('a%20b%26')", json!("a b&"));
     is("$decodeUrl('a%20b%26')", json!("a b%26"));
     code("$decodeUrlComponent('%E0%A4%A')", "D3140");
@@ -106,7 +109,10 @@ fn array_functions() {
     is("$reverse(nums)", json!([2, 1, 3]));
     is("$sort(nums)", json!([1, 2, 3]));
     is("$sort(['b', 'a'])", json!(["a", "b"]));
-    is("$sort(orders, function($a, $b){ $a.id < $b.id }).id", json!(["o3", "o2", "o1"]));
+    is(
+        "$sort(orders, function($a, $b){ $a.id < $b.id }).id",
+        json!(["o3", "o2", "o1"]),
+    );
     code("$sort([1, 'a'])", "D3070");
     is("$distinct([1, 2, 1, 'a', 'a'])", json!([1, 2, "a"]));
     is("$zip([1, 2, 3], ['a', 'b'])", json!([[1, "a"], [2, "b"]]));
@@ -120,9 +126,18 @@ fn object_functions() {
     is("$keys(orders)", json!(["id", "customer", "items"]));
     is("$lookup({'a': 1}, 'a')", json!(1));
     is("$spread({'a': 1, 'b': 2})", json!([{"a": 1}, {"b": 2}]));
-    is("$merge([{'a': 1}, {'b': 2}, {'a': 3}])", json!({"a": 3, "b": 2}));
-    is("$each({'a': 1, 'b': 2}, function($v, $k){ $k & $v })", json!(["a1", "b2"]));
-    is("$sift({'a': 1, 'b': 2}, function($v){ $v > 1 })", json!({"b": 2}));
+    is(
+        "$merge([{'a': 1}, {'b': 2}, {'a': 3}])",
+        json!({"a": 3, "b": 2}),
+    );
+    is(
+        "$each({'a': 1, 'b': 2}, function($v, $k){ $k & $v })",
+        json!(["a1", "b2"]),
+    );
+    is(
+        "$sift({'a': 1, 'b': 2}, function($v){ $v > 1 })",
+        json!({"b": 2}),
+    );
     is("$type(null)", json!("null"));
     is("$type([])", json!("array"));
     is("$type(function(){1})", json!("function"));
@@ -139,9 +154,18 @@ fn higher_order_functions() {
     is("$map([1, 2, 3], function($v){ $v * 2 })", json!([2, 4, 6]));
     is("$map([1, 2], function($v, $i){ $i })", json!([0, 1]));
     is("$map([1, 2, 3], $string)", json!(["1", "2", "3"]));
-    is("$filter([1, 2, 3, 4], function($v){ $v % 2 = 0 })", json!([2, 4]));
-    is("$reduce([1, 2, 3, 4], function($a, $b){ $a + $b })", json!(10));
-    is("$reduce([1, 2, 3], function($a, $b){ $a + $b }, 10)", json!(16));
+    is(
+        "$filter([1, 2, 3, 4], function($v){ $v % 2 = 0 })",
+        json!([2, 4]),
+    );
+    is(
+        "$reduce([1, 2, 3, 4], function($a, $b){ $a + $b })",
+        json!(10),
+    );
+    is(
+        "$reduce([1, 2, 3], function($a, $b){ $a + $b }, 10)",
+        json!(16),
+    );
     is("$single([1, 2, 3], function($v){ $v = 2 })", json!(2));
     code("$single([1, 2], function($v){ $v > 0 })", "D3138");
     code("$single([1, 2], function($v){ $v > 5 })", "D3139");
@@ -185,8 +209,14 @@ fn random_is_seeded() {
 
 #[test]
 fn custom_functions() {
-    let double: jsonata::CustomFunction =
-        Arc::new(|_ctx, args| Ok(args.first().cloned().flatten().and_then(|v| v.as_f64()).map(|n| json!(n * 2.0))));
+    let double: jsonata::CustomFunction = Arc::new(|_ctx, args| {
+        Ok(args
+            .first()
+            .cloned()
+            .flatten()
+            .and_then(|v| v.as_f64())
+            .map(|n| json!(n * 2.0)))
+    });
     let stamp: jsonata::CustomFunction = Arc::new(|ctx, _args| Ok(Some(json!(ctx.now_millis()))));
     let b = Bindings::new()
         .now(1234)
@@ -195,7 +225,10 @@ fn custom_functions() {
         .function("stamp", None, stamp)
         .unwrap();
     let e = Expression::compile("[$double(21), $map([1, 2], $double), $stamp()]").unwrap();
-    assert_eq!(e.evaluate(&json!({}), &b).unwrap(), Some(json!([42, 2, 4, 1234])));
+    assert_eq!(
+        e.evaluate(&json!({}), &b).unwrap(),
+        Some(json!([42, 2, 4, 1234]))
+    );
     let e = Expression::compile("$double('x')").unwrap();
     assert_eq!(e.evaluate(&json!({}), &b).unwrap_err().code, "T0410");
     let fail: jsonata::CustomFunction = Arc::new(|_ctx, _args| {
@@ -210,7 +243,10 @@ fn custom_functions() {
     let mut e = Expression::compile("$fail()").unwrap();
     e.register_function("fail", None, fail).unwrap();
     let err = e.evaluate(&json!({}), &Bindings::new()).unwrap_err();
-    assert_eq!((err.code.as_str(), err.message.as_str()), ("States.Custom", "nope"));
+    assert_eq!(
+        (err.code.as_str(), err.message.as_str()),
+        ("States.Custom", "nope")
+    );
 }
 
 #[test]
@@ -219,5 +255,9 @@ fn bindings_override_and_supply_variables() {
     let b = Bindings::new().var("x", json!(1)).var("y", json!(2));
     assert_eq!(e.evaluate(&json!({}), &b).unwrap(), Some(json!(3)));
     let e = Expression::compile("$sum").unwrap();
-    assert_eq!(e.evaluate(&json!({}), &Bindings::new().var("sum", json!(7))).unwrap(), Some(json!(7)));
+    assert_eq!(
+        e.evaluate(&json!({}), &Bindings::new().var("sum", json!(7)))
+            .unwrap(),
+        Some(json!(7))
+    );
 }

@@ -45,7 +45,10 @@ fn wildcards_descendants() {
 
 #[test]
 fn context_root_parent_focus_index() {
-    is("orders.items.($$.name & ':' & sku)", json!(["Shop:A", "Shop:B", "Shop:C", "Shop:A"]));
+    is(
+        "orders.items.($$.name & ':' & sku)",
+        json!(["Shop:A", "Shop:B", "Shop:C", "Shop:A"]),
+    );
     is(
         "orders.items.{'sku': sku, 'order': %.id}",
         json!([
@@ -53,23 +56,38 @@ fn context_root_parent_focus_index() {
             {"sku": "C", "order": "o2"}, {"sku": "A", "order": "o3"}
         ]),
     );
-    is("orders.items.%.%.name", json!(["Shop", "Shop", "Shop", "Shop"]));
+    is(
+        "orders.items.%.%.name",
+        json!(["Shop", "Shop", "Shop", "Shop"]),
+    );
     is(
         "orders@$o.nums@$n[$n = 1].{'o': $o.id, 'n': $n}",
         json!([{"o": "o1", "n": 1}, {"o": "o2", "n": 1}, {"o": "o3", "n": 1}]),
     );
     is("orders#$i[$i > 0].id", json!(["o2", "o3"]));
-    is("orders#$i.{'i': $i, 'id': id}", json!([{"i": 0, "id": "o1"}, {"i": 1, "id": "o2"}, {"i": 2, "id": "o3"}]));
+    is(
+        "orders#$i.{'i': $i, 'id': id}",
+        json!([{"i": 0, "id": "o1"}, {"i": 1, "id": "o2"}, {"i": 2, "id": "o3"}]),
+    );
     code("%.name", "S0217");
 }
 
 #[test]
 fn order_by_and_grouping() {
-    is("orders.items^(>price, sku).sku", json!(["A", "A", "B", "C"]));
+    is(
+        "orders.items^(>price, sku).sku",
+        json!(["A", "A", "B", "C"]),
+    );
     is("nums^($)", json!([1, 2, 3]));
     is("orders^(>id).id", json!(["o3", "o2", "o1"]));
-    is("orders{customer: $count(items)}", json!({"ann": 3, "bob": 1}));
-    is("orders.items{sku: $sum(qty)}", json!({"A": 3, "B": 1, "C": 4}));
+    is(
+        "orders{customer: $count(items)}",
+        json!({"ann": 3, "bob": 1}),
+    );
+    is(
+        "orders.items{sku: $sum(qty)}",
+        json!({"A": 3, "B": 1, "C": 4}),
+    );
     code("orders{id: 1, id: 2}", "D1009");
     code("orders{1: id}", "T1003");
     code("orders^(items)", "T2008");
@@ -77,7 +95,10 @@ fn order_by_and_grouping() {
 
 #[test]
 fn constructors() {
-    is("{'n': name, 'c': $count(orders)}", json!({"n": "Shop", "c": 3}));
+    is(
+        "{'n': name, 'c': $count(orders)}",
+        json!({"n": "Shop", "c": 3}),
+    );
     is(
         "orders.{'id': id, 'n': $count(items)}",
         json!([{"id": "o1", "n": 2}, {"id": "o2", "n": 1}, {"id": "o3", "n": 1}]),
@@ -121,7 +142,10 @@ fn operators() {
     let e = err("1 + 'a'");
     assert_eq!(e.position, Some(3));
     assert_eq!(e.token.as_deref(), Some("+"));
-    assert_eq!(e.message, "The right side of the \"+\" operator must evaluate to a number");
+    assert_eq!(
+        e.message,
+        "The right side of the \"+\" operator must evaluate to a number"
+    );
 }
 
 #[test]
@@ -142,13 +166,22 @@ fn variables_blocks_lambdas() {
     is("($x := 1; ($x := 2); $x)", json!(1));
     is("($f := function($a, $b){ $a + $b }; $f(2, 3))", json!(5));
     is("(λ($x){ $x * 2 })(21)", json!(42));
-    is("($mk := function($n){ function($x){ $x + $n } }; $add2 := $mk(2); $add2(5))", json!(7));
+    is(
+        "($mk := function($n){ function($x){ $x + $n } }; $add2 := $mk(2); $add2(5))",
+        json!(7),
+    );
     is("($f := $substring(?, 0, 3); $f('abcdef'))", json!("abc"));
-    is("($add := function($a, $b){ $a + $b }; $inc := $add(1, ?); $inc(41))", json!(42));
+    is(
+        "($add := function($a, $b){ $a + $b }; $inc := $add(1, ?); $inc(41))",
+        json!(42),
+    );
     is("'hello' ~> $uppercase()", json!("HELLO"));
     is("'  a  b ' ~> $trim ~> $uppercase", json!("A B"));
     is("($f := $trim ~> $uppercase; $f('  x '))", json!("X"));
-    is("($fact := function($n){ $n <= 1 ? 1 : $n * $fact($n - 1) }; $fact(10))", json!(3628800));
+    is(
+        "($fact := function($n){ $n <= 1 ? 1 : $n * $fact($n - 1) }; $fact(10))",
+        json!(3628800),
+    );
     code("($f := function(){ 1 }; f())", "T1005");
     code("$nothing()", "T1006");
     code("5 ~> 6", "T2006");
@@ -157,7 +190,10 @@ fn variables_blocks_lambdas() {
 
 #[test]
 fn tail_calls_are_optimised() {
-    is("($loop := function($n, $acc){ $n = 0 ? $acc : $loop($n - 1, $acc + 1) }; $loop(50000, 0))", json!(50000));
+    is(
+        "($loop := function($n, $acc){ $n = 0 ? $acc : $loop($n - 1, $acc + 1) }; $loop(50000, 0))",
+        json!(50000),
+    );
     // mutual recursion in tail position too
     is(
         "($even := function($n){ $n = 0 ? true : $odd($n - 1) }; $odd := function($n){ $n = 0 ? false : $even($n - 1) }; $even(20001))",
@@ -183,8 +219,14 @@ fn regular_expressions() {
     is("/b+/('abbbc').match", json!("bbb"));
     is("$contains('Hello', /L+/i)", json!(true));
     is("$replace('a-b-c', /-/, '+')", json!("a+b+c"));
-    is("$replace('John Smith', /(\\w+)\\s(\\w+)/, '$2, $1')", json!("Smith, John"));
-    is("$replace('abc', /b/, function($m){ $uppercase($m.match) })", json!("aBc"));
+    is(
+        "$replace('John Smith', /(\\w+)\\s(\\w+)/, '$2, $1')",
+        json!("Smith, John"),
+    );
+    is(
+        "$replace('abc', /b/, function($m){ $uppercase($m.match) })",
+        json!("aBc"),
+    );
     is("$split('a1b22c', /\\d+/)", json!(["a", "b", "c"]));
     is("orders[id ~> /o[12]/].id", json!(["o1", "o2"]));
     code("$match('aaa', /x*/)", "D1004");
@@ -193,11 +235,23 @@ fn regular_expressions() {
 
 #[test]
 fn transforms() {
-    is("{'a': 1, 'b': {'c': 2}} ~> |b|{'d': 3}|", json!({"a": 1, "b": {"c": 2, "d": 3}}));
-    is("{'a': 1, 'b': {'c': 2}} ~> |$|{}, ['a']|", json!({"b": {"c": 2}}));
-    is("(orders ~> |items|{'total': price * qty}|).items.total", json!([20, 5.5, 12, 10]));
+    is(
+        "{'a': 1, 'b': {'c': 2}} ~> |b|{'d': 3}|",
+        json!({"a": 1, "b": {"c": 2, "d": 3}}),
+    );
+    is(
+        "{'a': 1, 'b': {'c': 2}} ~> |$|{}, ['a']|",
+        json!({"b": {"c": 2}}),
+    );
+    is(
+        "(orders ~> |items|{'total': price * qty}|).items.total",
+        json!([20, 5.5, 12, 10]),
+    );
     // the input itself is not modified
-    is("($t := orders ~> |items|{'sku': 'Z'}|; orders.items.sku)", json!(["A", "B", "C", "A"]));
+    is(
+        "($t := orders ~> |items|{'sku': 'Z'}|; orders.items.sku)",
+        json!(["A", "B", "C", "A"]),
+    );
     code("{'a': 1} ~> |$|5|", "T2011");
     code("{'a': 1} ~> |$|{}, 5|", "T2012");
 }
@@ -236,5 +290,8 @@ fn array_input_is_one_item() {
     assert_eq!(ev_on("a", &input), Some(json!([1, 2])));
     assert_eq!(ev_on("$[0].a", &input), Some(json!(1)));
     assert_eq!(ev_on("$count($)", &input), Some(json!(2)));
-    assert_eq!(ev_on("$string()", &json!([4, true])), Some(json!("[4,true]")));
+    assert_eq!(
+        ev_on("$string()", &json!([4, true])),
+        Some(json!("[4,true]"))
+    );
 }

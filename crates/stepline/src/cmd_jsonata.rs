@@ -71,7 +71,7 @@ pub fn main(args: Args) -> ExitCode {
     let worker = std::thread::Builder::new()
         .stack_size(EVAL_STACK)
         .spawn(move || {
-            jsonata::Expression::compile(&expression)
+            jsonata::Expression::compile_with_stack_limit(&expression, EVAL_STACK - (16 << 20))
                 .and_then(|e| e.evaluate_opt(input.as_ref(), &bindings))
         });
     let outcome = match worker.map(|h| h.join()) {

@@ -6,7 +6,7 @@
 //! stderr gets `{"__type": "InvalidDefinition"|"InvalidExecutionInput", "message"}` and the
 //! exit code is 2.
 
-use engine::driver::run_to_completion;
+use engine::driver::{run_with_clock, Clock, VirtualClock};
 use engine::{ExecutionContext, ExecutionType, NoIntegrations, Program, SeededEntropy, Timestamp};
 use serde_json::{json, Map, Value};
 use std::path::PathBuf;
@@ -30,9 +30,33 @@ pub struct Args {
     /// State machine type: STANDARD or EXPRESS.
     #[arg(long = "type", default_value = "STANDARD")]
     machine_type: String,
+    /// Wait for real instead of fast-forwarding Wait states, retry intervals and timeouts.
+    #[arg(long)]
+    real_time: bool,
     /// Seed for UUIDs and random numbers (default: from the clock).
     #[arg(long)]
     seed: Option<u64>,
+}
+
+/// Sleeps until each timer is due.
+struct RealClock;
+
+impl Clock for RealClock {
+    fn wait_until(&mut self, at: Timestamp) -> Timestamp {
+        let now = now_millis();
+        if at.millis() > now {
+            let ms = u64::try_from(at.millis() - now).unwrap_or(0);
+            std::thread::sleep(std::time::Duration::from_millis(ms));
+        }
+        Timestamp::from_millis(now_millis())
+    }
+}
+
+fn now_millis() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(0))
+        .unwrap_or(0)
 }
 
 fn cannot_start(kind: &str, message: &str) -> ExitCode {
@@ -96,10 +120,7 @@ pub fn main(args: Args) -> ExitCode {
             "Invalid State Machine Execution Input: the input exceeds the maximum size of 262144 bytes",
         );
     }
-    let now_ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(0))
-        .unwrap_or(0);
+    let now_ms = now_millis();
     let seed = args.seed.unwrap_or(now_ms as u64);
     let mut entropy = SeededEntropy::new(seed);
     let name = args
@@ -125,13 +146,19 @@ pub fn main(args: Args) -> ExitCode {
         );
     }
     let mut resolver = NoIntegrations::new();
-    let finished = run_to_completion(
+    let mut clock: Box<dyn Clock> = if args.real_time {
+        Box::new(RealClock)
+    } else {
+        Box::new(VirtualClock)
+    };
+    let finished = run_with_clock(
         program,
         input,
         ctx,
         Box::new(entropy),
         &mut resolver,
         args.history,
+        clock.as_mut(),
     );
     let o = finished.outcome;
     let mut out = Map::new();

@@ -16,7 +16,7 @@ pub const ARRAY_RANGE_MAX_ITEMS: usize = 1000;
 /// Longest input (in characters) for `States.Base64Encode`, `Base64Decode` and `Hash`.
 pub const MAX_ENCODE_INPUT_CHARS: usize = 10_000;
 /// Deepest value `States.Format` renders (guards recursion on payload depth).
-const MAX_FORMAT_DEPTH: usize = 256;
+const MAX_FORMAT_DEPTH: usize = 2_000;
 
 /// How a path argument that finds nothing is reported; templates word it with their field name.
 pub(crate) type MissingPath<'f> = &'f dyn Fn(&JsonPath, PathError) -> StatesError;
@@ -69,9 +69,10 @@ impl IntrinsicCall {
             IntrinsicFunction::Format => {
                 let template = match (self.args.first(), arg(0)) {
                     (Some(IntrinsicArg::String(lit)), _) => Cow::Borrowed(lit),
+                    // A template read from the payload has no escapes: its backslashes are text.
                     (_, Value::String(s)) => Cow::Owned(StringLiteral {
                         value: s.clone(),
-                        raw: s.clone(),
+                        raw: s.replace('\\', "\\\\"),
                     }),
                     (_, other) => {
                         return Err(fail(
@@ -99,9 +100,11 @@ impl IntrinsicCall {
                 serde_json::from_str::<Value>(s)
                     .map_err(|_| fail(f, &format!("the argument is not a valid JSON string: {s}")))
             }
-            IntrinsicFunction::JsonToString => Ok(Value::String(
-                serde_json::to_string(arg(0)).unwrap_or_default(),
-            )),
+            IntrinsicFunction::JsonToString => {
+                let mut out = String::new();
+                write_java_json(arg(0), &mut out, 0)?;
+                Ok(Value::String(out))
+            }
             IntrinsicFunction::Array => Ok(Value::Array(
                 args.into_iter().map(Cow::into_owned).collect(),
             )),
@@ -254,40 +257,30 @@ impl IntrinsicCall {
                         &format!("the end ({end}) must be greater than the start ({start})"),
                     ));
                 }
-                let bound = end - start;
+                check_int32(f, start)?;
+                check_int32(f, end)?;
+                // AWS draws from a Java `int` range: `end - start` must fit in one.
+                let Ok(bound) = i32::try_from(end - start) else {
+                    return Err(fail(f, "the range between start and end is too large"));
+                };
                 let r = match args.get(2) {
                     Some(seed) => {
                         let seed = want_rounded_int(f, seed, "seed")?;
-                        match i32::try_from(bound) {
-                            Ok(b) => i64::from(java_random_next_int(seed, b)),
-                            Err(_) => {
-                                return Err(fail(f, "the range between start and end is too large"))
-                            }
-                        }
+                        java_random_next_int(seed, bound)
                     }
                     None => {
                         let x = scope.entropy.next_f64().clamp(0.0, 1.0);
-                        let r = (x * bound as f64).floor() as i64;
+                        let r = (x * f64::from(bound)).floor() as i32;
                         r.clamp(0, bound - 1)
                     }
                 };
-                Ok(Value::from(start + r))
+                Ok(Value::from(start + i64::from(r)))
             }
             IntrinsicFunction::MathAdd => {
                 let a = want_rounded_int(f, arg(0), "first argument")?;
                 let b = want_rounded_int(f, arg(1), "second argument")?;
-                for v in [a, b] {
-                    if i32::try_from(v).is_err() {
-                        return Err(fail(
-                            f,
-                            &format!(
-                                "the value {v} is outside the range {} to {}",
-                                i32::MIN,
-                                i32::MAX
-                            ),
-                        ));
-                    }
-                }
+                check_int32(f, a)?;
+                check_int32(f, b)?;
                 Ok(Value::from(a + b))
             }
             IntrinsicFunction::StringSplit => {
@@ -386,6 +379,20 @@ fn want_rounded_int(f: IntrinsicFunction, v: &Value, what: &str) -> Result<i64, 
         f,
         &format!("the {what} must be a number, but was {}", render_json(v)),
     ))
+}
+
+fn check_int32(f: IntrinsicFunction, v: i64) -> Result<(), StatesError> {
+    if i32::try_from(v).is_err() {
+        return Err(fail(
+            f,
+            &format!(
+                "the value {v} is outside the range {} to {}",
+                i32::MIN,
+                i32::MAX
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn check_len(f: IntrinsicFunction, s: &str) -> Result<(), StatesError> {
@@ -560,6 +567,44 @@ fn render_format_value(v: &Value, out: &mut String, depth: usize) -> Result<(), 
             }
             out.push('}');
         }
+    }
+    Ok(())
+}
+
+/// Compact JSON as AWS (Jackson) writes it: like serde's, except decimals print as Java's
+/// `Double.toString` (`1.0E20`, not `1e20`).
+fn write_java_json(v: &Value, out: &mut String, depth: usize) -> Result<(), StatesError> {
+    if depth > MAX_FORMAT_DEPTH {
+        return Err(fail(
+            IntrinsicFunction::JsonToString,
+            "the argument is nested too deeply",
+        ));
+    }
+    match v {
+        Value::Number(n) => out.push_str(&java_number(n)),
+        Value::Array(a) => {
+            out.push('[');
+            for (i, x) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_java_json(x, out, depth + 1)?;
+            }
+            out.push(']');
+        }
+        Value::Object(m) => {
+            out.push('{');
+            for (i, (k, x)) in m.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&serde_json::to_string(k).unwrap_or_default());
+                out.push(':');
+                write_java_json(x, out, depth + 1)?;
+            }
+            out.push('}');
+        }
+        scalar => out.push_str(&serde_json::to_string(scalar).unwrap_or_default()),
     }
     Ok(())
 }

@@ -446,6 +446,15 @@ impl IntrinsicArg {
 }
 
 impl IntrinsicCall {
+    /// `true` when some argument (at any depth) reads the Context object (`$$...`).
+    pub fn reads_context(&self) -> bool {
+        self.args.iter().any(|a| match a {
+            IntrinsicArg::Path(p) => *p.root() == crate::jsonpath::Root::Context,
+            IntrinsicArg::Call(c) => c.reads_context(),
+            _ => false,
+        })
+    }
+
     /// Checks the number of arguments of this call and of every nested call.
     pub fn check_arity(&self) -> Result<(), String> {
         let (min, max) = self.function.arity();
@@ -470,4 +479,4 @@ impl IntrinsicCall {
     }
 }
 
-pub use eval::java_random_next_int;
+pub use eval::{java_random_next_int, ARRAY_RANGE_MAX_ITEMS, MAX_ENCODE_INPUT_CHARS};

@@ -2,7 +2,9 @@
 
 use crate::api::{Effect, TaskId, TaskInvocation};
 use crate::execution::{Block, ContextExtra, Execution, Flow, TaskWait, ThreadId};
+use crate::expr::{EvalFail, JsonataFailure};
 use crate::history::{ErrorCause, EventDetails, TaskResource};
+use crate::jsonata_flow::StatesVar;
 use crate::program::{CState, Number, TaskSpec};
 use crate::states::wait::show;
 use asl::error::StatesError;
@@ -73,10 +75,21 @@ impl Execution {
         n: &Number<u64>,
         input: &Value,
         field: &str,
-    ) -> Result<Option<u64>, StatesError> {
+    ) -> Result<Option<u64>, EvalFail> {
         match n {
             Number::Absent => Ok(None),
             Number::Literal(v) => Ok(Some(*v)),
+            Number::Jsonata(t) => {
+                let v = self.jeval(id, t, StatesVar::input(input))?;
+                match v.as_u64() {
+                    Some(n) if n > 0 => Ok(Some(n)),
+                    _ => Err(JsonataFailure::new(
+                        field,
+                        format!("The {field} field must be a positive integer: {}", show(&v)),
+                    )
+                    .into()),
+                }
+            }
             Number::Path(p) => {
                 let v = self.eval(id, input, p.needs_context(), ContextExtra::default(), |s| {
                     p.select(s)
@@ -87,7 +100,8 @@ impl Execution {
                         "The {field}Path field refers to value \"{}\" which is not a valid positive integer: {}",
                         show(&v),
                         p.source()
-                    ))),
+                    ))
+                    .into()),
                 }
             }
         }
@@ -103,25 +117,42 @@ impl Execution {
         } else {
             None
         };
-        let outcome = (|| {
-            let effective = self.apply_input_path(id, &state.input_path, &raw)?;
+        let outcome = (|| -> Result<_, EvalFail> {
             let extra = ContextExtra {
                 task_token: token.as_deref(),
                 map_item: None,
             };
-            let parameters =
-                self.apply_parameters(id, state.parameters.as_ref(), effective, extra)?;
+            let parameters = if state.jsonata {
+                match &state.arguments {
+                    None => Arc::clone(&raw),
+                    Some(t) => {
+                        let sv = StatesVar {
+                            extra,
+                            ..StatesVar::input(&raw)
+                        };
+                        Arc::new(self.jeval(id, t, sv)?)
+                    }
+                }
+            } else {
+                let effective = self.apply_input_path(id, &state.input_path, &raw)?;
+                self.apply_parameters(id, state.parameters.as_ref(), effective, extra)?
+            };
             let timeout =
                 self.resolve_seconds(id, &spec.timeout_seconds, &raw, "TimeoutSeconds")?;
             let heartbeat =
                 self.resolve_seconds(id, &spec.heartbeat_seconds, &raw, "HeartbeatSeconds")?;
-            let role = match &spec.credentials {
-                None => None,
-                Some(t) => {
-                    let v = self.eval(id, &raw, t.needs_context(), extra, |s| t.evaluate(s))?;
-                    v.get("RoleArn").and_then(Value::as_str).map(str::to_string)
+            let credentials = match (&spec.credentials, &spec.credentials_jsonata) {
+                (Some(t), _) => {
+                    Some(self.eval(id, &raw, t.needs_context(), extra, |s| t.evaluate(s))?)
                 }
+                (None, Some(t)) => Some(self.jeval(id, t, StatesVar::input(&raw))?),
+                (None, None) => None,
             };
+            let role = credentials.and_then(|v| match v.get("RoleArn") {
+                Some(Value::String(s)) => Some(s.clone()),
+                Some(other) => Some(other.to_string()),
+                None => None,
+            });
             Ok((parameters, timeout, heartbeat, role))
         })();
         let (parameters, timeout, heartbeat, role) = match outcome {
@@ -193,14 +224,40 @@ impl Execution {
         Some((Arc::clone(&self.program), t.scope, t.state))
     }
 
-    pub(crate) fn on_task_started(&mut self, task: TaskId) {
+    pub(crate) fn on_task_started(&mut self, task: TaskId, worker_name: Option<String>) {
+        let Some(id) = self.task_thread(task) else {
+            return;
+        };
+        self.mark_started_by(id, worker_name);
+    }
+
+    pub(crate) fn on_task_submitted(&mut self, task: TaskId, output: Value) {
         let Some(id) = self.task_thread(task) else {
             return;
         };
         self.mark_started(id);
+        let resource = match self.thread(id).map(|t| &t.block) {
+            Some(Block::Task(TaskWait {
+                flavor: Flavor::Service(r),
+                ..
+            })) => r.clone(),
+            _ => return,
+        };
+        self.push_thread_event(
+            id,
+            EventDetails::TaskSubmitted {
+                resource,
+                output: Arc::new(output),
+            },
+            true,
+        );
     }
 
     fn mark_started(&mut self, id: ThreadId) {
+        self.mark_started_by(id, None);
+    }
+
+    fn mark_started_by(&mut self, id: ThreadId, worker_name: Option<String>) {
         let (flavor, heartbeat) = match self.thread(id).map(|t| &t.block) {
             Some(Block::Task(w)) if !w.started => (w.flavor.clone(), w.heartbeat_seconds),
             _ => return,
@@ -208,7 +265,7 @@ impl Execution {
         let details = match flavor {
             Flavor::Service(r) => EventDetails::TaskStarted(r),
             Flavor::Lambda(_) => EventDetails::LambdaFunctionStarted,
-            Flavor::Activity(_) => EventDetails::ActivityStarted { worker_name: None },
+            Flavor::Activity(_) => EventDetails::ActivityStarted { worker_name },
         };
         self.push_thread_event(id, details, true);
         let hb = heartbeat.map(|h| {
@@ -271,11 +328,15 @@ impl Execution {
         };
         let result = Arc::new(output);
         if crate::execution::payload_size(&result) > crate::execution::MAX_PAYLOAD_BYTES {
+            // AWS names the task by its integration (`lambda`) or its ARN here.
+            let task_name = match &flavor {
+                Flavor::Service(r) => r.resource_type.clone(),
+                Flavor::Lambda(arn) | Flavor::Activity(arn) => arn.clone(),
+            };
             let ec = ErrorCause {
                 error: Some("States.DataLimitExceeded".into()),
                 cause: Some(format!(
-                    "The state/task '{}' returned a result with a size exceeding the maximum number of bytes service limit.",
-                    state.name
+                    "The state/task '{task_name}' returned a result with a size exceeding the maximum number of bytes service limit."
                 )),
             };
             self.record_task_failure(id, &flavor, ec.clone());
@@ -313,7 +374,24 @@ impl Execution {
         let Some(raw) = self.thread(id).map(|t| Arc::clone(&t.input)) else {
             return Flow::Ended;
         };
-        let outcome = (|| {
+        if state.jsonata {
+            let sv = StatesVar {
+                result: Some(&result),
+                ..StatesVar::input(&raw)
+            };
+            return self.jsonata_exit(
+                id,
+                state,
+                sv,
+                crate::jsonata_flow::JsonataExit {
+                    default_output: Arc::clone(&result),
+                    output: state.output.as_ref(),
+                    assign: state.assign.as_ref(),
+                    next: None,
+                },
+            );
+        }
+        let outcome = (|| -> Result<_, asl::error::StatesError> {
             let assign = self.eval_assign(id, state.assign.as_ref(), &result)?;
             let selected =
                 self.apply_result_selector(id, state.result_selector.as_ref(), result)?;

@@ -32,7 +32,9 @@ pub fn ev(expr: &str) -> Option<Value> {
 }
 
 pub fn ev_on(expr: &str, input: &Value) -> Option<Value> {
-    match Expression::compile(expr).and_then(|e| e.evaluate(input, &Bindings::new().now(1_700_000_000_000).seed(7))) {
+    match Expression::compile(expr)
+        .and_then(|e| e.evaluate(input, &Bindings::new().now(1_700_000_000_000).seed(7)))
+    {
         Ok(v) => v,
         Err(e) => panic!("{expr}: unexpected error {e}"),
     }

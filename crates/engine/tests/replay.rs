@@ -1,0 +1,409 @@
+//! Replay runner: corpus `execution` cases whose only needs are service integrations
+//! (Lambda, SNS, SQS, DynamoDB, aws-sdk, EventBridge) run with a resolver that plays back the
+//! task results AWS recorded in the case's history, in order. This checks the engine's Task,
+//! Retry, Catch, timeout and history logic against AWS on flows the self-contained cases do
+//! not cover. Prints pass rates per group; fails when a case listed in
+//! `tests/replay_passing.txt` regresses (`STEPLINE_WRITE_PASSING=1` rewrites the list).
+
+use engine::driver::run_to_completion;
+use engine::{
+    ExecutionContext, ExecutionType, Program, SeededEntropy, TaskInvocation, TaskOutcome,
+    TaskResolver, Timestamp,
+};
+use regex::Regex;
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+const WHOLE: &[&str] = &[
+    "timestamp",
+    "datetime",
+    "snf_role_arn",
+    "sfn_role_arn",
+    "RandomNumberGenerated",
+    "date",
+    "time",
+    "start-date",
+    "stop-date",
+    "start-time",
+    "entered-time",
+    "creation-date",
+    "task_token",
+    "a_task_token",
+    "map_run_arn",
+    "message_id",
+    "a_message_id",
+    "execution-arn",
+    "state-machine-arn",
+];
+
+struct Matcher {
+    token: Regex,
+    token_full: Regex,
+}
+
+impl Matcher {
+    fn new() -> Matcher {
+        Matcher {
+            token: Regex::new(r"<[A-Za-z0-9_:\-]+>").expect("static regex"),
+            token_full: Regex::new(r"^<[A-Za-z0-9_:\-]+>$").expect("static regex"),
+        }
+    }
+
+    /// `exp` (AWS's recording, with placeholders) matches `act`.
+    fn smatch(&self, exp: &Value, act: &Value) -> bool {
+        match (exp, act) {
+            (Value::String(e), _) => {
+                if WHOLE.contains(&e.as_str()) || self.token_full.is_match(e) {
+                    return true;
+                }
+                if self.token.is_match(e) {
+                    let Value::String(a) = act else { return false };
+                    let mut pat = String::from("(?s)^");
+                    let mut last = 0;
+                    for m in self.token.find_iter(e) {
+                        pat.push_str(&regex::escape(&e[last..m.start()]));
+                        pat.push_str(".+?");
+                        last = m.end();
+                    }
+                    pat.push_str(&regex::escape(&e[last..]));
+                    pat.push('$');
+                    return Regex::new(&pat).map(|r| r.is_match(a)).unwrap_or(false);
+                }
+                act.as_str() == Some(e.as_str())
+            }
+            (Value::Bool(_), _) | (_, Value::Bool(_)) => exp == act,
+            (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
+            (Value::Object(e), Value::Object(a)) => {
+                e.len() == a.len()
+                    && e.iter()
+                        .all(|(k, v)| a.get(k).is_some_and(|av| self.smatch(v, av)))
+            }
+            (Value::Array(e), Value::Array(a)) => {
+                e.len() == a.len() && e.iter().zip(a).all(|(x, y)| self.smatch(x, y))
+            }
+            _ => exp == act,
+        }
+    }
+}
+
+fn parse_json_text(v: &mut Value) {
+    if let Value::String(s) = v {
+        if let Ok(p) = serde_json::from_str::<Value>(s) {
+            *v = p;
+        }
+    }
+}
+
+/// Parses the JSON-text fields of an event's details, as `conform.py` does on both sides.
+fn parse_fields(ev: &Value) -> Value {
+    let mut ev = ev.clone();
+    if let Value::Object(m) = &mut ev {
+        for (k, v) in m.iter_mut() {
+            if !k.ends_with("EventDetails") {
+                continue;
+            }
+            let Value::Object(d) = v else { continue };
+            for f in [
+                "input",
+                "output",
+                "parameters",
+                "result",
+                "assignedVariables",
+                // The recordings parsed JSON causes too: compare them parsed on both sides.
+                "cause",
+            ] {
+                if let Some(x) = d.get_mut(f) {
+                    parse_json_text(x);
+                }
+            }
+            if let Some(Value::Object(av)) = d.get_mut("assignedVariables") {
+                for x in av.values_mut() {
+                    parse_json_text(x);
+                }
+            }
+        }
+    }
+    ev
+}
+
+fn corpus_dir() -> PathBuf {
+    match std::env::var("STEPLINE_CORPUS") {
+        Ok(p) => PathBuf::from(p).join("localstack"),
+        Err(_) => {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/localstack")
+        }
+    }
+}
+
+/// JSON text as AWS's Lambda errors print it (`", "` and `": "` separators).
+fn python_json(v: &Value) -> String {
+    match v {
+        Value::Array(a) => format!(
+            "[{}]",
+            a.iter().map(python_json).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Object(m) => format!(
+            "{{{}}}",
+            m.iter()
+                .map(|(k, x)| format!("{}: {}", Value::String(k.clone()), python_json(x)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        other => other.to_string(),
+    }
+}
+
+fn text_of(v: Option<&Value>, python: bool) -> Option<String> {
+    match v {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(other) if python => Some(python_json(other)),
+        Some(other) => Some(other.to_string()),
+    }
+}
+
+/// Plays back the task outcomes recorded in a history, in order.
+struct Replay(VecDeque<TaskOutcome>);
+
+impl Replay {
+    fn from_history(history: &[Value]) -> Replay {
+        let mut q = VecDeque::new();
+        for ev in history {
+            let ty = ev.get("type").and_then(Value::as_str).unwrap_or("");
+            let details = ev
+                .as_object()
+                .and_then(|m| m.iter().find(|(k, _)| k.ends_with("EventDetails")))
+                .map(|(_, d)| d.clone())
+                .unwrap_or(Value::Null);
+            match ty {
+                "TaskSucceeded" | "LambdaFunctionSucceeded" => {
+                    let out = match details.get("output") {
+                        Some(Value::String(s)) => {
+                            serde_json::from_str(s).unwrap_or_else(|_| Value::String(s.clone()))
+                        }
+                        Some(v) => v.clone(),
+                        None => Value::Null,
+                    };
+                    q.push_back(TaskOutcome::Succeeded(out));
+                }
+                "TaskFailed"
+                | "LambdaFunctionFailed"
+                | "TaskStartFailed"
+                | "LambdaFunctionStartFailed"
+                | "LambdaFunctionScheduleFailed" => {
+                    // The recording parsed JSON causes; Lambda functions print them with
+                    // Python's separators, service integrations compactly.
+                    let python = ty.starts_with("Lambda");
+                    q.push_back(TaskOutcome::Failed {
+                        error: text_of(details.get("error"), python),
+                        cause: text_of(details.get("cause"), python),
+                    });
+                }
+                "TaskTimedOut" | "LambdaFunctionTimedOut" => q.push_back(TaskOutcome::Pending),
+                _ => {}
+            }
+        }
+        Replay(q)
+    }
+}
+
+impl TaskResolver for Replay {
+    fn invoke(&mut self, _inv: &TaskInvocation) -> TaskOutcome {
+        self.0.pop_front().unwrap_or(TaskOutcome::Pending)
+    }
+}
+
+const REPLAYABLE: &[&str] = &[
+    "lambda",
+    "sns",
+    "sqs",
+    "dynamodb",
+    "events",
+    "credentials",
+    "logs",
+];
+
+fn replayable(needs: &[Value]) -> bool {
+    !needs.is_empty()
+        && needs.iter().all(|n| {
+            n.as_str()
+                .is_some_and(|n| REPLAYABLE.contains(&n) || n.starts_with("aws-sdk:"))
+        })
+}
+
+/// (result matches, history matches when recorded)
+fn run_case(m: &Matcher, case: &Value) -> (bool, Option<bool>) {
+    let history = case
+        .get("history")
+        .and_then(Value::as_array)
+        .filter(|h| !h.is_empty());
+    let fail = (false, history.map(|_| false));
+    let text = match case.get("definition_text").and_then(Value::as_str) {
+        Some(t) => t.to_string(),
+        None => case
+            .get("definition")
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+    };
+    let express = case.get("state_machine_type").and_then(Value::as_str) == Some("EXPRESS");
+    let Ok(machine) = asl::parse::parse_definition(&text) else {
+        return fail;
+    };
+    let Ok(program) = Program::compile(&machine) else {
+        return fail;
+    };
+    let Some(recorded) = history else { return fail };
+    let input = match case.get("input") {
+        None | Some(Value::Null) => Value::Object(Map::new()),
+        Some(v) => v.clone(),
+    };
+    let mut ctx =
+        ExecutionContext::example("execution", "StateMachine", Timestamp(1_700_000_000_000));
+    if express {
+        ctx.execution_type = ExecutionType::Express;
+    }
+    let mut replay = Replay::from_history(recorded);
+    let finished = run_to_completion(
+        Arc::new(program),
+        input,
+        ctx,
+        Box::new(SeededEntropy::new(7)),
+        &mut replay,
+        true,
+    );
+    let o = &finished.outcome;
+    let mut got = Map::new();
+    got.insert("status".into(), Value::String(o.status.as_str().into()));
+    if let Some(out) = &o.output {
+        got.insert("output".into(), (**out).clone());
+    }
+    if let Some(e) = &o.error {
+        got.insert("error".into(), Value::String(e.clone()));
+    }
+    if let Some(c) = &o.cause {
+        got.insert("cause".into(), Value::String(c.clone()));
+    }
+    let exact = case
+        .get("expected")
+        .is_some_and(|e| m.smatch(e, &Value::Object(got.clone())));
+    let exp: Vec<Value> = recorded.iter().map(parse_fields).collect();
+    let act: Vec<Value> = finished
+        .history
+        .iter()
+        .map(|e| parse_fields(&e.to_json()))
+        .collect();
+    let hist_ok = m.smatch(&Value::Array(exp.clone()), &Value::Array(act.clone()));
+    if std::env::var("STEPLINE_REPLAY_VERBOSE").is_ok() {
+        if !exact {
+            println!(
+                "  result: expected {} got {}",
+                case.get("expected").cloned().unwrap_or_default(),
+                Value::Object(got.clone())
+            );
+        }
+        if !hist_ok {
+            for i in 0..exp.len().max(act.len()) {
+                let (a, b) = (exp.get(i), act.get(i));
+                if !matches!((a, b), (Some(a), Some(b)) if m.smatch(a, b)) {
+                    let cut = |v: Option<&Value>| {
+                        v.map(|v| v.to_string().chars().take(400).collect::<String>())
+                    };
+                    println!(
+                        "  event {i}: expected {:?}\n            got {:?}",
+                        cut(a),
+                        cut(b)
+                    );
+                    break;
+                }
+            }
+        }
+    }
+    (exact, Some(hist_ok))
+}
+
+#[test]
+fn replay_recorded_task_results() {
+    let dir = corpus_dir();
+    let Ok(index_text) = std::fs::read_to_string(dir.join("index.json")) else {
+        println!(
+            "SKIPPED: corpus not found at {} (set STEPLINE_CORPUS)",
+            dir.display()
+        );
+        return;
+    };
+    let index: Vec<Value> = serde_json::from_str(&index_text).expect("index.json is JSON");
+    let m = Matcher::new();
+    let mut rates: BTreeMap<String, (usize, usize, usize, usize)> = BTreeMap::new();
+    let mut passing: BTreeSet<String> = BTreeSet::new();
+    for e in &index {
+        let needs = e
+            .get("needs")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        if e.get("kind").and_then(Value::as_str) != Some("execution") || !replayable(&needs) {
+            continue;
+        }
+        let id = e.get("id").and_then(Value::as_str).unwrap_or("");
+        let file = e.get("file").and_then(Value::as_str).unwrap_or("");
+        let group = e
+            .get("group")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let Ok(text) = std::fs::read_to_string(dir.join(file)) else {
+            continue;
+        };
+        let Ok(case) = serde_json::from_str::<Value>(&text) else {
+            continue;
+        };
+        if std::env::var("STEPLINE_REPLAY_VERBOSE").is_ok() {
+            println!("CASE {file}");
+        }
+        let (exact, hist) = run_case(&m, &case);
+        let g = rates.entry(group).or_default();
+        g.1 += 1;
+        g.0 += usize::from(exact);
+        if let Some(h) = hist {
+            g.3 += 1;
+            g.2 += usize::from(h);
+        }
+        if std::env::var("STEPLINE_REPLAY_VERBOSE").is_ok() && !(exact && hist.unwrap_or(true)) {
+            println!("FAIL {file} exact={exact} history={hist:?}");
+        }
+        if exact && hist.unwrap_or(true) {
+            passing.insert(format!("{id} [{file}]"));
+        }
+    }
+    let (mut ok, mut all, mut hok, mut hall) = (0, 0, 0, 0);
+    for (g, (a, b, c, d)) in &rates {
+        println!("{g:24} exact {a}/{b}  history {c}/{d}");
+        ok += a;
+        all += b;
+        hok += c;
+        hall += d;
+    }
+    println!("replay total: exact {ok}/{all}, history {hok}/{hall}");
+    let list_path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/replay_passing.txt");
+    if std::env::var("STEPLINE_WRITE_PASSING").is_ok() {
+        let body: String = passing.iter().map(|k| format!("{k}\n")).collect();
+        std::fs::write(&list_path, body).expect("write passing list");
+        return;
+    }
+    let listed: BTreeSet<String> = std::fs::read_to_string(&list_path)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::to_string)
+        .collect();
+    for k in passing.difference(&listed) {
+        println!("newly passing: {k}");
+    }
+    let regressed: Vec<&String> = listed.difference(&passing).collect();
+    assert!(
+        regressed.is_empty(),
+        "listed replay cases no longer pass: {regressed:#?}"
+    );
+}
