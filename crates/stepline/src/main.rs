@@ -1,5 +1,6 @@
 //! The `stepline` binary. Each subcommand lives in its own module; this file only dispatches.
 
+mod cmd_bench;
 mod cmd_graph;
 mod cmd_jsonata;
 mod cmd_run;
@@ -22,6 +23,8 @@ enum Command {
     Serve(cmd_serve::Args),
     /// Draw a definition as a graph (SVG, Mermaid or DOT).
     Graph(cmd_graph::Args),
+    /// Measure the interpreter's (or a running server's) throughput.
+    Bench(cmd_bench::Args),
     /// Validate a state machine definition as ValidateStateMachineDefinition does.
     Validate(cmd_validate::Args),
     /// Run one execution of a definition and print its result (and history) as JSON.
@@ -36,6 +39,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => cmd_validate::main(args),
         Command::Jsonata(args) => cmd_jsonata::main(args),
         Command::Run(args) => cmd_run::main(args),
+        Command::Bench(args) => cmd_bench::main(args),
         Command::Graph(args) => cmd_graph::main(args),
         Command::Serve(args) => cmd_serve::main(args),
     }
