@@ -11,6 +11,14 @@ use crate::error::StatesError;
 use crate::jsonpath::{JsonPath, PathError};
 use crate::template::Scope;
 
+/// Java's `Base64.getDecoder()`: padding optional, stray low bits in the last symbol ignored.
+const LENIENT_BASE64: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    base64::engine::GeneralPurposeConfig::new()
+        .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true),
+);
+
 /// Most items `States.ArrayRange` may produce.
 pub const ARRAY_RANGE_MAX_ITEMS: usize = 1000;
 /// Longest input (in characters) for `States.Base64Encode`, `Base64Decode` and `Hash`.
@@ -194,7 +202,7 @@ impl IntrinsicCall {
             IntrinsicFunction::Base64Decode => {
                 let s = want_string(f, arg(0))?;
                 check_len(f, s)?;
-                let bytes = base64::engine::general_purpose::STANDARD
+                let bytes = LENIENT_BASE64
                     .decode(s.as_bytes())
                     .map_err(|_| fail(f, &format!("the argument is not valid Base64: {s}")))?;
                 Ok(Value::String(String::from_utf8_lossy(&bytes).into_owned()))
