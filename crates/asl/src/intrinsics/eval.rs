@@ -306,6 +306,8 @@ impl IntrinsicCall {
     }
 }
 
+/// The corpus records no `States.IntrinsicFailure` cause, so this wording is ours, not AWS's:
+/// `Invalid arguments in States.X: <detail>`. Change it here when a recording appears.
 fn fail(f: IntrinsicFunction, detail: &str) -> StatesError {
     StatesError::intrinsic_failure(format!("Invalid arguments in {}: {detail}", f.name()))
 }
