@@ -1,6 +1,7 @@
 //! Evaluation of intrinsic calls, with AWS's argument rules and limits.
 
 use std::borrow::Cow;
+use std::fmt::Write as _;
 
 use base64::Engine as _;
 use serde_json::{Map, Number, Value};
@@ -608,15 +609,38 @@ fn write_java_json(v: &Value, out: &mut String, depth: usize) -> Result<(), Stat
                 if i > 0 {
                     out.push(',');
                 }
-                out.push_str(&serde_json::to_string(k).unwrap_or_default());
+                push_json_string(out, k);
                 out.push(':');
                 write_java_json(x, out, depth + 1)?;
             }
             out.push('}');
         }
-        scalar => out.push_str(&serde_json::to_string(scalar).unwrap_or_default()),
+        Value::String(st) => push_json_string(out, st),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Null => out.push_str("null"),
     }
     Ok(())
+}
+
+/// A JSON string literal with serde's (and Jackson's) escapes, written in place.
+fn push_json_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if u32::from(c) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
 }
 
 /// A JSON number as Java prints it: integers as is, decimals like `Double.toString`.
