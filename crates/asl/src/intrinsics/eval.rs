@@ -554,7 +554,7 @@ fn render_format_value(v: &Value, out: &mut String, depth: usize) -> Result<(), 
     match v {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => out.push_str(&java_number(n)),
+        Value::Number(n) => push_java_number(out, n),
         Value::String(s) => out.push_str(s),
         Value::Array(a) => {
             out.push('[');
@@ -592,7 +592,7 @@ fn write_java_json(v: &Value, out: &mut String, depth: usize) -> Result<(), Stat
         ));
     }
     match v {
-        Value::Number(n) => out.push_str(&java_number(n)),
+        Value::Number(n) => push_java_number(out, n),
         Value::Array(a) => {
             out.push('[');
             for (i, x) in a.iter().enumerate() {
@@ -643,27 +643,29 @@ fn push_json_string(out: &mut String, s: &str) {
     out.push('"');
 }
 
-/// A JSON number as Java prints it: integers as is, decimals like `Double.toString`.
-pub(crate) fn java_number(n: &Number) -> String {
+/// A JSON number as Java prints it (integers as is, decimals like `Double.toString`), written
+/// in place.
+fn push_java_number(out: &mut String, n: &Number) {
     if n.is_i64() || n.is_u64() {
-        return n.to_string();
+        let _ = write!(out, "{n}");
+        return;
     }
     let x = n.as_f64().unwrap_or(0.0);
     let a = x.abs();
     if a != 0.0 && !(1e-3..1e7).contains(&a) {
         let s = format!("{x:e}");
         let (mant, exp) = s.split_once('e').unwrap_or((&s, "0"));
-        let mant = if mant.contains('.') {
-            mant.to_string()
-        } else {
-            format!("{mant}.0")
-        };
-        return format!("{mant}E{exp}");
+        out.push_str(mant);
+        if !mant.contains('.') {
+            out.push_str(".0");
+        }
+        out.push('E');
+        out.push_str(exp);
+        return;
     }
-    let s = format!("{x}");
-    if s.contains('.') {
-        s
-    } else {
-        format!("{s}.0")
+    let start = out.len();
+    let _ = write!(out, "{x}");
+    if !out[start..].contains('.') {
+        out.push_str(".0");
     }
 }
