@@ -767,7 +767,10 @@ impl<'s> Parser<'s> {
                 let (segs, _) = self.parse_segments(false)?;
                 Ok(Operand::DocRoot(segs))
             }
-            Some(q @ (b'\'' | b'"')) => Ok(Operand::Literal(Value::String(self.parse_quoted(q)?))),
+            Some(q @ (b'\'' | b'"')) => {
+                let raw = self.parse_quoted(q)?;
+                Ok(Operand::Literal(Value::String(unescape_literal(&raw))))
+            }
             Some(b'/') => {
                 self.pos += 1;
                 let start = self.pos;
@@ -846,6 +849,28 @@ impl<'s> Parser<'s> {
             }
         }
     }
+}
+
+/// Jayway unescapes string literals in filters (unlike member names): `\'`, `\"`, `\\`, `\n`...
+fn unescape_literal(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('r') => out.push('\r'),
+            Some('b') => out.push('\u{8}'),
+            Some('f') => out.push('\u{c}'),
+            Some(other) => out.push(other),
+            None => out.push('\\'),
+        }
+    }
+    out
 }
 
 // ---------------------------------------------------------------------------------------------

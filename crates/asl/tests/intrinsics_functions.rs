@@ -391,6 +391,14 @@ fn base64() {
         json!("Data to encode")
     );
     assert_eq!(ok("States.Base64Decode($.s)", json!({"s": ""})), json!(""));
+    // Like Java's decoder, padding is optional.
+    assert_eq!(
+        ok(
+            "States.Base64Decode($.s)",
+            json!({"s": "RGF0YSB0byBlbmNvZGU"})
+        ),
+        json!("Data to encode")
+    );
     let long = "a".repeat(10_001);
     assert!(run(
         "States.Base64Encode($.s)",

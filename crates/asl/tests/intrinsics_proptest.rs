@@ -34,6 +34,22 @@ fn arb_json() -> impl Strategy<Value = Value> {
     })
 }
 
+fn arb_int_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<String>().prop_map(Value::String),
+    ];
+    leaf.prop_recursive(3, 24, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::vec((any::<String>(), inner), 0..4)
+                .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+        ]
+    })
+}
+
 const FUNCTIONS: &[&str] = &[
     "Format",
     "StringToJson",
@@ -115,6 +131,15 @@ proptest! {
         let input = json!({});
         let out = call.evaluate(&Scope::with_input(&input, &entropy));
         prop_assert_eq!(out.ok(), Some(json!(s)));
+    }
+
+    #[test]
+    fn json_to_string_matches_serde_without_decimals(v in arb_int_json()) {
+        let entropy = SeededEntropy::new(0);
+        let input = json!({ "v": v });
+        let call = intrinsics::parse("States.JsonToString($.v)").unwrap_or_else(|e| panic!("{e}"));
+        let out = call.evaluate(&Scope::with_input(&input, &entropy));
+        prop_assert_eq!(out.ok(), Some(Value::String(serde_json::to_string(&input["v"]).unwrap_or_default())));
     }
 
     #[test]

@@ -217,6 +217,13 @@ fn filters_with_every_operator() {
 }
 
 #[test]
+fn filter_string_literals_are_unescaped() {
+    let doc = json!({"a": [{"n": "it's"}, {"n": "x\"y"}, {"n": "plain"}]});
+    assert_eq!(eval(r"$.a[?(@.n == 'it\'s')].n", &doc), json!(["it's"]));
+    assert_eq!(eval(r#"$.a[?(@.n == "x\"y")].n"#, &doc), json!(["x\"y"]));
+}
+
+#[test]
 fn filter_collection_operators() {
     let doc = json!({"a": [
         {"n": "x", "tags": ["a", "b"], "s": "abc"},

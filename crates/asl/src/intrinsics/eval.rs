@@ -1,6 +1,7 @@
 //! Evaluation of intrinsic calls, with AWS's argument rules and limits.
 
 use std::borrow::Cow;
+use std::fmt::Write as _;
 
 use base64::Engine as _;
 use serde_json::{Map, Number, Value};
@@ -10,6 +11,14 @@ use super::{IntrinsicArg, IntrinsicCall, IntrinsicFunction, StringLiteral};
 use crate::error::StatesError;
 use crate::jsonpath::{JsonPath, PathError};
 use crate::template::Scope;
+
+/// Java's `Base64.getDecoder()`: padding optional, stray low bits in the last symbol ignored.
+const LENIENT_BASE64: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    base64::engine::GeneralPurposeConfig::new()
+        .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true),
+);
 
 /// Most items `States.ArrayRange` may produce.
 pub const ARRAY_RANGE_MAX_ITEMS: usize = 1000;
@@ -194,7 +203,7 @@ impl IntrinsicCall {
             IntrinsicFunction::Base64Decode => {
                 let s = want_string(f, arg(0))?;
                 check_len(f, s)?;
-                let bytes = base64::engine::general_purpose::STANDARD
+                let bytes = LENIENT_BASE64
                     .decode(s.as_bytes())
                     .map_err(|_| fail(f, &format!("the argument is not valid Base64: {s}")))?;
                 Ok(Value::String(String::from_utf8_lossy(&bytes).into_owned()))
@@ -298,6 +307,8 @@ impl IntrinsicCall {
     }
 }
 
+/// The corpus records no `States.IntrinsicFailure` cause, so this wording is ours, not AWS's:
+/// `Invalid arguments in States.X: <detail>`. Change it here when a recording appears.
 fn fail(f: IntrinsicFunction, detail: &str) -> StatesError {
     StatesError::intrinsic_failure(format!("Invalid arguments in {}: {detail}", f.name()))
 }
@@ -543,7 +554,7 @@ fn render_format_value(v: &Value, out: &mut String, depth: usize) -> Result<(), 
     match v {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => out.push_str(&java_number(n)),
+        Value::Number(n) => push_java_number(out, n),
         Value::String(s) => out.push_str(s),
         Value::Array(a) => {
             out.push('[');
@@ -581,7 +592,7 @@ fn write_java_json(v: &Value, out: &mut String, depth: usize) -> Result<(), Stat
         ));
     }
     match v {
-        Value::Number(n) => out.push_str(&java_number(n)),
+        Value::Number(n) => push_java_number(out, n),
         Value::Array(a) => {
             out.push('[');
             for (i, x) in a.iter().enumerate() {
@@ -598,38 +609,63 @@ fn write_java_json(v: &Value, out: &mut String, depth: usize) -> Result<(), Stat
                 if i > 0 {
                     out.push(',');
                 }
-                out.push_str(&serde_json::to_string(k).unwrap_or_default());
+                push_json_string(out, k);
                 out.push(':');
                 write_java_json(x, out, depth + 1)?;
             }
             out.push('}');
         }
-        scalar => out.push_str(&serde_json::to_string(scalar).unwrap_or_default()),
+        Value::String(st) => push_json_string(out, st),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Null => out.push_str("null"),
     }
     Ok(())
 }
 
-/// A JSON number as Java prints it: integers as is, decimals like `Double.toString`.
-pub(crate) fn java_number(n: &Number) -> String {
+/// A JSON string literal with serde's (and Jackson's) escapes, written in place.
+fn push_json_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if u32::from(c) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// A JSON number as Java prints it (integers as is, decimals like `Double.toString`), written
+/// in place.
+fn push_java_number(out: &mut String, n: &Number) {
     if n.is_i64() || n.is_u64() {
-        return n.to_string();
+        let _ = write!(out, "{n}");
+        return;
     }
     let x = n.as_f64().unwrap_or(0.0);
     let a = x.abs();
     if a != 0.0 && !(1e-3..1e7).contains(&a) {
         let s = format!("{x:e}");
         let (mant, exp) = s.split_once('e').unwrap_or((&s, "0"));
-        let mant = if mant.contains('.') {
-            mant.to_string()
-        } else {
-            format!("{mant}.0")
-        };
-        return format!("{mant}E{exp}");
+        out.push_str(mant);
+        if !mant.contains('.') {
+            out.push_str(".0");
+        }
+        out.push('E');
+        out.push_str(exp);
+        return;
     }
-    let s = format!("{x}");
-    if s.contains('.') {
-        s
-    } else {
-        format!("{s}.0")
+    let start = out.len();
+    let _ = write!(out, "{x}");
+    if !out[start..].contains('.') {
+        out.push_str(".0");
     }
 }
