@@ -5,6 +5,7 @@ mod cmd_graph;
 mod cmd_jsonata;
 mod cmd_run;
 mod cmd_serve;
+mod cmd_test;
 mod cmd_validate;
 
 use clap::{Parser, Subcommand};
@@ -25,6 +26,8 @@ enum Command {
     Graph(cmd_graph::Args),
     /// Measure the interpreter's (or a running server's) throughput.
     Bench(cmd_bench::Args),
+    /// Run every test case of a mock configuration file and report results and coverage.
+    Test(cmd_test::Args),
     /// Validate a state machine definition as ValidateStateMachineDefinition does.
     Validate(cmd_validate::Args),
     /// Run one execution of a definition and print its result (and history) as JSON.
@@ -39,6 +42,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => cmd_validate::main(args),
         Command::Jsonata(args) => cmd_jsonata::main(args),
         Command::Run(args) => cmd_run::main(args),
+        Command::Test(args) => cmd_test::main(args),
         Command::Bench(args) => cmd_bench::main(args),
         Command::Graph(args) => cmd_graph::main(args),
         Command::Serve(args) => cmd_serve::main(args),
