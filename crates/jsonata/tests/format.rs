@@ -704,6 +704,7 @@ fn format_integer_words() {
     assert_eq!(fint(100.0, "w;o"), "one hundredth");
     assert_eq!(fint(1000000000001.0, "w;o"), "one trillion and first");
     assert!(format_integer(f64::INFINITY, "w").is_err());
+    assert!(format_integer(f64::INFINITY, "a").is_err());
     assert!(format_integer(1e308, "w").is_ok());
 }
 
@@ -1196,4 +1197,186 @@ fn differential_cases_from_file() {
         out.push('\n');
     }
     std::fs::write(output, out).expect("output file");
+}
+
+/// Deterministic xorshift so the test is reproducible.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn text(&mut self, alphabet: &[&str], max_len: usize) -> String {
+        let len = self.below(max_len + 1);
+        (0..len)
+            .map(|_| alphabet[self.below(alphabet.len())])
+            .collect()
+    }
+}
+
+#[test]
+fn random_pictures_never_panic() {
+    let number_chars = [
+        "#",
+        "0",
+        "9",
+        ",",
+        ".",
+        "e",
+        "%",
+        "\u{2030}",
+        ";",
+        "-",
+        "a",
+        " ",
+        "١",
+        "\u{1F600}",
+        "E",
+    ];
+    let date_chars = [
+        "[",
+        "]",
+        "Y",
+        "M",
+        "D",
+        "d",
+        "F",
+        "W",
+        "w",
+        "X",
+        "x",
+        "H",
+        "h",
+        "P",
+        "m",
+        "s",
+        "f",
+        "Z",
+        "z",
+        "C",
+        "E",
+        "N",
+        "n",
+        "o",
+        "t",
+        "0",
+        "1",
+        "#",
+        ",",
+        "-",
+        "*",
+        "I",
+        "i",
+        "a",
+        "A",
+        "w",
+        " ",
+        ":",
+        "\u{1F600}",
+        "9",
+        ";",
+    ];
+    let text_chars = [
+        "0",
+        "1",
+        "2",
+        "9",
+        "-",
+        ":",
+        " ",
+        "a",
+        "m",
+        "p",
+        "J",
+        "u",
+        "n",
+        "e",
+        "M",
+        "C",
+        "I",
+        "X",
+        "t",
+        "h",
+        "s",
+        "G",
+        "T",
+        "+",
+        ",",
+        ".",
+        "\u{1F600}",
+    ];
+    let numbers = [
+        0.0,
+        -0.0,
+        1.0,
+        -1.5,
+        0.5,
+        1e-300,
+        1e300,
+        123456.789,
+        -9.99e20,
+        1e21,
+        f64::NAN,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        5e-324,
+        2.5,
+    ];
+    let millis = [
+        0i64,
+        -1,
+        1521801216617,
+        i64::MAX,
+        i64::MIN,
+        8_640_000_000_000_000,
+        -62198755200000,
+    ];
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let start = std::time::Instant::now();
+    for _ in 0..10_000 {
+        let v = numbers[rng.below(numbers.len())];
+        let pic = rng.text(&number_chars, 14);
+        let _ = format_number(v, &pic, &DecimalFormat::default());
+        let _ = format_integer(v, &pic);
+        let _ = parse_integer(&rng.text(&text_chars, 12), &pic);
+        let dpic = rng.text(&date_chars, 20);
+        let ms = millis[rng.below(millis.len())];
+        let tz = ["+0530", "-0500", "x", "99999999999"][rng.below(4)];
+        let _ = format_datetime(ms, Some(&dpic), Some(tz));
+        let text = rng.text(&text_chars, 20);
+        let _ = parse_datetime_at(&text, Some(&dpic), 0);
+        let _ = parse_datetime(&text, None);
+    }
+    assert!(
+        start.elapsed().as_secs() < 60,
+        "random inputs took too long"
+    );
+}
+
+#[test]
+fn huge_pictures_are_fast_or_refused() {
+    let start = std::time::Instant::now();
+    let pic = format!("{}0", "0,".repeat(50_000));
+    assert!(format_number(1.0, &pic, &DecimalFormat::default()).is_ok());
+    assert!(format_integer(1.0, &pic).is_ok());
+    let irregular = format!("{}0", "0,00,".repeat(20_000));
+    let _ = format_number(1.0, &irregular, &DecimalFormat::default());
+    let _ = format_integer(1.0, &irregular);
+    // Adjacent letter components over a long run of letters: refused or answered, quickly.
+    let _ = parse_datetime_at(&"a".repeat(2_000), Some(&"[Da]".repeat(100)), 0);
+    let never = format!("{}1", "a".repeat(2_000));
+    assert_eq!(
+        parse_datetime_at(&never, Some(&"[Da]".repeat(100)), 0).map_err(|e| e.code),
+        Err("D1001")
+    );
+    let _ = parse_datetime_at(&"one ".repeat(3_000), Some(&"[Dw]".repeat(50)), 0);
+    assert!(format_datetime(0, Some("[Y,100000]"), None).is_ok());
+    assert!(format_datetime(0, Some("[Y,200000]"), None).is_err());
+    assert!(start.elapsed().as_secs() < 20, "took {:?}", start.elapsed());
 }

@@ -688,9 +688,14 @@ fn is_roman(c: char) -> bool {
     "MDCLXVI".contains(canon(c))
 }
 
-fn word_alternatives() -> Vec<Vec<char>> {
+fn word_alternatives() -> &'static [Vec<char>] {
+    static ALTS: std::sync::OnceLock<Vec<Vec<char>>> = std::sync::OnceLock::new();
+    ALTS.get_or_init(build_word_alternatives)
+}
+
+fn build_word_alternatives() -> Vec<Vec<char>> {
     let mut alts: Vec<Vec<char>> = integer::word_values()
-        .into_iter()
+        .iter()
         .map(|(w, _)| w.chars().collect())
         .collect();
     alts.push("and".chars().collect());
@@ -803,14 +808,20 @@ fn candidates(m: &Matcher, text: &[char], pos: usize, alts: &[Vec<char>]) -> Vec
 }
 
 /// Finds the capture spans of the first match, or `None` when the text does not match.
-fn match_parts(parts: &[ParsePart], text: &[char]) -> Option<Vec<(usize, usize)>> {
+/// Errors when a crafted picture/text pair would need more than [`super::MAX_WORK`] steps.
+fn match_parts(
+    parts: &[ParsePart],
+    text: &[char],
+) -> Result<Option<Vec<(usize, usize)>>, FormatError> {
     if parts.is_empty() {
-        return if text.is_empty() {
+        return Ok(if text.is_empty() {
             Some(Vec::new())
         } else {
             None
-        };
+        });
     }
+    let mut work = 0f64;
+    let too_complex = || FormatError::range("date/time picture too complex to match");
     let alts = word_alternatives();
     let mut failed: HashSet<(usize, usize)> = HashSet::new();
     struct Frame {
@@ -819,31 +830,42 @@ fn match_parts(parts: &[ParsePart], text: &[char]) -> Option<Vec<(usize, usize)>
         cands: Vec<usize>,
         next: usize,
     }
-    let first = parts.first()?;
+    let Some(first) = parts.first() else {
+        return Ok(None);
+    };
     let mut stack = vec![Frame {
         part: 0,
         pos: 0,
-        cands: candidates(&first.matcher, text, 0, &alts),
+        cands: candidates(&first.matcher, text, 0, alts),
         next: 0,
     }];
     while let Some(top) = stack.last_mut() {
+        work += 1.0;
+        if work > super::MAX_WORK {
+            return Err(too_complex());
+        }
         if let Some(&end) = top.cands.get(top.next) {
             top.next += 1;
             let part = top.part + 1;
             if part == parts.len() {
                 if end == text.len() {
-                    return Some(
+                    return Ok(Some(
                         stack
                             .iter()
-                            .map(|f| (f.pos, f.cands.get(f.next - 1).copied().unwrap_or(f.pos)))
+                            .map(|f| {
+                                let end = f.cands.get(f.next.saturating_sub(1)).copied();
+                                (f.pos, end.unwrap_or(f.pos))
+                            })
                             .collect(),
-                    );
+                    ));
                 }
             } else if !failed.contains(&(part, end)) {
                 let cands = parts
                     .get(part)
-                    .map(|p| candidates(&p.matcher, text, end, &alts))
+                    .map(|p| candidates(&p.matcher, text, end, alts))
                     .unwrap_or_default();
+                // Building the candidate list costs about as much as trying it.
+                work += cands.len() as f64;
                 stack.push(Frame {
                     part,
                     pos: end,
@@ -856,7 +878,7 @@ fn match_parts(parts: &[ParsePart], text: &[char]) -> Option<Vec<(usize, usize)>
             stack.pop();
         }
     }
-    None
+    Ok(None)
 }
 
 fn build_parse_parts(spec: &[Part]) -> Result<Vec<ParsePart>, FormatError> {
@@ -1034,7 +1056,7 @@ fn parse_with_picture(text: &str, picture: &str, now: i64) -> Result<Option<i64>
     let spec = analyse_picture(picture)?;
     let parts = build_parse_parts(&spec)?;
     let chars: Vec<char> = text.chars().collect();
-    let Some(spans) = match_parts(&parts, &chars) else {
+    let Some(spans) = match_parts(&parts, &chars)? else {
         return Ok(None);
     };
     let mut components: HashMap<char, Comp> = HashMap::new();

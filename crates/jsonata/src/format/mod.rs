@@ -32,6 +32,10 @@ impl std::error::Error for FormatError {}
 /// (or fail with a RangeError); we refuse early so a hostile picture cannot allocate gigabytes.
 pub(crate) const MAX_PAD: f64 = 100_000.0;
 
+/// The most elementary steps (character copies, match attempts) one call may take; beyond it a
+/// picture is rejected rather than letting a crafted input run for seconds.
+pub(crate) const MAX_WORK: f64 = 50_000_000.0;
+
 impl FormatError {
     pub(crate) fn new(code: &'static str) -> FormatError {
         FormatError {
