@@ -1235,14 +1235,39 @@ fn parse_iso(s: &[char]) -> Option<f64> {
     };
     let year = num(0, 4)?;
     let mut p = 4;
+    // V8 reads the ECMAScript format first; at the first token it does not expect (before a
+    // `T`), it hands that token and the rest to its legacy parser.
+    let two_digits = |a: usize| {
+        run_len(s, a, |c| c.is_ascii_digit()) == 2
+            && s.get(a..a + 2)
+                .is_some_and(|d| d.iter().all(char::is_ascii_digit))
+    };
+    let mut fields = vec![year];
     let (mut month, mut day) = (1.0, 1.0);
     if s.get(p) == Some(&'-') {
-        month = num(p + 1, 2)?;
-        p += 3;
-        if s.get(p) == Some(&'-') {
-            day = num(p + 1, 2)?;
-            p += 3;
+        p += 1;
+        match num(p, 2) {
+            Some(m) if two_digits(p) && (1.0..=12.0).contains(&m) => {
+                month = m;
+                fields.push(m);
+                p += 2;
+                if s.get(p) == Some(&'-') {
+                    p += 1;
+                    match num(p, 2) {
+                        Some(d) if two_digits(p) && (1.0..=31.0).contains(&d) => {
+                            day = d;
+                            fields.push(d);
+                            p += 2;
+                        }
+                        _ => return parse_legacy(s, p, fields),
+                    }
+                }
+            }
+            _ => return parse_legacy(s, p, fields),
         }
+    }
+    if p < s.len() && s.get(p) != Some(&'T') {
+        return parse_legacy(s, p, fields);
     }
     let (mut h, mut mi, mut sec, mut ms) = (0.0, 0.0, 0.0, 0.0);
     let mut offset = 0.0;
@@ -1300,6 +1325,142 @@ fn parse_iso(s: &[char]) -> Option<f64> {
     let t = make_date(make_day(year, month - 1.0, day), make_time(h, mi, sec, ms));
     let t = time_clip(t - offset);
     (!t.is_nan()).then_some(t)
+}
+
+#[derive(Debug, PartialEq)]
+enum V8Token {
+    Number(f64, usize),
+    Symbol(char),
+    Word(String),
+}
+
+fn v8_tokens(s: &[char], from: usize) -> Vec<V8Token> {
+    let mut out = Vec::new();
+    let mut i = from;
+    while let Some(&c) = s.get(i) {
+        if c.is_ascii_digit() {
+            let n = run_len(s, i, |c| c.is_ascii_digit());
+            let digits: String = s.get(i..i + n).unwrap_or(&[]).iter().collect();
+            out.push(V8Token::Number(digits.parse().unwrap_or(f64::INFINITY), n));
+            i += n;
+        } else if c.is_ascii_alphabetic() {
+            let n = run_len(s, i, |c| c.is_ascii_alphabetic());
+            out.push(V8Token::Word(
+                s.get(i..i + n).unwrap_or(&[]).iter().collect(),
+            ));
+            i += n;
+        } else {
+            out.push(V8Token::Symbol(c));
+            i += 1;
+        }
+    }
+    out
+}
+
+/// V8's legacy date parser (`DateParser::Parse` after the ES5 attempt), for the shapes
+/// jsonata-js's regex lets through without a `T`: date fields already read come in `fields`.
+/// Strings without an offset are local time in V8; Step Functions hosts run in UTC.
+fn parse_legacy(s: &[char], from: usize, mut fields: Vec<f64>) -> Option<f64> {
+    let tokens = v8_tokens(s, from);
+    let mut time: Vec<f64> = Vec::new();
+    let time_expecting = |time: &Vec<f64>, n: f64| match time.len() {
+        1 | 2 => (0.0..=59.0).contains(&n),
+        3 => (0.0..=999.0).contains(&n),
+        _ => false,
+    };
+    let mut i = 0;
+    while let Some(tok) = tokens.get(i) {
+        i += 1;
+        match tok {
+            V8Token::Number(n, _) => {
+                let n = *n;
+                if tokens.get(i) == Some(&V8Token::Symbol(':')) {
+                    i += 1;
+                    if time.len() >= 4 {
+                        return None;
+                    }
+                    time.push(n);
+                    if tokens.get(i) == Some(&V8Token::Symbol('.')) {
+                        i += 1;
+                    }
+                } else if tokens.get(i) == Some(&V8Token::Symbol('.')) && {
+                    i += 1; // V8 consumes the '.' whether or not a time is expected.
+                    time_expecting(&time, n)
+                } {
+                    time.push(n);
+                    let Some(V8Token::Number(v, len)) = tokens.get(i) else {
+                        return None;
+                    };
+                    i += 1;
+                    // Milliseconds: the first three digits of the numeral.
+                    let ms = (v * 10f64.powi(3 - (*len).min(400) as i32)).floor();
+                    time.push(ms);
+                    while time.len() < 4 {
+                        time.push(0.0);
+                    }
+                } else if time_expecting(&time, n) {
+                    time.push(n);
+                    while time.len() < 4 {
+                        time.push(0.0);
+                    }
+                    match tokens.get(i) {
+                        None => {}
+                        Some(V8Token::Word(w)) if w.eq_ignore_ascii_case("z") => {}
+                        Some(V8Token::Symbol('+')) | Some(V8Token::Symbol('-')) => {}
+                        _ => return None,
+                    }
+                } else {
+                    if fields.len() >= 3 {
+                        return None;
+                    }
+                    fields.push(n);
+                    if tokens.get(i) == Some(&V8Token::Symbol('-')) {
+                        i += 1;
+                    }
+                }
+            }
+            // `Z` is UTC, which is also the local time we assume.
+            V8Token::Word(w) if w.eq_ignore_ascii_case("z") => {}
+            // Any other word (`T`) after a number is garbage; a sign after a number but
+            // before a time or `Z` is illegal.
+            V8Token::Word(_) => return None,
+            // A sign after a number is illegal unless it starts an offset after a time or `Z`;
+            // jsonata-js's regex cannot produce that shape without a `T`.
+            V8Token::Symbol('+') | V8Token::Symbol('-') => return None,
+            V8Token::Symbol(_) => {}
+        }
+    }
+    while fields.len() < 3 {
+        fields.push(1.0);
+    }
+    let is_day = |v: f64| (1.0..=31.0).contains(&v);
+    let (a, b, c) = (*fields.first()?, *fields.get(1)?, *fields.get(2)?);
+    let (mut year, month, day) = if !is_day(a) { (a, b, c) } else { (c, a, b) };
+    if (0.0..=49.0).contains(&year) {
+        year += 2000.0;
+    } else if (50.0..=99.0).contains(&year) {
+        year += 1900.0;
+    }
+    if !(1.0..=12.0).contains(&month) || !is_day(day) {
+        return None;
+    }
+    while time.len() < 4 {
+        time.push(0.0);
+    }
+    let t = |k: usize| time.get(k).copied().unwrap_or(0.0);
+    let (h, mi, sec, ms) = (t(0), t(1), t(2), t(3));
+    let valid = (0.0..=23.0).contains(&h)
+        && (0.0..=59.0).contains(&mi)
+        && (0.0..=59.0).contains(&sec)
+        && (0.0..=999.0).contains(&ms);
+    if !(valid || (h == 24.0 && mi == 0.0 && sec == 0.0 && ms == 0.0)) {
+        return None;
+    }
+    let tv = time_clip(make_date(
+        make_day(year, month - 1.0, day),
+        make_time(h, mi, sec, ms),
+    ));
+    (!tv.is_nan()).then_some(tv)
 }
 
 pub(crate) fn parse_datetime(
