@@ -2,8 +2,8 @@
 //! present) and hand-written cases for every picture feature (always).
 
 use jsonata::format::{
-    format_datetime, format_integer, format_number, parse_datetime, parse_datetime_at,
-    parse_integer, DecimalFormat, FormatError,
+    format_datetime, format_datetime_dialect, format_integer, format_number, parse_datetime,
+    parse_datetime_at, parse_datetime_dialect, parse_integer, DecimalFormat, Dialect, FormatError,
 };
 
 // =============================================================================================
@@ -980,6 +980,51 @@ fn to_millis_iso_shapes_v8_reads_with_its_legacy_parser() {
 }
 
 #[test]
+fn aws_dialect_reproduces_jsonata_2_0_6() {
+    use Dialect::{V2_0_6, V2_2};
+    let pic = "[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01].[f001]";
+    let t = "2024-01-01T12:38:49.5";
+    assert_eq!(
+        parse_datetime_dialect(t, Some(pic), 0, V2_2),
+        Ok(Some(1704112729500))
+    );
+    assert_eq!(
+        parse_datetime_dialect(t, Some(pic), 0, V2_0_6),
+        Ok(Some(1704112729005))
+    );
+    let pic = "[Y0000][M00][D00][H00][m00][s00]";
+    let t = "20240101123849";
+    assert_eq!(
+        parse_datetime_dialect(t, Some(pic), 0, V2_2),
+        Ok(Some(1704112729000))
+    );
+    assert_eq!(
+        parse_datetime_dialect(t, Some(pic), 0, V2_0_6),
+        Ok(Some(1708524249000))
+    );
+    assert_eq!(
+        parse_datetime_dialect("2018-01-01-01", None, 0, V2_2).map_err(|e| e.code),
+        Err("D3110")
+    );
+    assert_eq!(
+        parse_datetime_dialect("2018-01-01-01", None, 0, V2_0_6),
+        Ok(None)
+    );
+    let pic = Some("[M,1-3]/[D,1-4]/[Y,1-3]");
+    assert_eq!(
+        format_datetime_dialect(0, pic, None, V2_2).as_deref(),
+        Ok("1/1/970")
+    );
+    assert_eq!(
+        format_datetime_dialect(0, pic, None, V2_0_6).as_deref(),
+        Ok("001/0001/970")
+    );
+    // The default entry points are 2.2.
+    assert_eq!(format_datetime(0, pic, None).as_deref(), Ok("1/1/970"));
+    assert_eq!(Dialect::default(), V2_2);
+}
+
+#[test]
 fn to_millis_numeric_pictures() {
     assert_eq!(tm("201802", "[Y0001][M01]"), Some(1517443200000));
     assert_eq!(tm("201802", "[Y,*-4][M01]"), Some(1517443200000));
@@ -1185,6 +1230,10 @@ fn differential_cases_from_file() {
         println!("SKIPPED: set STEPLINE_FORMAT_DIFF_IN and STEPLINE_FORMAT_DIFF_OUT");
         return;
     };
+    let dialect = match std::env::var("STEPLINE_FORMAT_DIFF_DIALECT").as_deref() {
+        Ok("2.0.6") => Dialect::V2_0_6,
+        _ => Dialect::V2_2,
+    };
     let text = std::fs::read_to_string(input).expect("input file");
     let mut out = String::new();
     for line in text.lines() {
@@ -1193,30 +1242,33 @@ fn differential_cases_from_file() {
         let a = case["a"].as_array().cloned().unwrap_or_default();
         let s = |i: usize| a.get(i).and_then(Value::as_str);
         let n = |i: usize| a.get(i).and_then(Value::as_f64).unwrap_or(f64::NAN);
-        let res: Result<Option<Value>, FormatError> = match f {
-            "formatNumber" => {
-                let opts: Vec<(String, String)> = a
-                    .get(2)
-                    .and_then(Value::as_object)
-                    .map(|o| {
-                        o.iter()
-                            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
-                            .collect()
+        let res: Result<Option<Value>, FormatError> =
+            match f {
+                "formatNumber" => {
+                    let opts: Vec<(String, String)> = a
+                        .get(2)
+                        .and_then(Value::as_object)
+                        .map(|o| {
+                            o.iter()
+                                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    DecimalFormat::from_options(&opts).and_then(|fmt| {
+                        format_number(n(0), s(1).unwrap_or(""), &fmt).map(|v| Some(json!(v)))
                     })
-                    .unwrap_or_default();
-                DecimalFormat::from_options(&opts).and_then(|fmt| {
-                    format_number(n(0), s(1).unwrap_or(""), &fmt).map(|v| Some(json!(v)))
-                })
-            }
-            "formatInteger" => format_integer(n(0), s(1).unwrap_or("")).map(|v| Some(json!(v))),
-            "parseInteger" => {
-                parse_integer(s(0).unwrap_or(""), s(1).unwrap_or("")).map(|o| o.map(|v| json!(v)))
-            }
-            "fromMillis" => format_datetime(n(0) as i64, s(1), s(2)).map(|v| Some(json!(v))),
-            "toMillis" => parse_datetime_at(s(0).unwrap_or(""), s(1), 1_700_000_000_000)
-                .map(|o| o.map(|v| json!(v))),
-            _ => Ok(None),
-        };
+                }
+                "formatInteger" => format_integer(n(0), s(1).unwrap_or("")).map(|v| Some(json!(v))),
+                "parseInteger" => parse_integer(s(0).unwrap_or(""), s(1).unwrap_or(""))
+                    .map(|o| o.map(|v| json!(v))),
+                "fromMillis" => format_datetime_dialect(n(0) as i64, s(1), s(2), dialect)
+                    .map(|v| Some(json!(v))),
+                "toMillis" => {
+                    parse_datetime_dialect(s(0).unwrap_or(""), s(1), 1_700_000_000_000, dialect)
+                        .map(|o| o.map(|v| json!(v)))
+                }
+                _ => Ok(None),
+            };
         let r = match res {
             Ok(Some(v)) => json!({ "ok": v }),
             Ok(None) => json!({ "undef": true }),

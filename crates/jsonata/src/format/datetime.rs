@@ -337,7 +337,11 @@ fn parse_width(wm: Option<&str>) -> Option<f64> {
     }
 }
 
-fn analyse_marker(marker: &[char], spec: &mut [Part]) -> Result<Marker, FormatError> {
+fn analyse_marker(
+    marker: &[char],
+    spec: &mut [Part],
+    dialect: Dialect,
+) -> Result<Marker, FormatError> {
     let component = marker.first().copied();
     let comma = marker.iter().rposition(|&c| c == ',');
     let mut width = None;
@@ -407,7 +411,12 @@ fn analyse_marker(marker: &[char], spec: &mut [Part]) -> Result<Marker, FormatEr
                 fmt.mandatory_digits = min;
             }
         }
-        if component == Some('Y') {
+        // §9.8.4.4 applies to the year; jsonata 2.0.6 applied it to month and day too.
+        let has_n = match dialect {
+            Dialect::V2_2 => component == Some('Y'),
+            Dialect::V2_0_6 => component.is_some_and(|c| "YMD".contains(c)),
+        };
+        if has_n {
             m.n = -1.0;
             if let Some(max) = m.width.as_ref().and_then(|w| w.max) {
                 m.n = max;
@@ -433,7 +442,7 @@ fn analyse_marker(marker: &[char], spec: &mut [Part]) -> Result<Marker, FormatEr
     Ok(m)
 }
 
-fn analyse_picture(picture: &str) -> Result<Vec<Part>, FormatError> {
+fn analyse_picture(picture: &str, dialect: Dialect) -> Result<Vec<Part>, FormatError> {
     let chars: Vec<char> = picture.chars().collect();
     let mut spec: Vec<Part> = Vec::new();
     let add_literal = |spec: &mut Vec<Part>, start: usize, end: usize| {
@@ -468,7 +477,7 @@ fn analyse_picture(picture: &str) -> Result<Vec<Part>, FormatError> {
                 .copied()
                 .filter(|&c| !jsnum::is_js_whitespace(c))
                 .collect();
-            let m = analyse_marker(&marker, &mut spec)?;
+            let m = analyse_marker(&marker, &mut spec, dialect)?;
             spec.push(Part::Marker(Box::new(m)));
             start = pos + 1;
         }
@@ -602,6 +611,7 @@ pub(crate) fn format_datetime(
     millis: i64,
     picture: Option<&str>,
     timezone: Option<&str>,
+    dialect: Dialect,
 ) -> Result<String, FormatError> {
     let (mut offset_hours, mut offset_minutes) = (0.0, 0.0);
     if let Some(tz) = timezone {
@@ -610,7 +620,7 @@ pub(crate) fn format_datetime(
         offset_hours = (offset / 100.0).floor();
         offset_minutes = offset % 100.0;
     }
-    let spec = analyse_picture(picture.unwrap_or(ISO_PICTURE))?;
+    let spec = analyse_picture(picture.unwrap_or(ISO_PICTURE), dialect)?;
     let offset_millis = (60.0 * offset_hours + offset_minutes) * 60_000.0;
     let f = fields(millis as f64 + offset_millis);
     let mut out = String::new();
@@ -640,8 +650,9 @@ enum Matcher {
     Letters,
     Roman,
     Words,
+    /// `[0-9]{min,max}` (`None`: `[0-9]+`), optionally followed by an ordinal suffix.
     Decimal {
-        width: Option<usize>,
+        width: Option<(usize, usize)>,
         ordinal: bool,
     },
 }
@@ -756,8 +767,7 @@ fn candidates(m: &Matcher, text: &[char], pos: usize, alts: &[Vec<char>]) -> Vec
         Matcher::Decimal { width, ordinal } => {
             let n = run_len(text, pos, |c| c.is_ascii_digit());
             let lens: Vec<usize> = match width {
-                Some(w) if *w <= n => vec![*w],
-                Some(_) => Vec::new(),
+                Some((lo, hi)) => (*lo..=n.min(*hi)).rev().collect(),
                 None => (1..=n).rev().collect(),
             };
             let mut out = Vec::new();
@@ -881,7 +891,7 @@ fn match_parts(
     Ok(None)
 }
 
-fn build_parse_parts(spec: &[Part]) -> Result<Vec<ParsePart>, FormatError> {
+fn build_parse_parts(spec: &[Part], dialect: Dialect) -> Result<Vec<ParsePart>, FormatError> {
     let mut out = Vec::new();
     for part in spec {
         let m = match part {
@@ -904,7 +914,7 @@ fn build_parse_parts(spec: &[Part]) -> Result<Vec<ParsePart>, FormatError> {
                 matcher: Matcher::Tz { gmt: c == 'z', sep },
                 reader: Some((c, Reader::Tz { z: c == 'z', sep })),
             }
-        } else if c == 'f' {
+        } else if c == 'f' && dialect == Dialect::V2_2 {
             // Fractional seconds: always `[0-9]+`, read as a decimal fraction (jsonata-js #782).
             ParsePart {
                 matcher: Matcher::Decimal {
@@ -919,10 +929,23 @@ fn build_parse_parts(spec: &[Part]) -> Result<Vec<ParsePart>, FormatError> {
                 Primary::Roman => Matcher::Roman,
                 Primary::Words => Matcher::Words,
                 Primary::Decimal => Matcher::Decimal {
-                    width: fmt
-                        .parse_width
-                        .filter(|w| *w != 0.0 && !w.is_nan())
-                        .map(|w| w.clamp(0.0, 1e9) as usize),
+                    width: match dialect {
+                        Dialect::V2_2 => {
+                            fmt.parse_width
+                                .filter(|w| *w != 0.0 && !w.is_nan())
+                                .map(|w| {
+                                    let w = w.clamp(0.0, 1e9) as usize;
+                                    (w, w)
+                                })
+                        }
+                        // 2.0.6 fixes only the year's width: {n}, or {n-optional,n}.
+                        Dialect::V2_0_6 if m.n > 0.0 => {
+                            let n = m.n.min(1e9) as usize;
+                            let opt = fmt.optional_digits.clamp(0.0, 1e9) as usize;
+                            Some((n.saturating_sub(opt), n))
+                        }
+                        Dialect::V2_0_6 => None,
+                    },
                     ordinal: fmt.ordinal,
                 },
                 Primary::Sequence => return Err(FormatError::with_value("D3130", &fmt.token)),
@@ -1052,9 +1075,14 @@ fn default_from_now(now: &Fields, part: char) -> Comp {
     }
 }
 
-fn parse_with_picture(text: &str, picture: &str, now: i64) -> Result<Option<i64>, FormatError> {
-    let spec = analyse_picture(picture)?;
-    let parts = build_parse_parts(&spec)?;
+fn parse_with_picture(
+    text: &str,
+    picture: &str,
+    now: i64,
+    dialect: Dialect,
+) -> Result<Option<i64>, FormatError> {
+    let spec = analyse_picture(picture, dialect)?;
+    let parts = build_parse_parts(&spec, dialect)?;
     let chars: Vec<char> = text.chars().collect();
     let Some(spans) = match_parts(&parts, &chars)? else {
         return Ok(None);
@@ -1162,7 +1190,8 @@ fn parse_with_picture(text: &str, picture: &str, now: i64) -> Result<Option<i64>
 // ISO 8601 without a picture: jsonata-js checks this regex, then uses `Date.parse`:
 // ^\d{4}(-[01]\d)?(-[0-3]\d)?(T[0-2]\d:[0-5]\d:[0-5]\d)?(\.\d+)?([+-][0-2]\d:?[0-5]\d|Z)?$
 
-fn iso_regex_matches(s: &[char]) -> bool {
+/// `repeat`: jsonata 2.0.6's regex, whose groups are `*` where 2.2's are `?`.
+fn iso_regex_matches(s: &[char], repeat: bool) -> bool {
     let digit_in = |i: usize, lo: char, hi: char| s.get(i).is_some_and(|&c| c >= lo && c <= hi);
     let d = |i: usize| digit_in(i, '0', '9');
     if !(0..4).all(d) {
@@ -1171,7 +1200,16 @@ fn iso_regex_matches(s: &[char]) -> bool {
     // NFA simulation over the set of reachable positions, group by group.
     let optional = |starts: Vec<usize>, step: &dyn Fn(usize) -> Option<usize>| {
         let mut out = starts.clone();
-        out.extend(starts.iter().filter_map(|&p| step(p)));
+        let mut frontier = starts;
+        while !frontier.is_empty() {
+            let next: Vec<usize> = frontier
+                .iter()
+                .filter_map(|&p| step(p))
+                .filter(|q| !out.contains(q))
+                .collect();
+            out.extend(next.iter().copied());
+            frontier = if repeat { next } else { Vec::new() };
+        }
         out
     };
     let dash01 = |p: usize| {
@@ -1463,17 +1501,36 @@ fn parse_legacy(s: &[char], from: usize, mut fields: Vec<f64>) -> Option<f64> {
     (!tv.is_nan()).then_some(tv)
 }
 
+/// Which jsonata-js release's `$toMillis` parsing to reproduce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Dialect {
+    /// jsonata-js 2.2.x (the official test suite's version).
+    #[default]
+    V2_2,
+    /// jsonata-js 2.0.6, which AWS Step Functions runs. Parsing: fractional seconds are whole
+    /// milliseconds (`.5` is 5 ms), abutting numbers get no fixed widths (except year, month
+    /// and day from their own picture), ISO 8601 strings with repeated groups yield no number
+    /// instead of error D3110. Formatting: a maximum width sets month and day digits too
+    /// (`[M,1-3]` is `001`).
+    V2_0_6,
+}
+
 pub(crate) fn parse_datetime(
     text: &str,
     picture: Option<&str>,
     now: i64,
+    dialect: Dialect,
 ) -> Result<Option<i64>, FormatError> {
     match picture {
-        Some(p) => parse_with_picture(text, p, now),
+        Some(p) => parse_with_picture(text, p, now, dialect),
         None => {
             let chars: Vec<char> = text.chars().collect();
-            if !iso_regex_matches(&chars) {
+            if !iso_regex_matches(&chars, dialect == Dialect::V2_0_6) {
                 return Err(FormatError::with_value("D3110", text));
+            }
+            if !iso_regex_matches(&chars, false) {
+                // Only 2.0.6 lets repeated groups through; V8's Date.parse rejects them all.
+                return Ok(None);
             }
             Ok(parse_iso(&chars).map(|t| t as i64))
         }

@@ -11,6 +11,7 @@ mod integer;
 mod jsnum;
 mod number;
 
+pub use datetime::Dialect;
 pub use number::DecimalFormat;
 
 /// An error with jsonata-js's code (`D3080`, `D3130`, ...) and its message text.
@@ -119,7 +120,17 @@ pub fn format_datetime(
     picture: Option<&str>,
     timezone: Option<&str>,
 ) -> Result<String, FormatError> {
-    datetime::format_datetime(millis, picture, timezone)
+    datetime::format_datetime(millis, picture, timezone, Dialect::V2_2)
+}
+
+/// [`format_datetime`] with the rules of a chosen jsonata-js release (see [`Dialect`]).
+pub fn format_datetime_dialect(
+    millis: i64,
+    picture: Option<&str>,
+    timezone: Option<&str>,
+    dialect: Dialect,
+) -> Result<String, FormatError> {
+    datetime::format_datetime(millis, picture, timezone, dialect)
 }
 
 /// `$toMillis(timestamp [, picture])`: ISO 8601 by default (error `D3110` when the text is not
@@ -130,7 +141,7 @@ pub fn parse_datetime(text: &str, picture: Option<&str>) -> Result<Option<i64>, 
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
         .unwrap_or(0);
-    datetime::parse_datetime(text, picture, now)
+    datetime::parse_datetime(text, picture, now, Dialect::V2_2)
 }
 
 /// [`parse_datetime`] with the evaluation's fixed timestamp (jsonata-js uses the timestamp taken
@@ -140,5 +151,16 @@ pub fn parse_datetime_at(
     picture: Option<&str>,
     now_millis: i64,
 ) -> Result<Option<i64>, FormatError> {
-    datetime::parse_datetime(text, picture, now_millis)
+    datetime::parse_datetime(text, picture, now_millis, Dialect::V2_2)
+}
+
+/// [`parse_datetime_at`] with the parsing rules of a chosen jsonata-js release; the engine uses
+/// [`Dialect::V2_0_6`] to reproduce AWS Step Functions exactly.
+pub fn parse_datetime_dialect(
+    text: &str,
+    picture: Option<&str>,
+    now_millis: i64,
+    dialect: Dialect,
+) -> Result<Option<i64>, FormatError> {
+    datetime::parse_datetime(text, picture, now_millis, dialect)
 }
