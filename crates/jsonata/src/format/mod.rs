@@ -4,7 +4,17 @@
 //!
 //! Everything here is pure: no clock is read except by [`parse_datetime`], which defaults missing
 //! date parts from the current time; evaluators with an injectable clock call
-//! [`parse_datetime_at`] instead.
+//! [`parse_datetime_at`] instead (jsonata-js uses the evaluation's fixed `$now()` timestamp).
+//!
+//! Where jsonata-js yields NaN (e.g. `$parseInteger('abc', '0')`) we return `None`, since JSONata
+//! has no NaN. Where jsonata-js crashes with a JavaScript error (TypeError, RangeError, stack
+//! overflow, endless loop) we return an error with code `D1001`; the same code guards our own
+//! limits ([`MAX_PAD`] padding characters, [`MAX_WORK`] matching steps), so hostile pictures
+//! cannot exhaust memory or time. Times without an offset are read as UTC (jsonata-js uses the
+//! host's zone; Step Functions hosts run in UTC). A `zero-digit` outside the Basic Multilingual
+//! Plane makes jsonata-js emit lone UTF-16 surrogates, which a Rust `String` renders as U+FFFD.
+//!
+//! `format_diff.js` in this folder runs generated cases through jsonata-js for comparison.
 
 mod datetime;
 mod integer;
