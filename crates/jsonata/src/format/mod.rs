@@ -9,7 +9,7 @@
 //! Where jsonata-js yields NaN (e.g. `$parseInteger('abc', '0')`) we return `None`, since JSONata
 //! has no NaN. Where jsonata-js crashes with a JavaScript error (TypeError, RangeError, stack
 //! overflow, endless loop) we return an error with code `D1001`; the same code guards our own
-//! limits ([`MAX_PAD`] padding characters, [`MAX_WORK`] matching steps), so hostile pictures
+//! limits (100,000 padding characters, 50 million matching steps), so hostile pictures
 //! cannot exhaust memory or time. Times without an offset are read as UTC (jsonata-js uses the
 //! host's zone; Step Functions hosts run in UTC). A `zero-digit` outside the Basic Multilingual
 //! Plane makes jsonata-js emit lone UTF-16 surrogates, which a Rust `String` renders as U+FFFD.
