@@ -624,6 +624,15 @@ fn format_number_is_bounded_on_hostile_input() {
     assert_eq!(fnum(5e-324, "0.0e0"), "4.9e-324");
     let f = opts(&[("grouping-separator", "")]);
     assert!(format_number(1.0, "#,##0", &f).is_err());
+    // A multi-character separator is a passive character in the active part, never a huge
+    // repeated insertion.
+    let sep = "x".repeat(1 << 20);
+    let f = opts(&[("grouping-separator", sep.as_str())]);
+    let pic = format!("0{sep}0");
+    assert_eq!(
+        format_number(1e300, &pic, &f).map_err(|e| e.code),
+        Err("D3086")
+    );
 }
 
 fn fint(v: f64, pic: &str) -> String {
