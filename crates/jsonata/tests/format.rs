@@ -789,7 +789,19 @@ fn from_millis_default_iso() {
         format_datetime(253402300800000, None, None).as_deref(),
         Ok("0000-01-01T00:00:00.000Z")
     );
-    // Outside JavaScript's date range nothing panics.
+    // Outside JavaScript's date range jsonata-js prints NaN fields rather than failing.
+    assert_eq!(
+        format_datetime(10_000_000_000_000_000, None, None).as_deref(),
+        Ok("0NaN-NaN-NaNTNaN:NaN:NaN.NaNZ")
+    );
+    assert_eq!(
+        format_datetime(10_000_000_000_000_000, Some("[Y]-[M]"), None).as_deref(),
+        Ok("NaN-NaN")
+    );
+    assert_eq!(
+        format_datetime(8_640_000_000_000_000, None, None).as_deref(),
+        Ok("5760-09-13T00:00:00.000Z")
+    );
     assert!(format_datetime(i64::MAX, None, None).is_ok());
     assert!(format_datetime(
         i64::MIN,
