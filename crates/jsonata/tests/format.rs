@@ -2,8 +2,8 @@
 //! present) and hand-written cases for every picture feature (always).
 
 use jsonata::format::{
-    format_datetime, format_integer, format_number, parse_datetime, parse_datetime_at,
-    parse_integer, DecimalFormat, FormatError,
+    format_datetime, format_datetime_dialect, format_integer, format_number, parse_datetime,
+    parse_datetime_at, parse_datetime_dialect, parse_integer, DecimalFormat, Dialect, FormatError,
 };
 
 // =============================================================================================
@@ -624,6 +624,15 @@ fn format_number_is_bounded_on_hostile_input() {
     assert_eq!(fnum(5e-324, "0.0e0"), "4.9e-324");
     let f = opts(&[("grouping-separator", "")]);
     assert!(format_number(1.0, "#,##0", &f).is_err());
+    // A multi-character separator is a passive character in the active part, never a huge
+    // repeated insertion.
+    let sep = "x".repeat(1 << 20);
+    let f = opts(&[("grouping-separator", sep.as_str())]);
+    let pic = format!("0{sep}0");
+    assert_eq!(
+        format_number(1e300, &pic, &f).map_err(|e| e.code),
+        Err("D3086")
+    );
 }
 
 fn fint(v: f64, pic: &str) -> String {
@@ -704,6 +713,7 @@ fn format_integer_words() {
     assert_eq!(fint(100.0, "w;o"), "one hundredth");
     assert_eq!(fint(1000000000001.0, "w;o"), "one trillion and first");
     assert!(format_integer(f64::INFINITY, "w").is_err());
+    assert!(format_integer(f64::INFINITY, "a").is_err());
     assert!(format_integer(1e308, "w").is_ok());
 }
 
@@ -779,7 +789,19 @@ fn from_millis_default_iso() {
         format_datetime(253402300800000, None, None).as_deref(),
         Ok("0000-01-01T00:00:00.000Z")
     );
-    // Outside JavaScript's date range nothing panics.
+    // Outside JavaScript's date range jsonata-js prints NaN fields rather than failing.
+    assert_eq!(
+        format_datetime(10_000_000_000_000_000, None, None).as_deref(),
+        Ok("0NaN-NaN-NaNTNaN:NaN:NaN.NaNZ")
+    );
+    assert_eq!(
+        format_datetime(10_000_000_000_000_000, Some("[Y]-[M]"), None).as_deref(),
+        Ok("NaN-NaN")
+    );
+    assert_eq!(
+        format_datetime(8_640_000_000_000_000, None, None).as_deref(),
+        Ok("5760-09-13T00:00:00.000Z")
+    );
     assert!(format_datetime(i64::MAX, None, None).is_ok());
     assert!(format_datetime(
         i64::MIN,
@@ -947,6 +969,80 @@ fn to_millis_iso_default() {
             format!("The argument of the toMillis function must be an ISO 8601 formatted timestamp. Given \"{bad}\"")
         );
     }
+}
+
+#[test]
+fn to_millis_iso_shapes_v8_reads_with_its_legacy_parser() {
+    let ms = |t: &str| parse_datetime(t, None).expect("passes the ISO regex");
+    // Date-only strings are UTC; a 4-digit year below 100 stays as written.
+    assert_eq!(ms("0050"), Some(-60589296000000));
+    assert_eq!(ms("2018-03-04Z"), Some(1520121600000));
+    // `.N` after a date is one more date field; years 0-49/50-99 become 20xx/19xx.
+    assert_eq!(ms("2018.5"), Some(1525132800000)); // 2018-05-01
+    assert_eq!(ms("2018-03.5"), Some(1520208000000)); // 2018-03-05
+    assert_eq!(ms("0050.5"), Some(-620784000000)); // 1950-05-01
+    assert_eq!(ms("0012-03Z"), Some(1007337600000)); // M-D-Y: 2001-12-03
+    assert_eq!(ms("0005-15"), Some(989884800000)); // 2001-05-15
+                                                   // "-hh:mm" after such a date is a time of day, or the day after a valid month.
+    assert_eq!(ms("2018.5-05:00"), Some(1525150800000)); // 2018-05-01T05:00Z
+    assert_eq!(ms("2018-13:00"), Some(1514811600000)); // 2018-01-01T13:00Z
+    assert_eq!(ms("2018-12:30"), Some(1546128000000)); // 2018-12-30
+                                                       // Rejected by V8: no number.
+    for t in [
+        "2018.0",
+        "2018.13",
+        "2018-03-04.5",
+        "2018-03-04+05:00",
+        "2018.5+05:00",
+        "2018-05:00",
+    ] {
+        assert_eq!(ms(t), None, "{t}");
+    }
+}
+
+#[test]
+fn aws_dialect_reproduces_jsonata_2_0_6() {
+    use Dialect::{V2_0_6, V2_2};
+    let pic = "[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01].[f001]";
+    let t = "2024-01-01T12:38:49.5";
+    assert_eq!(
+        parse_datetime_dialect(t, Some(pic), 0, V2_2),
+        Ok(Some(1704112729500))
+    );
+    assert_eq!(
+        parse_datetime_dialect(t, Some(pic), 0, V2_0_6),
+        Ok(Some(1704112729005))
+    );
+    let pic = "[Y0000][M00][D00][H00][m00][s00]";
+    let t = "20240101123849";
+    assert_eq!(
+        parse_datetime_dialect(t, Some(pic), 0, V2_2),
+        Ok(Some(1704112729000))
+    );
+    assert_eq!(
+        parse_datetime_dialect(t, Some(pic), 0, V2_0_6),
+        Ok(Some(1708524249000))
+    );
+    assert_eq!(
+        parse_datetime_dialect("2018-01-01-01", None, 0, V2_2).map_err(|e| e.code),
+        Err("D3110")
+    );
+    assert_eq!(
+        parse_datetime_dialect("2018-01-01-01", None, 0, V2_0_6),
+        Ok(None)
+    );
+    let pic = Some("[M,1-3]/[D,1-4]/[Y,1-3]");
+    assert_eq!(
+        format_datetime_dialect(0, pic, None, V2_2).as_deref(),
+        Ok("1/1/970")
+    );
+    assert_eq!(
+        format_datetime_dialect(0, pic, None, V2_0_6).as_deref(),
+        Ok("001/0001/970")
+    );
+    // The default entry points are 2.2.
+    assert_eq!(format_datetime(0, pic, None).as_deref(), Ok("1/1/970"));
+    assert_eq!(Dialect::default(), V2_2);
 }
 
 #[test]
@@ -1155,6 +1251,10 @@ fn differential_cases_from_file() {
         println!("SKIPPED: set STEPLINE_FORMAT_DIFF_IN and STEPLINE_FORMAT_DIFF_OUT");
         return;
     };
+    let dialect = match std::env::var("STEPLINE_FORMAT_DIFF_DIALECT").as_deref() {
+        Ok("2.0.6") => Dialect::V2_0_6,
+        _ => Dialect::V2_2,
+    };
     let text = std::fs::read_to_string(input).expect("input file");
     let mut out = String::new();
     for line in text.lines() {
@@ -1163,30 +1263,33 @@ fn differential_cases_from_file() {
         let a = case["a"].as_array().cloned().unwrap_or_default();
         let s = |i: usize| a.get(i).and_then(Value::as_str);
         let n = |i: usize| a.get(i).and_then(Value::as_f64).unwrap_or(f64::NAN);
-        let res: Result<Option<Value>, FormatError> = match f {
-            "formatNumber" => {
-                let opts: Vec<(String, String)> = a
-                    .get(2)
-                    .and_then(Value::as_object)
-                    .map(|o| {
-                        o.iter()
-                            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
-                            .collect()
+        let res: Result<Option<Value>, FormatError> =
+            match f {
+                "formatNumber" => {
+                    let opts: Vec<(String, String)> = a
+                        .get(2)
+                        .and_then(Value::as_object)
+                        .map(|o| {
+                            o.iter()
+                                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    DecimalFormat::from_options(&opts).and_then(|fmt| {
+                        format_number(n(0), s(1).unwrap_or(""), &fmt).map(|v| Some(json!(v)))
                     })
-                    .unwrap_or_default();
-                DecimalFormat::from_options(&opts).and_then(|fmt| {
-                    format_number(n(0), s(1).unwrap_or(""), &fmt).map(|v| Some(json!(v)))
-                })
-            }
-            "formatInteger" => format_integer(n(0), s(1).unwrap_or("")).map(|v| Some(json!(v))),
-            "parseInteger" => {
-                parse_integer(s(0).unwrap_or(""), s(1).unwrap_or("")).map(|o| o.map(|v| json!(v)))
-            }
-            "fromMillis" => format_datetime(n(0) as i64, s(1), s(2)).map(|v| Some(json!(v))),
-            "toMillis" => parse_datetime_at(s(0).unwrap_or(""), s(1), 1_700_000_000_000)
-                .map(|o| o.map(|v| json!(v))),
-            _ => Ok(None),
-        };
+                }
+                "formatInteger" => format_integer(n(0), s(1).unwrap_or("")).map(|v| Some(json!(v))),
+                "parseInteger" => parse_integer(s(0).unwrap_or(""), s(1).unwrap_or(""))
+                    .map(|o| o.map(|v| json!(v))),
+                "fromMillis" => format_datetime_dialect(n(0) as i64, s(1), s(2), dialect)
+                    .map(|v| Some(json!(v))),
+                "toMillis" => {
+                    parse_datetime_dialect(s(0).unwrap_or(""), s(1), 1_700_000_000_000, dialect)
+                        .map(|o| o.map(|v| json!(v)))
+                }
+                _ => Ok(None),
+            };
         let r = match res {
             Ok(Some(v)) => json!({ "ok": v }),
             Ok(None) => json!({ "undef": true }),
@@ -1196,4 +1299,191 @@ fn differential_cases_from_file() {
         out.push('\n');
     }
     std::fs::write(output, out).expect("output file");
+}
+
+/// Deterministic xorshift so the test is reproducible.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn text(&mut self, alphabet: &[&str], max_len: usize) -> String {
+        let len = self.below(max_len + 1);
+        (0..len)
+            .map(|_| alphabet[self.below(alphabet.len())])
+            .collect()
+    }
+}
+
+#[test]
+fn random_pictures_never_panic() {
+    let number_chars = [
+        "#",
+        "0",
+        "9",
+        ",",
+        ".",
+        "e",
+        "%",
+        "\u{2030}",
+        ";",
+        "-",
+        "a",
+        " ",
+        "١",
+        "\u{1F600}",
+        "E",
+    ];
+    let date_chars = [
+        "[",
+        "]",
+        "Y",
+        "M",
+        "D",
+        "d",
+        "F",
+        "W",
+        "w",
+        "X",
+        "x",
+        "H",
+        "h",
+        "P",
+        "m",
+        "s",
+        "f",
+        "Z",
+        "z",
+        "C",
+        "E",
+        "N",
+        "n",
+        "o",
+        "t",
+        "0",
+        "1",
+        "#",
+        ",",
+        "-",
+        "*",
+        "I",
+        "i",
+        "a",
+        "A",
+        "w",
+        " ",
+        ":",
+        "\u{1F600}",
+        "9",
+        ";",
+    ];
+    let text_chars = [
+        "0",
+        "1",
+        "2",
+        "9",
+        "-",
+        ":",
+        " ",
+        "a",
+        "m",
+        "p",
+        "J",
+        "u",
+        "n",
+        "e",
+        "M",
+        "C",
+        "I",
+        "X",
+        "t",
+        "h",
+        "s",
+        "G",
+        "T",
+        "+",
+        ",",
+        ".",
+        "\u{1F600}",
+    ];
+    let numbers = [
+        0.0,
+        -0.0,
+        1.0,
+        -1.5,
+        0.5,
+        1e-300,
+        1e300,
+        123456.789,
+        -9.99e20,
+        1e21,
+        f64::NAN,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        5e-324,
+        2.5,
+    ];
+    let millis = [
+        0i64,
+        -1,
+        1521801216617,
+        i64::MAX,
+        i64::MIN,
+        8_640_000_000_000_000,
+        -62198755200000,
+    ];
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let start = std::time::Instant::now();
+    for _ in 0..10_000 {
+        let v = numbers[rng.below(numbers.len())];
+        let pic = rng.text(&number_chars, 14);
+        let _ = format_number(v, &pic, &DecimalFormat::default());
+        let _ = format_integer(v, &pic);
+        let _ = parse_integer(&rng.text(&text_chars, 12), &pic);
+        let dpic = rng.text(&date_chars, 20);
+        let ms = millis[rng.below(millis.len())];
+        let tz = ["+0530", "-0500", "x", "99999999999"][rng.below(4)];
+        let _ = format_datetime(ms, Some(&dpic), Some(tz));
+        let text = rng.text(&text_chars, 20);
+        let _ = parse_datetime_at(&text, Some(&dpic), 0);
+        let _ = parse_datetime(&text, None);
+    }
+    assert!(
+        start.elapsed().as_secs() < 180,
+        "random inputs took too long"
+    );
+}
+
+#[test]
+fn huge_pictures_are_fast_or_refused() {
+    let start = std::time::Instant::now();
+    let pic = format!("{}0", "0,".repeat(50_000));
+    assert!(format_number(1.0, &pic, &DecimalFormat::default()).is_ok());
+    assert!(format_integer(1.0, &pic).is_ok());
+    let irregular = format!("{}0", "0,00,".repeat(20_000));
+    let _ = format_number(1.0, &irregular, &DecimalFormat::default());
+    let _ = format_integer(1.0, &irregular);
+    // Adjacent letter components over a long run of letters: refused or answered, quickly.
+    let _ = parse_datetime_at(&"a".repeat(2_000), Some(&"[Da]".repeat(100)), 0);
+    let never = format!("{}1", "a".repeat(2_000));
+    assert_eq!(
+        parse_datetime_at(&never, Some(&"[Da]".repeat(100)), 0).map_err(|e| e.code),
+        Err("D1001")
+    );
+    let _ = parse_datetime_at(&"one ".repeat(3_000), Some(&"[Dw]".repeat(50)), 0);
+    assert!(format_datetime(0, Some("[Y,100000]"), None).is_ok());
+    assert!(format_datetime(0, Some("[Y,200000]"), None).is_err());
+    // Generous: the machine may be shared; pathological cases take minutes, not seconds.
+    assert!(
+        start.elapsed().as_secs() < 120,
+        "took {:?}",
+        start.elapsed()
+    );
 }

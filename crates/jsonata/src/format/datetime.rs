@@ -337,7 +337,11 @@ fn parse_width(wm: Option<&str>) -> Option<f64> {
     }
 }
 
-fn analyse_marker(marker: &[char], spec: &mut [Part]) -> Result<Marker, FormatError> {
+fn analyse_marker(
+    marker: &[char],
+    spec: &mut [Part],
+    dialect: Dialect,
+) -> Result<Marker, FormatError> {
     let component = marker.first().copied();
     let comma = marker.iter().rposition(|&c| c == ',');
     let mut width = None;
@@ -407,7 +411,12 @@ fn analyse_marker(marker: &[char], spec: &mut [Part]) -> Result<Marker, FormatEr
                 fmt.mandatory_digits = min;
             }
         }
-        if component == Some('Y') {
+        // §9.8.4.4 applies to the year; jsonata 2.0.6 applied it to month and day too.
+        let has_n = match dialect {
+            Dialect::V2_2 => component == Some('Y'),
+            Dialect::V2_0_6 => component.is_some_and(|c| "YMD".contains(c)),
+        };
+        if has_n {
             m.n = -1.0;
             if let Some(max) = m.width.as_ref().and_then(|w| w.max) {
                 m.n = max;
@@ -433,7 +442,7 @@ fn analyse_marker(marker: &[char], spec: &mut [Part]) -> Result<Marker, FormatEr
     Ok(m)
 }
 
-fn analyse_picture(picture: &str) -> Result<Vec<Part>, FormatError> {
+fn analyse_picture(picture: &str, dialect: Dialect) -> Result<Vec<Part>, FormatError> {
     let chars: Vec<char> = picture.chars().collect();
     let mut spec: Vec<Part> = Vec::new();
     let add_literal = |spec: &mut Vec<Part>, start: usize, end: usize| {
@@ -468,7 +477,7 @@ fn analyse_picture(picture: &str) -> Result<Vec<Part>, FormatError> {
                 .copied()
                 .filter(|&c| !jsnum::is_js_whitespace(c))
                 .collect();
-            let m = analyse_marker(&marker, &mut spec)?;
+            let m = analyse_marker(&marker, &mut spec, dialect)?;
             spec.push(Part::Marker(Box::new(m)));
             start = pos + 1;
         }
@@ -602,6 +611,7 @@ pub(crate) fn format_datetime(
     millis: i64,
     picture: Option<&str>,
     timezone: Option<&str>,
+    dialect: Dialect,
 ) -> Result<String, FormatError> {
     let (mut offset_hours, mut offset_minutes) = (0.0, 0.0);
     if let Some(tz) = timezone {
@@ -610,7 +620,7 @@ pub(crate) fn format_datetime(
         offset_hours = (offset / 100.0).floor();
         offset_minutes = offset % 100.0;
     }
-    let spec = analyse_picture(picture.unwrap_or(ISO_PICTURE))?;
+    let spec = analyse_picture(picture.unwrap_or(ISO_PICTURE), dialect)?;
     let offset_millis = (60.0 * offset_hours + offset_minutes) * 60_000.0;
     let f = fields(millis as f64 + offset_millis);
     let mut out = String::new();
@@ -640,8 +650,9 @@ enum Matcher {
     Letters,
     Roman,
     Words,
+    /// `[0-9]{min,max}` (`None`: `[0-9]+`), optionally followed by an ordinal suffix.
     Decimal {
-        width: Option<usize>,
+        width: Option<(usize, usize)>,
         ordinal: bool,
     },
 }
@@ -688,9 +699,14 @@ fn is_roman(c: char) -> bool {
     "MDCLXVI".contains(canon(c))
 }
 
-fn word_alternatives() -> Vec<Vec<char>> {
+fn word_alternatives() -> &'static [Vec<char>] {
+    static ALTS: std::sync::OnceLock<Vec<Vec<char>>> = std::sync::OnceLock::new();
+    ALTS.get_or_init(build_word_alternatives)
+}
+
+fn build_word_alternatives() -> Vec<Vec<char>> {
     let mut alts: Vec<Vec<char>> = integer::word_values()
-        .into_iter()
+        .iter()
         .map(|(w, _)| w.chars().collect())
         .collect();
     alts.push("and".chars().collect());
@@ -751,8 +767,7 @@ fn candidates(m: &Matcher, text: &[char], pos: usize, alts: &[Vec<char>]) -> Vec
         Matcher::Decimal { width, ordinal } => {
             let n = run_len(text, pos, |c| c.is_ascii_digit());
             let lens: Vec<usize> = match width {
-                Some(w) if *w <= n => vec![*w],
-                Some(_) => Vec::new(),
+                Some((lo, hi)) => (*lo..=n.min(*hi)).rev().collect(),
                 None => (1..=n).rev().collect(),
             };
             let mut out = Vec::new();
@@ -803,14 +818,20 @@ fn candidates(m: &Matcher, text: &[char], pos: usize, alts: &[Vec<char>]) -> Vec
 }
 
 /// Finds the capture spans of the first match, or `None` when the text does not match.
-fn match_parts(parts: &[ParsePart], text: &[char]) -> Option<Vec<(usize, usize)>> {
+/// Errors when a crafted picture/text pair would need more than [`super::MAX_WORK`] steps.
+fn match_parts(
+    parts: &[ParsePart],
+    text: &[char],
+) -> Result<Option<Vec<(usize, usize)>>, FormatError> {
     if parts.is_empty() {
-        return if text.is_empty() {
+        return Ok(if text.is_empty() {
             Some(Vec::new())
         } else {
             None
-        };
+        });
     }
+    let mut work = 0f64;
+    let too_complex = || FormatError::range("date/time picture too complex to match");
     let alts = word_alternatives();
     let mut failed: HashSet<(usize, usize)> = HashSet::new();
     struct Frame {
@@ -819,31 +840,42 @@ fn match_parts(parts: &[ParsePart], text: &[char]) -> Option<Vec<(usize, usize)>
         cands: Vec<usize>,
         next: usize,
     }
-    let first = parts.first()?;
+    let Some(first) = parts.first() else {
+        return Ok(None);
+    };
     let mut stack = vec![Frame {
         part: 0,
         pos: 0,
-        cands: candidates(&first.matcher, text, 0, &alts),
+        cands: candidates(&first.matcher, text, 0, alts),
         next: 0,
     }];
     while let Some(top) = stack.last_mut() {
+        work += 1.0;
+        if work > super::MAX_WORK {
+            return Err(too_complex());
+        }
         if let Some(&end) = top.cands.get(top.next) {
             top.next += 1;
             let part = top.part + 1;
             if part == parts.len() {
                 if end == text.len() {
-                    return Some(
+                    return Ok(Some(
                         stack
                             .iter()
-                            .map(|f| (f.pos, f.cands.get(f.next - 1).copied().unwrap_or(f.pos)))
+                            .map(|f| {
+                                let end = f.cands.get(f.next.saturating_sub(1)).copied();
+                                (f.pos, end.unwrap_or(f.pos))
+                            })
                             .collect(),
-                    );
+                    ));
                 }
             } else if !failed.contains(&(part, end)) {
                 let cands = parts
                     .get(part)
-                    .map(|p| candidates(&p.matcher, text, end, &alts))
+                    .map(|p| candidates(&p.matcher, text, end, alts))
                     .unwrap_or_default();
+                // Building the candidate list costs about as much as trying it.
+                work += cands.len() as f64;
                 stack.push(Frame {
                     part,
                     pos: end,
@@ -856,10 +888,10 @@ fn match_parts(parts: &[ParsePart], text: &[char]) -> Option<Vec<(usize, usize)>
             stack.pop();
         }
     }
-    None
+    Ok(None)
 }
 
-fn build_parse_parts(spec: &[Part]) -> Result<Vec<ParsePart>, FormatError> {
+fn build_parse_parts(spec: &[Part], dialect: Dialect) -> Result<Vec<ParsePart>, FormatError> {
     let mut out = Vec::new();
     for part in spec {
         let m = match part {
@@ -882,7 +914,7 @@ fn build_parse_parts(spec: &[Part]) -> Result<Vec<ParsePart>, FormatError> {
                 matcher: Matcher::Tz { gmt: c == 'z', sep },
                 reader: Some((c, Reader::Tz { z: c == 'z', sep })),
             }
-        } else if c == 'f' {
+        } else if c == 'f' && dialect == Dialect::V2_2 {
             // Fractional seconds: always `[0-9]+`, read as a decimal fraction (jsonata-js #782).
             ParsePart {
                 matcher: Matcher::Decimal {
@@ -897,10 +929,23 @@ fn build_parse_parts(spec: &[Part]) -> Result<Vec<ParsePart>, FormatError> {
                 Primary::Roman => Matcher::Roman,
                 Primary::Words => Matcher::Words,
                 Primary::Decimal => Matcher::Decimal {
-                    width: fmt
-                        .parse_width
-                        .filter(|w| *w != 0.0 && !w.is_nan())
-                        .map(|w| w.clamp(0.0, 1e9) as usize),
+                    width: match dialect {
+                        Dialect::V2_2 => {
+                            fmt.parse_width
+                                .filter(|w| *w != 0.0 && !w.is_nan())
+                                .map(|w| {
+                                    let w = w.clamp(0.0, 1e9) as usize;
+                                    (w, w)
+                                })
+                        }
+                        // 2.0.6 fixes only the year's width: {n}, or {n-optional,n}.
+                        Dialect::V2_0_6 if m.n > 0.0 => {
+                            let n = m.n.min(1e9) as usize;
+                            let opt = fmt.optional_digits.clamp(0.0, 1e9) as usize;
+                            Some((n.saturating_sub(opt), n))
+                        }
+                        Dialect::V2_0_6 => None,
+                    },
                     ordinal: fmt.ordinal,
                 },
                 Primary::Sequence => return Err(FormatError::with_value("D3130", &fmt.token)),
@@ -1030,11 +1075,16 @@ fn default_from_now(now: &Fields, part: char) -> Comp {
     }
 }
 
-fn parse_with_picture(text: &str, picture: &str, now: i64) -> Result<Option<i64>, FormatError> {
-    let spec = analyse_picture(picture)?;
-    let parts = build_parse_parts(&spec)?;
+fn parse_with_picture(
+    text: &str,
+    picture: &str,
+    now: i64,
+    dialect: Dialect,
+) -> Result<Option<i64>, FormatError> {
+    let spec = analyse_picture(picture, dialect)?;
+    let parts = build_parse_parts(&spec, dialect)?;
     let chars: Vec<char> = text.chars().collect();
-    let Some(spans) = match_parts(&parts, &chars) else {
+    let Some(spans) = match_parts(&parts, &chars)? else {
         return Ok(None);
     };
     let mut components: HashMap<char, Comp> = HashMap::new();
@@ -1140,7 +1190,8 @@ fn parse_with_picture(text: &str, picture: &str, now: i64) -> Result<Option<i64>
 // ISO 8601 without a picture: jsonata-js checks this regex, then uses `Date.parse`:
 // ^\d{4}(-[01]\d)?(-[0-3]\d)?(T[0-2]\d:[0-5]\d:[0-5]\d)?(\.\d+)?([+-][0-2]\d:?[0-5]\d|Z)?$
 
-fn iso_regex_matches(s: &[char]) -> bool {
+/// `repeat`: jsonata 2.0.6's regex, whose groups are `*` where 2.2's are `?`.
+fn iso_regex_matches(s: &[char], repeat: bool) -> bool {
     let digit_in = |i: usize, lo: char, hi: char| s.get(i).is_some_and(|&c| c >= lo && c <= hi);
     let d = |i: usize| digit_in(i, '0', '9');
     if !(0..4).all(d) {
@@ -1149,7 +1200,16 @@ fn iso_regex_matches(s: &[char]) -> bool {
     // NFA simulation over the set of reachable positions, group by group.
     let optional = |starts: Vec<usize>, step: &dyn Fn(usize) -> Option<usize>| {
         let mut out = starts.clone();
-        out.extend(starts.iter().filter_map(|&p| step(p)));
+        let mut frontier = starts;
+        while !frontier.is_empty() {
+            let next: Vec<usize> = frontier
+                .iter()
+                .filter_map(|&p| step(p))
+                .filter(|q| !out.contains(q))
+                .collect();
+            out.extend(next.iter().copied());
+            frontier = if repeat { next } else { Vec::new() };
+        }
         out
     };
     let dash01 = |p: usize| {
@@ -1213,14 +1273,39 @@ fn parse_iso(s: &[char]) -> Option<f64> {
     };
     let year = num(0, 4)?;
     let mut p = 4;
+    // V8 reads the ECMAScript format first; at the first token it does not expect (before a
+    // `T`), it hands that token and the rest to its legacy parser.
+    let two_digits = |a: usize| {
+        run_len(s, a, |c| c.is_ascii_digit()) == 2
+            && s.get(a..a + 2)
+                .is_some_and(|d| d.iter().all(char::is_ascii_digit))
+    };
+    let mut fields = vec![year];
     let (mut month, mut day) = (1.0, 1.0);
     if s.get(p) == Some(&'-') {
-        month = num(p + 1, 2)?;
-        p += 3;
-        if s.get(p) == Some(&'-') {
-            day = num(p + 1, 2)?;
-            p += 3;
+        p += 1;
+        match num(p, 2) {
+            Some(m) if two_digits(p) && (1.0..=12.0).contains(&m) => {
+                month = m;
+                fields.push(m);
+                p += 2;
+                if s.get(p) == Some(&'-') {
+                    p += 1;
+                    match num(p, 2) {
+                        Some(d) if two_digits(p) && (1.0..=31.0).contains(&d) => {
+                            day = d;
+                            fields.push(d);
+                            p += 2;
+                        }
+                        _ => return parse_legacy(s, p, fields),
+                    }
+                }
+            }
+            _ => return parse_legacy(s, p, fields),
         }
+    }
+    if p < s.len() && s.get(p) != Some(&'T') {
+        return parse_legacy(s, p, fields);
     }
     let (mut h, mut mi, mut sec, mut ms) = (0.0, 0.0, 0.0, 0.0);
     let mut offset = 0.0;
@@ -1280,17 +1365,172 @@ fn parse_iso(s: &[char]) -> Option<f64> {
     (!t.is_nan()).then_some(t)
 }
 
+#[derive(Debug, PartialEq)]
+enum V8Token {
+    Number(f64, usize),
+    Symbol(char),
+    Word(String),
+}
+
+fn v8_tokens(s: &[char], from: usize) -> Vec<V8Token> {
+    let mut out = Vec::new();
+    let mut i = from;
+    while let Some(&c) = s.get(i) {
+        if c.is_ascii_digit() {
+            let n = run_len(s, i, |c| c.is_ascii_digit());
+            let digits: String = s.get(i..i + n).unwrap_or(&[]).iter().collect();
+            out.push(V8Token::Number(digits.parse().unwrap_or(f64::INFINITY), n));
+            i += n;
+        } else if c.is_ascii_alphabetic() {
+            let n = run_len(s, i, |c| c.is_ascii_alphabetic());
+            out.push(V8Token::Word(
+                s.get(i..i + n).unwrap_or(&[]).iter().collect(),
+            ));
+            i += n;
+        } else {
+            out.push(V8Token::Symbol(c));
+            i += 1;
+        }
+    }
+    out
+}
+
+/// V8's legacy date parser (`DateParser::Parse` after the ES5 attempt), for the shapes
+/// jsonata-js's regex lets through without a `T`: date fields already read come in `fields`.
+/// Strings without an offset are local time in V8; Step Functions hosts run in UTC.
+fn parse_legacy(s: &[char], from: usize, mut fields: Vec<f64>) -> Option<f64> {
+    let tokens = v8_tokens(s, from);
+    let mut time: Vec<f64> = Vec::new();
+    let time_expecting = |time: &Vec<f64>, n: f64| match time.len() {
+        1 | 2 => (0.0..=59.0).contains(&n),
+        3 => (0.0..=999.0).contains(&n),
+        _ => false,
+    };
+    let mut i = 0;
+    while let Some(tok) = tokens.get(i) {
+        i += 1;
+        match tok {
+            V8Token::Number(n, _) => {
+                let n = *n;
+                if tokens.get(i) == Some(&V8Token::Symbol(':')) {
+                    i += 1;
+                    if time.len() >= 4 {
+                        return None;
+                    }
+                    time.push(n);
+                    if tokens.get(i) == Some(&V8Token::Symbol('.')) {
+                        i += 1;
+                    }
+                } else if tokens.get(i) == Some(&V8Token::Symbol('.')) && {
+                    i += 1; // V8 consumes the '.' whether or not a time is expected.
+                    time_expecting(&time, n)
+                } {
+                    time.push(n);
+                    let Some(V8Token::Number(v, len)) = tokens.get(i) else {
+                        return None;
+                    };
+                    i += 1;
+                    // Milliseconds: the first three digits of the numeral.
+                    let ms = (v * 10f64.powi(3 - (*len).min(400) as i32)).floor();
+                    time.push(ms);
+                    while time.len() < 4 {
+                        time.push(0.0);
+                    }
+                } else if time_expecting(&time, n) {
+                    time.push(n);
+                    while time.len() < 4 {
+                        time.push(0.0);
+                    }
+                    match tokens.get(i) {
+                        None => {}
+                        Some(V8Token::Word(w)) if w.eq_ignore_ascii_case("z") => {}
+                        Some(V8Token::Symbol('+')) | Some(V8Token::Symbol('-')) => {}
+                        _ => return None,
+                    }
+                } else {
+                    if fields.len() >= 3 {
+                        return None;
+                    }
+                    fields.push(n);
+                    if tokens.get(i) == Some(&V8Token::Symbol('-')) {
+                        i += 1;
+                    }
+                }
+            }
+            // `Z` is UTC, which is also the local time we assume.
+            V8Token::Word(w) if w.eq_ignore_ascii_case("z") => {}
+            // Any other word (`T`) after a number is garbage; a sign after a number but
+            // before a time or `Z` is illegal.
+            V8Token::Word(_) => return None,
+            // A sign after a number is illegal unless it starts an offset after a time or `Z`;
+            // jsonata-js's regex cannot produce that shape without a `T`.
+            V8Token::Symbol('+') | V8Token::Symbol('-') => return None,
+            V8Token::Symbol(_) => {}
+        }
+    }
+    while fields.len() < 3 {
+        fields.push(1.0);
+    }
+    let is_day = |v: f64| (1.0..=31.0).contains(&v);
+    let (a, b, c) = (*fields.first()?, *fields.get(1)?, *fields.get(2)?);
+    let (mut year, month, day) = if !is_day(a) { (a, b, c) } else { (c, a, b) };
+    if (0.0..=49.0).contains(&year) {
+        year += 2000.0;
+    } else if (50.0..=99.0).contains(&year) {
+        year += 1900.0;
+    }
+    if !(1.0..=12.0).contains(&month) || !is_day(day) {
+        return None;
+    }
+    while time.len() < 4 {
+        time.push(0.0);
+    }
+    let t = |k: usize| time.get(k).copied().unwrap_or(0.0);
+    let (h, mi, sec, ms) = (t(0), t(1), t(2), t(3));
+    let valid = (0.0..=23.0).contains(&h)
+        && (0.0..=59.0).contains(&mi)
+        && (0.0..=59.0).contains(&sec)
+        && (0.0..=999.0).contains(&ms);
+    if !(valid || (h == 24.0 && mi == 0.0 && sec == 0.0 && ms == 0.0)) {
+        return None;
+    }
+    let tv = time_clip(make_date(
+        make_day(year, month - 1.0, day),
+        make_time(h, mi, sec, ms),
+    ));
+    (!tv.is_nan()).then_some(tv)
+}
+
+/// Which jsonata-js release's `$toMillis` parsing to reproduce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Dialect {
+    /// jsonata-js 2.2.x (the official test suite's version).
+    #[default]
+    V2_2,
+    /// jsonata-js 2.0.6, which AWS Step Functions runs. Parsing: fractional seconds are whole
+    /// milliseconds (`.5` is 5 ms), abutting numbers get no fixed widths (except year, month
+    /// and day from their own picture), ISO 8601 strings with repeated groups yield no number
+    /// instead of error D3110. Formatting: a maximum width sets month and day digits too
+    /// (`[M,1-3]` is `001`).
+    V2_0_6,
+}
+
 pub(crate) fn parse_datetime(
     text: &str,
     picture: Option<&str>,
     now: i64,
+    dialect: Dialect,
 ) -> Result<Option<i64>, FormatError> {
     match picture {
-        Some(p) => parse_with_picture(text, p, now),
+        Some(p) => parse_with_picture(text, p, now, dialect),
         None => {
             let chars: Vec<char> = text.chars().collect();
-            if !iso_regex_matches(&chars) {
+            if !iso_regex_matches(&chars, dialect == Dialect::V2_0_6) {
                 return Err(FormatError::with_value("D3110", text));
+            }
+            if !iso_regex_matches(&chars, false) {
+                // Only 2.0.6 lets repeated groups through; V8's Date.parse rejects them all.
+                return Ok(None);
             }
             Ok(parse_iso(&chars).map(|t| t as i64))
         }

@@ -177,8 +177,9 @@ fn regular_repeat(separators: &[Separator]) -> usize {
         .iter()
         .skip(1)
         .fold(first.position, |a, &b| js_gcd(a, b));
+    let present: std::collections::HashSet<usize> = indexes.iter().copied().collect();
     for index in 1..=indexes.len() {
-        if !indexes.contains(&(index * factor)) {
+        if !present.contains(&(index * factor)) {
             return 0;
         }
     }
@@ -436,6 +437,10 @@ pub(crate) fn format_with(value: f64, format: &IntegerFormat) -> Result<String, 
     let value = value.abs();
     let mut out = match format.primary {
         Primary::Letters => {
+            // jsonata-js never finishes dividing Infinity by 26.
+            if value.is_infinite() {
+                return Err(FormatError::range("cannot express Infinity in letters"));
+            }
             decimal_to_letters(value, if format.case == Case::Upper { 'A' } else { 'a' })
         }
         Primary::Roman => {
@@ -482,14 +487,27 @@ fn format_decimal(value: f64, format: &IntegerFormat) -> Result<String, FormatEr
     }
     match &format.grouping {
         Grouping::Regular(sep) if sep.position > 0 => {
-            let n = (digits.len().saturating_sub(1)) / sep.position;
-            for ii in (1..=n).rev() {
-                let pos = digits.len() - ii * sep.position;
-                digits.insert(pos, sep.character);
+            // One pass: a separator before every digit that has a multiple of `position`
+            // digits to its right (never before the first digit).
+            let len = digits.len();
+            let mut grouped = Vec::with_capacity(len + len / sep.position);
+            for (i, &d) in digits.iter().enumerate() {
+                // `is_multiple_of` is newer than the workspace's declared MSRV (1.80).
+                #[allow(clippy::manual_is_multiple_of)]
+                if i > 0 && (len - i) % sep.position == 0 {
+                    grouped.push(sep.character);
+                }
+                grouped.push(d);
             }
+            digits = grouped;
         }
         Grouping::Regular(_) => {}
         Grouping::Irregular(seps) => {
+            if seps.len() as f64 * digits.len() as f64 > super::MAX_WORK {
+                return Err(FormatError::range(
+                    "picture has too many grouping separators",
+                ));
+            }
             for sep in seps.iter().rev() {
                 let pos = digits.len() as isize - sep.position as isize;
                 let mut next: Vec<char> = substr_to(&digits, pos).to_vec();
@@ -522,7 +540,12 @@ pub(crate) fn format_integer(value: f64, picture: &str) -> Result<String, Format
 
 /// Every word `$parseInteger` understands, in jsonata-js's insertion order (which is also the
 /// order its generated regex tries them when parsing dates).
-pub(crate) fn word_values() -> Vec<(String, f64)> {
+pub(crate) fn word_values() -> &'static [(String, f64)] {
+    static TABLE: std::sync::OnceLock<Vec<(String, f64)>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(build_word_values)
+}
+
+fn build_word_values() -> Vec<(String, f64)> {
     let mut v: Vec<(String, f64)> = Vec::new();
     let mut set = |k: String, val: f64| {
         if let Some(e) = v.iter_mut().find(|(key, _)| *key == k) {

@@ -55,10 +55,40 @@ pub(crate) fn to_string(x: f64) -> String {
     }
 }
 
+/// How many decimal digits the exact value of `x` has after the point (a binary fraction with
+/// k fractional bits has exactly k fractional decimal digits, the last one a 5).
+fn exact_fraction_digits(x: f64) -> i64 {
+    let bits = x.to_bits();
+    let exp_field = ((bits >> 52) & 0x7ff) as i64;
+    let frac = bits & ((1u64 << 52) - 1);
+    let (mant, exp) = if exp_field == 0 {
+        (frac, -1074)
+    } else {
+        (frac | (1u64 << 52), exp_field - 1075)
+    };
+    if mant == 0 {
+        return 0;
+    }
+    (-(exp + i64::from(mant.trailing_zeros()))).max(0)
+}
+
 /// ECMAScript picks, among equally short round-tripping digit strings equally close to the
 /// exact value, the one ending in an even digit; Rust's shortest printer may pick the odd one
 /// (1000000000000000.25 prints as "…0.3" in Rust, "…0.2" in JavaScript).
 fn even_tie_break(x: f64, digits: &mut String, e: i64) {
+    // A tie needs an exact value with exactly one more significant digit than the shortest
+    // form. Cheap test first: for non-integers that count is e + 1 + fractional digits; big
+    // integers (beyond 2^53) are checked the slow way.
+    let k = digits.len() as i64;
+    let fd = exact_fraction_digits(x);
+    let possible = if fd > 0 {
+        e + 1 + fd == k + 1
+    } else {
+        x.abs() >= 9_007_199_254_740_992.0
+    };
+    if !possible {
+        return;
+    }
     // An f64 has at most 767 significant decimal digits, so this expansion is exact.
     let exact = format!("{x:.800e}");
     let Some((m, ex)) = exact.split_once('e') else {
@@ -163,8 +193,13 @@ pub(crate) fn to_fixed(x: f64, digits: usize) -> Option<String> {
     }
     let neg = x < 0.0;
     let ax = x.abs();
-    // A double has at most 1074 fractional binary digits, so this expansion is exact.
-    let exact = format!("{ax:.1100}");
+    // Only an exact tie (the exact value ends in a 5 right after the last kept digit) rounds
+    // differently from Rust's correctly rounded formatting: JavaScript then takes the larger.
+    if exact_fraction_digits(ax) != digits as i64 + 1 {
+        return Some(format!("{}{ax:.digits$}", if neg { "-" } else { "" }));
+    }
+    // Here the expansion to digits + 1 places is exact.
+    let exact = format!("{ax:.prec$}", prec = digits + 1);
     let (int_part, frac_part) = exact.split_once('.').unwrap_or((exact.as_str(), ""));
     let frac = frac_part.as_bytes();
     let mut all: Vec<u8> = int_part.bytes().collect();
@@ -268,6 +303,13 @@ mod tests {
         assert_eq!(to_fixed(99.5, 0).as_deref(), Some("100"));
         assert_eq!(to_fixed(1e21, 2).as_deref(), Some("1e+21"));
         assert_eq!(to_fixed(1.0, 101), None);
+        assert_eq!(to_fixed(0.125, 2).as_deref(), Some("0.13"));
+        assert_eq!(to_fixed(-0.125, 2).as_deref(), Some("-0.13"));
+        assert_eq!(
+            to_fixed(1000000000000000.2, 1).as_deref(),
+            Some("1000000000000000.3")
+        );
+        assert_eq!(to_fixed(0.3, 20).as_deref(), Some("0.29999999999999998890"));
     }
 
     #[test]

@@ -4,13 +4,24 @@
 //!
 //! Everything here is pure: no clock is read except by [`parse_datetime`], which defaults missing
 //! date parts from the current time; evaluators with an injectable clock call
-//! [`parse_datetime_at`] instead.
+//! [`parse_datetime_at`] instead (jsonata-js uses the evaluation's fixed `$now()` timestamp).
+//!
+//! Where jsonata-js yields NaN (e.g. `$parseInteger('abc', '0')`) we return `None`, since JSONata
+//! has no NaN. Where jsonata-js crashes with a JavaScript error (TypeError, RangeError, stack
+//! overflow, endless loop) we return an error with code `D1001`; the same code guards our own
+//! limits (100,000 padding characters, 50 million matching steps), so hostile pictures
+//! cannot exhaust memory or time. Times without an offset are read as UTC (jsonata-js uses the
+//! host's zone; Step Functions hosts run in UTC). A `zero-digit` outside the Basic Multilingual
+//! Plane makes jsonata-js emit lone UTF-16 surrogates, which a Rust `String` renders as U+FFFD.
+//!
+//! `format_diff.js` in this folder runs generated cases through jsonata-js for comparison.
 
 mod datetime;
 mod integer;
 mod jsnum;
 mod number;
 
+pub use datetime::Dialect;
 pub use number::DecimalFormat;
 
 /// An error with jsonata-js's code (`D3080`, `D3130`, ...) and its message text.
@@ -31,6 +42,10 @@ impl std::error::Error for FormatError {}
 /// The longest run of padding any picture may ask for. jsonata-js would try to build the string
 /// (or fail with a RangeError); we refuse early so a hostile picture cannot allocate gigabytes.
 pub(crate) const MAX_PAD: f64 = 100_000.0;
+
+/// The most elementary steps (character copies, match attempts) one call may take; beyond it a
+/// picture is rejected rather than letting a crafted input run for seconds.
+pub(crate) const MAX_WORK: f64 = 50_000_000.0;
 
 impl FormatError {
     pub(crate) fn new(code: &'static str) -> FormatError {
@@ -115,7 +130,17 @@ pub fn format_datetime(
     picture: Option<&str>,
     timezone: Option<&str>,
 ) -> Result<String, FormatError> {
-    datetime::format_datetime(millis, picture, timezone)
+    datetime::format_datetime(millis, picture, timezone, Dialect::V2_2)
+}
+
+/// [`format_datetime`] with the rules of a chosen jsonata-js release (see [`Dialect`]).
+pub fn format_datetime_dialect(
+    millis: i64,
+    picture: Option<&str>,
+    timezone: Option<&str>,
+    dialect: Dialect,
+) -> Result<String, FormatError> {
+    datetime::format_datetime(millis, picture, timezone, dialect)
 }
 
 /// `$toMillis(timestamp [, picture])`: ISO 8601 by default (error `D3110` when the text is not
@@ -126,7 +151,7 @@ pub fn parse_datetime(text: &str, picture: Option<&str>) -> Result<Option<i64>, 
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
         .unwrap_or(0);
-    datetime::parse_datetime(text, picture, now)
+    datetime::parse_datetime(text, picture, now, Dialect::V2_2)
 }
 
 /// [`parse_datetime`] with the evaluation's fixed timestamp (jsonata-js uses the timestamp taken
@@ -136,5 +161,16 @@ pub fn parse_datetime_at(
     picture: Option<&str>,
     now_millis: i64,
 ) -> Result<Option<i64>, FormatError> {
-    datetime::parse_datetime(text, picture, now_millis)
+    datetime::parse_datetime(text, picture, now_millis, Dialect::V2_2)
+}
+
+/// [`parse_datetime_at`] with the parsing rules of a chosen jsonata-js release; the engine uses
+/// [`Dialect::V2_0_6`] to reproduce AWS Step Functions exactly.
+pub fn parse_datetime_dialect(
+    text: &str,
+    picture: Option<&str>,
+    now_millis: i64,
+    dialect: Dialect,
+) -> Result<Option<i64>, FormatError> {
+    datetime::parse_datetime(text, picture, now_millis, dialect)
 }

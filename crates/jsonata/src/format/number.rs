@@ -373,8 +373,9 @@ fn regular(indexes: &[isize]) -> isize {
         return 0;
     };
     let factor = rest.iter().fold(first, |a, &b| gcd(a, b));
+    let present: std::collections::HashSet<isize> = indexes.iter().copied().collect();
     for index in 1..=indexes.len() as isize {
-        if !indexes.contains(&(index * factor)) {
+        if !present.contains(&(index * factor)) {
             return 0;
         }
     }
@@ -384,15 +385,19 @@ fn regular(indexes: &[isize]) -> isize {
 /// F&O 4.7.4 analysis.
 fn analyse(p: &Props, parts: &Parts) -> Variables {
     let grouping_positions = |part: &[u16], to_left: bool| -> Vec<isize> {
+        // Prefix counts of digit characters keep this linear in the picture length.
+        let mut prefix = Vec::with_capacity(part.len() + 1);
+        prefix.push(0isize);
+        for &c in part {
+            let last = prefix.last().copied().unwrap_or(0);
+            prefix.push(last + isize::from(p.is_digit_or_optional(c)));
+        }
+        let total = prefix.last().copied().unwrap_or(0);
         let mut positions = Vec::new();
         let mut gp = index_of(part, &p.grouping, 0);
         while let Some(g) = gp {
-            let side = if to_left {
-                substring(part, 0, g as isize)
-            } else {
-                substring(part, g as isize, part.len() as isize)
-            };
-            positions.push(side.iter().filter(|&&c| p.is_digit_or_optional(c)).count() as isize);
+            let left = prefix.get(g.min(part.len())).copied().unwrap_or(total);
+            positions.push(if to_left { left } else { total - left });
             // jsonata-js continues the search in the integer part even for the fractional part.
             gp = index_of(&parts.integer, &p.grouping, g + 1).filter(|&n| n > g);
         }
@@ -575,10 +580,36 @@ pub(crate) fn format_number(
     sv = padded;
     decimal_pos = pos_of(&sv);
 
+    // Irregular and fractional separators are inserted one at a time, as jsonata-js does.
+    let irregular = if pic.regular_grouping > 0 {
+        0
+    } else {
+        pic.integer_grouping.len()
+    };
+    let grouping_work =
+        (irregular + pic.fractional_grouping.len()) as f64 * (sv.len() as f64 + 1.0);
+    if grouping_work > super::MAX_WORK {
+        return Err(FormatError::range(
+            "picture has too many grouping separators",
+        ));
+    }
     if pic.regular_grouping > 0 {
-        let group_count = (decimal_pos - 1).div_euclid(pic.regular_grouping);
-        for group in 1..=group_count {
-            sv = insert_at(&sv, decimal_pos - group * pic.regular_grouping, &p.grouping);
+        // Separators go before every index decimal_pos - g*regular (g >= 1) that is >= 1;
+        // inserting right to left never shifts a later insertion point, so one pass suffices.
+        let r = pic.regular_grouping;
+        let group_count = (decimal_pos - 1).div_euclid(r);
+        if group_count > 0 {
+            let first = decimal_pos - group_count * r;
+            let mut grouped =
+                Vec::with_capacity(sv.len() + group_count as usize * p.grouping.len());
+            for (i, &c) in sv.iter().enumerate() {
+                let i = i as isize;
+                if i >= first && i < decimal_pos && (decimal_pos - i) % r == 0 {
+                    grouped.extend_from_slice(&p.grouping);
+                }
+                grouped.push(c);
+            }
+            sv = grouped;
         }
     } else {
         for &pos in &pic.integer_grouping {
