@@ -1584,7 +1584,7 @@ pub fn lookup_field(input: Option<&Value>, key: &str) -> Result<Option<Value>, E
             }
             Ok(Some(Value::seq(out)))
         }
-        Some(Value::Object(o)) => Ok(o.get(key).cloned()),
+        Some(Value::Object(o)) => Ok(o.field(key).cloned()),
         _ => Ok(None),
     }
 }

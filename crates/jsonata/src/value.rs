@@ -42,6 +42,17 @@ impl std::ops::Deref for Arr {
     }
 }
 
+impl Obj {
+    /// Field lookup; small objects (the common case) are scanned instead of hashed.
+    pub fn field(&self, key: &str) -> Option<&Value> {
+        if self.0.len() <= 8 {
+            self.0.iter().find(|(k, _)| &***k == key).map(|(_, v)| v)
+        } else {
+            self.0.get(key)
+        }
+    }
+}
+
 impl std::ops::Deref for Obj {
     type Target = Map;
     fn deref(&self) -> &Map {
@@ -55,6 +66,9 @@ fn is_container(v: &Value) -> bool {
 
 fn drain_into(stack: &mut Vec<Value>, v: Value) {
     match v {
+        // shared children are not freed here: a plain decrement is enough
+        Value::Array(a, _) if Arc::strong_count(&a) > 1 => drop(a),
+        Value::Object(o) if Arc::strong_count(&o) > 1 => drop(o),
         Value::Array(a, _) => {
             if let Ok(mut inner) = Arc::try_unwrap(a) {
                 stack.append(&mut inner.0);
