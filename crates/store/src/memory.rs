@@ -38,12 +38,18 @@ impl MemoryStore {
 impl Inner {
     /// Checks what could fail before changing anything, so a submission is all or nothing.
     fn check(&self, writes: &[Write]) -> Result<()> {
+        let mut created = std::collections::HashSet::new();
         for w in writes {
             match w {
-                Write::CreateExecution(e) if self.executions.contains_key(&e.arn) => {
-                    return Err(StoreError::ExecutionExists(e.arn.clone()))
+                Write::CreateExecution(e) => {
+                    if self.executions.contains_key(&e.arn) || !created.insert(&e.arn) {
+                        return Err(StoreError::ExecutionExists(e.arn.clone()));
+                    }
                 }
-                Write::Append(a) if !self.executions.contains_key(&a.execution_arn) => {
+                Write::Append(a)
+                    if !self.executions.contains_key(&a.execution_arn)
+                        && !created.contains(&a.execution_arn) =>
+                {
                     return Err(StoreError::Backend(format!(
                         "no execution {}",
                         a.execution_arn
