@@ -76,7 +76,17 @@ fn error_response(e: &ApiError) -> Response {
     respond(status, &e.to_json())
 }
 
-async fn handle(State(st): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+async fn handle(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
+    let Ok(body) = body else {
+        return error_response(&ApiError::new(
+            "ValidationException",
+            format!("1 validation error detected: the request body exceeds the maximum size of {MAX_BODY_BYTES} bytes"),
+        ));
+    };
     let target = headers
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
@@ -122,21 +132,14 @@ async fn handle(State(st): State<AppState>, headers: HeaderMap, body: Bytes) -> 
     }
 }
 
-async fn too_large() -> Response {
-    error_response(&ApiError::new(
-        "ValidationException",
-        "Request entity too large",
-    ))
-}
-
 pub fn router(st: AppState) -> axum::Router {
     axum::Router::new()
-        .fallback(axum::routing::post(handle).get(too_large_get))
+        .fallback(axum::routing::post(handle).get(not_post))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(st)
 }
 
-async fn too_large_get() -> Response {
+async fn not_post() -> Response {
     error_response(&ApiError::new(
         "UnknownOperationException",
         "Step Functions accepts POST requests only",
@@ -149,7 +152,6 @@ pub async fn serve(
     st: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let _ = too_large;
     axum::serve(listener, router(st))
         .with_graceful_shutdown(shutdown)
         .await
