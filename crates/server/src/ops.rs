@@ -563,10 +563,10 @@ fn routing_config(st: &AppState, r: &Req<'_>) -> ApiResult<Option<(String, Strin
         ));
     }
     let mut machine: Option<String> = None;
-    let mut total = 0;
+    let mut weights = Vec::new();
+    let mut arns = Vec::new();
     let mut out = Vec::new();
-    let mut seen = Vec::new();
-    for e in list {
+    for (i, e) in list.iter().enumerate() {
         let Value::Object(e) = e else {
             return Err(ApiError::new(
                 "SerializationException",
@@ -575,53 +575,70 @@ fn routing_config(st: &AppState, r: &Req<'_>) -> ApiResult<Option<(String, Strin
         };
         let er = Req(e);
         let varn = er.str_req("stateMachineVersionArn")?;
-        let weight = er.int_opt("weight")?.ok_or_else(|| {
-            ApiError::constraint(
-                None,
-                "routingConfiguration.member.weight",
-                "Member must not be null",
-            )
-        })?;
-        if !(0..=100).contains(&weight) {
+        let field = format!("routingConfiguration.{}.member.weight", i + 1);
+        let weight = er
+            .int_opt("weight")?
+            .ok_or_else(|| ApiError::constraint(None, &field, "Member must not be null"))?;
+        if weight > 100 {
             return Err(ApiError::constraint(
                 Some(&weight.to_string()),
-                "routingConfiguration.member.weight",
+                &field,
                 "Member must have value less than or equal to 100",
             ));
         }
-        let MachineRef::Version { machine: m, .. } =
-            parse_machine_arn(varn, "stateMachineVersionArn")?
-        else {
-            return Err(ApiError::invalid_arn(format!("Invalid ARN: {varn}")));
-        };
-        if machine.as_ref().is_some_and(|x| *x != m) {
-            return Err(ApiError::new(
-                "ValidationException",
-                "Routing configuration must contain state machine version ARNs belonging to the same state machine",
+        if weight < 0 {
+            return Err(ApiError::constraint(
+                Some(&weight.to_string()),
+                &field,
+                "Member must have value greater than or equal to 0",
             ));
         }
-        if seen.contains(&varn) {
-            return Err(ApiError::new(
-                "ValidationException",
-                "Routing configuration must contain distinct state machine version ARNs",
-            ));
-        }
-        seen.push(varn);
-        if st.store.version(varn)?.is_none() {
-            return Err(ApiError::new(
-                "ResourceNotFound",
-                format!("Resource not found: '{varn}'"),
-            ));
-        }
-        machine = Some(m);
-        total += weight;
+        weights.push(weight);
+        arns.push(varn);
         out.push(json!({"stateMachineVersionArn": varn, "weight": weight}));
     }
-    if total != 100 {
+    let received = format!("Received: [{}]", arns.join(", "));
+    for varn in &arns {
+        match parse_machine_arn(varn, "stateMachineVersionArn") {
+            Ok(MachineRef::Version { machine: m, .. }) => {
+                if machine.as_ref().is_some_and(|x| *x != m) {
+                    return Err(ApiError::new(
+                        "ValidationException",
+                        format!("Routing configuration must contain state machine version ARNs belonging to the same state machine. {received}"),
+                    ));
+                }
+                machine = Some(m);
+            }
+            _ => {
+                return Err(ApiError::new(
+                    "ValidationException",
+                    format!(
+                        "Routing configuration must contain state machine version ARNs. {received}"
+                    ),
+                ))
+            }
+        }
+    }
+    if arns.len() == 2 && arns[0] == arns[1] {
         return Err(ApiError::new(
             "ValidationException",
-            "Sum of routing configuration weights must equal 100.",
+            format!("Routing configuration must contain distinct state machine version ARNs. {received}"),
         ));
+    }
+    if weights.iter().sum::<i64>() != 100 {
+        let w: Vec<String> = weights.iter().map(i64::to_string).collect();
+        return Err(ApiError::new(
+            "ValidationException",
+            format!(
+                "Sum of routing configuration weights must equal 100. Received: [{}]",
+                w.join(", ")
+            ),
+        ));
+    }
+    for varn in &arns {
+        if st.store.version(varn)?.is_none() {
+            return Err(resource_not_found(varn));
+        }
     }
     Ok(machine.map(|m| (m, Value::Array(out).to_string())))
 }
@@ -633,9 +650,10 @@ fn check_alias_name(name: &str) -> ApiResult<()> {
         .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
         && name.chars().any(|c| !c.is_ascii_digit());
     if !ok {
-        return Err(ApiError::new(
-            "InvalidName",
-            format!("Invalid Name: '{name}'"),
+        return Err(ApiError::constraint(
+            Some(name),
+            "name",
+            r"Member must satisfy regular expression pattern: ^(?=.*[a-zA-Z_\-\.])[a-zA-Z0-9_\-\.]+$",
         ));
     }
     Ok(())
@@ -662,7 +680,7 @@ fn create_alias(st: &AppState, r: &Req<'_>) -> ApiResult<Value> {
         }
         return Err(ApiError::new(
             "ConflictException",
-            format!("Failed to create alias because an alias with the same name and a different routing configuration already exists."),
+            "Failed to create alias because an alias with the same name and a different routing configuration already exists.",
         ));
     }
     let now = now_ms();
@@ -715,10 +733,12 @@ fn update_alias(st: &AppState, r: &Req<'_>) -> ApiResult<Value> {
             "Either the description or the RoutingConfiguration must be specified",
         ));
     }
-    let mut a = st
-        .store
-        .alias(&arn)?
-        .ok_or_else(|| resource_not_found(&arn))?;
+    let mut a = st.store.alias(&arn)?.ok_or_else(|| {
+        ApiError::new(
+            "ResourceNotFound",
+            "Request references a resource that does not exist.",
+        )
+    })?;
     if let Some((m, routing)) = routing {
         if m != machine {
             return Err(ApiError::new(

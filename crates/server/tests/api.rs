@@ -429,11 +429,14 @@ fn versions_and_aliases() {
         json!({"name": "bad", "routingConfiguration": [{"stateMachineVersionArn": v1, "weight": 50}]}),
         "ValidationException",
     );
-    assert!(msg.contains("100"), "{msg}");
+    assert_eq!(
+        msg,
+        "Sum of routing configuration weights must equal 100. Received: [50]"
+    );
     s.err(
         "CreateStateMachineAlias",
         json!({"name": "a/b", "routingConfiguration": [{"stateMachineVersionArn": v1, "weight": 100}]}),
-        "InvalidName",
+        "ValidationException",
     );
     let msg = s.err(
         "DeleteStateMachineVersion",

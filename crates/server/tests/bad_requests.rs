@@ -162,8 +162,16 @@ fn cases() -> Vec<Case> {
         op("CreateStateMachine", json!({"name": "vd", "definition": PASS, "roleArn": ROLE, "versionDescription": "d"}), "ValidationException", "version description without publish"),
         op("StopExecution", json!({"executionArn": EXEC, "error": "e".repeat(257)}), "ValidationException", "error over 256 characters"),
         op("TagResource", json!({"resourceArn": SM, "tags": [{"key": "k".repeat(129), "value": "v"}]}), "ValidationException", "tag key over 128 characters"),
-        op("CreateStateMachineAlias", json!({"name": "half", "routingConfiguration": [{"stateMachineVersionArn": format!("{SM}:1"), "weight": 50}]}), "ValidationException", "weights not summing to 100"),
-        op("CreateStateMachineAlias", json!({"name": "123", "routingConfiguration": [{"stateMachineVersionArn": format!("{SM}:1"), "weight": 100}]}), "InvalidName", "all-digit alias name"),
+        op("CreateStateMachineAlias", json!({"name": "half", "routingConfiguration": [{"stateMachineVersionArn": format!("{SM}:1"), "weight": 50}]}), "ValidationException", "weights not summing to 100")
+            .msg("Sum of routing configuration weights must equal 100. Received: [50]"),
+        op("CreateStateMachineAlias", json!({"name": "dup", "routingConfiguration": [{"stateMachineVersionArn": format!("{SM}:1"), "weight": 50}, {"stateMachineVersionArn": format!("{SM}:1"), "weight": 50}]}), "ValidationException", "the same version twice")
+            .msg(format!("Routing configuration must contain distinct state machine version ARNs. Received: [{SM}:1, {SM}:1]")),
+        op("CreateStateMachineAlias", json!({"name": "w101", "routingConfiguration": [{"stateMachineVersionArn": format!("{SM}:1"), "weight": 101}]}), "ValidationException", "weight over 100")
+            .msg("1 validation error detected: Value '101' at 'routingConfiguration.1.member.weight' failed to satisfy constraint: Member must have value less than or equal to 100"),
+        op("UpdateStateMachineAlias", json!({"stateMachineAliasArn": format!("{SM}:nope"), "description": "d"}), "ResourceNotFound", "update a missing alias")
+            .msg("Request references a resource that does not exist."),
+        op("CreateStateMachineAlias", json!({"name": "123", "routingConfiguration": [{"stateMachineVersionArn": format!("{SM}:1"), "weight": 100}]}), "ValidationException", "all-digit alias name")
+            .msg(r"1 validation error detected: Value '123' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: ^(?=.*[a-zA-Z_\-\.])[a-zA-Z0-9_\-\.]+$"),
         // Definitions and inputs.
         op("CreateStateMachine", json!({"name": "emptydef", "definition": "{}", "roleArn": ROLE}), "InvalidDefinition", "empty definition object"),
         op("CreateStateMachine", json!({"name": "notjson", "definition": "xx", "roleArn": ROLE}), "InvalidDefinition", "definition not JSON"),

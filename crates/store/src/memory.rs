@@ -41,10 +41,10 @@ impl Inner {
         let mut created = std::collections::HashSet::new();
         for w in writes {
             match w {
-                Write::CreateExecution(e) => {
-                    if self.executions.contains_key(&e.arn) || !created.insert(&e.arn) {
-                        return Err(StoreError::ExecutionExists(e.arn.clone()));
-                    }
+                Write::CreateExecution(e)
+                    if self.executions.contains_key(&e.arn) || !created.insert(&e.arn) =>
+                {
+                    return Err(StoreError::ExecutionExists(e.arn.clone()));
                 }
                 Write::Append(a)
                     if !self.executions.contains_key(&a.execution_arn)
@@ -105,7 +105,7 @@ impl Inner {
                 }
                 if let Some(j) = a.journal {
                     let list = self.journal.entry(a.execution_arn.clone()).or_default();
-                    if list.last().map_or(true, |l| l.seq < j.seq) {
+                    if list.last().is_none_or(|l| l.seq < j.seq) {
                         list.push(j);
                     }
                 }
@@ -164,7 +164,7 @@ impl Store for MemoryStore {
             .filter(|v| v.state_machine_arn == state_machine_arn)
             .cloned()
             .collect();
-        v.sort_by(|a, b| b.version.cmp(&a.version));
+        v.sort_by_key(|v| std::cmp::Reverse(v.version));
         Ok(v)
     }
 
