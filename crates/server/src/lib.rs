@@ -6,6 +6,7 @@
 //! unchecked; the region of the credential scope, when present, names the region of the ARNs a
 //! request creates. Errors are `{"__type", "message"}` with HTTP 400.
 
+pub mod bench;
 pub mod cli;
 pub mod ops;
 pub mod protocol;
