@@ -108,10 +108,14 @@ fn three_pass() -> String {
 
 async fn create(host: &str, name: &str, machine_type: &str) -> anyhow::Result<String> {
     let mut c = Conn::open(host).await?;
-    let body = json!({"name": name, "definition": three_pass(), "roleArn": ROLE, "type": machine_type});
+    let body =
+        json!({"name": name, "definition": three_pass(), "roleArn": ROLE, "type": machine_type});
     let (status, v) = c.call("CreateStateMachine", &body.to_string()).await?;
     anyhow::ensure!(status == 200, "CreateStateMachine: {v}");
-    Ok(v["stateMachineArn"].as_str().unwrap_or_default().to_string())
+    Ok(v["stateMachineArn"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string())
 }
 
 /// Runs `total` calls from `connections` connections; returns each call's latency.
@@ -180,9 +184,16 @@ async fn run(args: Args) -> anyhow::Result<()> {
     if args.workload == "standard" || args.workload == "all" {
         let arn = create(&host, &format!("bench-std-{run_id}"), "STANDARD").await?;
         let arn2 = arn.clone();
-        let (elapsed, lat, errors) = load(&host, "StartExecution", args.requests, args.connections, move |i| {
-            json!({"stateMachineArn": arn2, "name": format!("e{i}"), "input": "{\"n\": 1}"}).to_string()
-        })
+        let (elapsed, lat, errors) = load(
+            &host,
+            "StartExecution",
+            args.requests,
+            args.connections,
+            move |i| {
+                json!({"stateMachineArn": arn2, "name": format!("e{i}"), "input": "{\"n\": 1}"})
+                    .to_string()
+            },
+        )
         .await?;
         let secs = elapsed.as_secs_f64();
         let eps = args.requests as f64 / secs;
@@ -194,7 +205,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
         let (_, v) = c
             .call(
                 "ListExecutions",
-                &json!({"stateMachineArn": arn, "statusFilter": "SUCCEEDED", "maxResults": 1000}).to_string(),
+                &json!({"stateMachineArn": arn, "statusFilter": "SUCCEEDED", "maxResults": 1000})
+                    .to_string(),
             )
             .await?;
         let listed = v["executions"].as_array().map_or(0, Vec::len);

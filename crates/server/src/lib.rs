@@ -41,6 +41,7 @@ impl AppState {
         region: &str,
         account: &str,
     ) -> Result<(AppState, usize), store::StoreError> {
+        let store: Arc<dyn Store> = Arc::new(store::CachedStore::new(store));
         let rt = Arc::new(Runtime::new(store.clone(), region.into(), account.into())?);
         let resumed = rt.recover()?;
         Ok((

@@ -10,9 +10,11 @@
 //! Payloads (definitions, inputs, events) are stored as the JSON text the API returns, so the
 //! store needs no knowledge of their shape.
 
+mod cached;
 mod memory;
 mod sqlite;
 
+pub use cached::CachedStore;
 pub use memory::MemoryStore;
 pub use sqlite::{SqliteOptions, SqliteStore};
 
