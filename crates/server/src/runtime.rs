@@ -194,6 +194,12 @@ fn events_json(step: &Step, rec: Option<&ExecutionRecord>) -> Vec<(u64, String)>
     step.history
         .iter()
         .map(|e| {
+            let needs_arns = rec.is_some_and(|r| r.alias_arn.is_some() || r.version_arn.is_some())
+                && e.event_type() == "ExecutionStarted";
+            if !needs_arns {
+                // The common case: straight to text, no intermediate `Value`.
+                return (e.id, serde_json::to_string(e).unwrap_or_default());
+            }
             let mut v = e.to_json();
             if let (Some(rec), Some(d)) = (
                 rec,
