@@ -200,7 +200,7 @@ fn commit_batch(conn: &mut Connection, batch: &[Job]) -> Vec<Result<()>> {
     for (writes, _) in batch {
         let r = (|| -> Result<()> {
             tx.execute_batch("SAVEPOINT job").map_err(err)?;
-            let applied = writes.iter().try_for_each(|w| apply(&tx, w));
+            let applied = apply_job(&tx, writes);
             match applied {
                 Ok(()) => tx.execute_batch("RELEASE job").map_err(err),
                 Err(e) => {
@@ -282,44 +282,114 @@ fn apply(tx: &rusqlite::Transaction<'_>, w: &Write) -> Result<()> {
                 st.execute(params![arn, i as i64, k, v]).map_err(err)?;
             }
         }
-        Write::CreateExecution(e) => {
-            let hash = definition_hash(&e.definition);
-            tx.prepare_cached("INSERT OR IGNORE INTO definitions (hash, body) VALUES (?1, ?2)")
-                .map_err(err)?
-                .execute(params![hash, e.definition])
-                .map_err(err)?;
-            let mut st = tx
-                .prepare_cached(&format!(
-                    "INSERT OR IGNORE INTO executions ({EXEC_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
-                ))
-                .map_err(err)?;
-            let n = st
-                .execute(params![
-                    e.arn,
-                    e.state_machine_arn,
-                    e.state_machine_name,
-                    e.version_arn,
-                    e.alias_arn,
-                    e.name,
-                    e.status,
-                    e.input,
-                    e.output,
-                    e.error,
-                    e.cause,
-                    e.start_date,
-                    e.stop_date,
-                    e.seed as i64,
-                    e.role_arn,
-                    hash,
-                    e.seq,
-                    e.redrive_count as i64
-                ])
-                .map_err(err)?;
-            if n == 0 {
-                return Err(StoreError::ExecutionExists(e.arn.clone()));
+        Write::CreateExecution(e) => insert_execution(tx, e, None)?,
+        Write::Append(a) => append(tx, a)?,
+    }
+    Ok(())
+}
+
+/// Inserts an execution, closed already when `close` is given.
+fn insert_execution(
+    tx: &rusqlite::Transaction<'_>,
+    e: &ExecutionRecord,
+    close: Option<&ExecutionClose>,
+) -> Result<()> {
+    let hash = definition_hash(&e.definition);
+    tx.prepare_cached("INSERT OR IGNORE INTO definitions (hash, body) VALUES (?1, ?2)")
+        .map_err(err)?
+        .execute(params![hash, e.definition])
+        .map_err(err)?;
+    let mut st = tx
+        .prepare_cached(&format!(
+            "INSERT OR IGNORE INTO executions ({EXEC_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
+        ))
+        .map_err(err)?;
+    let n = st
+        .execute(params![
+            e.arn,
+            e.state_machine_arn,
+            e.state_machine_name,
+            e.version_arn,
+            e.alias_arn,
+            e.name,
+            close.map_or(&e.status, |c| &c.status),
+            e.input,
+            close.map_or(e.output.as_ref(), |c| c.output.as_ref()),
+            close.map_or(e.error.as_ref(), |c| c.error.as_ref()),
+            close.map_or(e.cause.as_ref(), |c| c.cause.as_ref()),
+            e.start_date,
+            close.map_or(e.stop_date, |c| Some(c.stop_date)),
+            e.seed as i64,
+            e.role_arn,
+            hash,
+            e.seq,
+            e.redrive_count as i64
+        ])
+        .map_err(err)?;
+    if n == 0 {
+        return Err(StoreError::ExecutionExists(e.arn.clone()));
+    }
+    Ok(())
+}
+
+/// Applies one submission. A new execution followed by its first step (what StartExecution
+/// writes; for short executions it is the whole run) takes the fast path: the execution row
+/// is inserted in its final state and there is no earlier history, journal or timer to look at.
+fn apply_job(tx: &rusqlite::Transaction<'_>, writes: &[Write]) -> Result<()> {
+    let mut i = 0;
+    while let Some(w) = writes.get(i) {
+        if let (Write::CreateExecution(e), Some(Write::Append(a))) = (w, writes.get(i + 1)) {
+            if a.execution_arn == e.arn && a.journal.is_none() && a.timers_removed.is_empty() {
+                insert_execution(tx, e, a.close.as_ref())?;
+                insert_history(tx, &e.arn, a.events.iter())?;
+                if a.close.is_none() {
+                    insert_timers(tx, &e.arn, &a.timers_added)?;
+                }
+                i += 2;
+                continue;
             }
         }
-        Write::Append(a) => append(tx, a)?,
+        apply(tx, w)?;
+        i += 1;
+    }
+    Ok(())
+}
+
+/// One history row holding a step's events.
+fn insert_history<'a>(
+    tx: &rusqlite::Transaction<'_>,
+    arn: &str,
+    events: impl Iterator<Item = &'a (u64, String)>,
+) -> Result<()> {
+    let fresh: Vec<&(u64, String)> = events.collect();
+    if let (Some(first), Some(last)) = (fresh.first(), fresh.last()) {
+        let mut body = String::with_capacity(fresh.iter().map(|(_, t)| t.len() + 24).sum());
+        for (id, text) in &fresh {
+            body.push_str(&id.to_string());
+            body.push('\t');
+            body.push_str(text);
+            body.push('\n');
+        }
+        tx.prepare_cached(
+            "INSERT INTO history (exec_arn, first_id, last_id, body) VALUES (?1, ?2, ?3, ?4)",
+        )
+        .map_err(err)?
+        .execute(params![arn, first.0 as i64, last.0 as i64, body])
+        .map_err(err)?;
+    }
+    Ok(())
+}
+
+fn insert_timers(tx: &rusqlite::Transaction<'_>, arn: &str, timers: &[(u64, i64)]) -> Result<()> {
+    if !timers.is_empty() {
+        let mut st = tx
+            .prepare_cached(
+                "INSERT OR REPLACE INTO timers (exec_arn, id, fire_at) VALUES (?1, ?2, ?3)",
+            )
+            .map_err(err)?;
+        for (id, at) in timers {
+            st.execute(params![arn, *id as i64, at]).map_err(err)?;
+        }
     }
     Ok(())
 }
@@ -339,21 +409,7 @@ fn append(tx: &rusqlite::Transaction<'_>, a: &Append) -> Result<()> {
             .iter()
             .filter(|(id, _)| *id as i64 > recorded)
             .collect();
-        if let (Some(first), Some(last)) = (fresh.first(), fresh.last()) {
-            let mut body = String::with_capacity(fresh.iter().map(|(_, t)| t.len() + 24).sum());
-            for (id, text) in &fresh {
-                body.push_str(&id.to_string());
-                body.push('\t');
-                body.push_str(text);
-                body.push('\n');
-            }
-            tx.prepare_cached(
-                "INSERT INTO history (exec_arn, first_id, last_id, body) VALUES (?1, ?2, ?3, ?4)",
-            )
-            .map_err(err)?
-            .execute(params![arn, first.0 as i64, last.0 as i64, body])
-            .map_err(err)?;
-        }
+        insert_history(tx, arn, fresh.into_iter())?;
     }
     if let Some(j) = &a.journal {
         tx.prepare_cached(
@@ -363,16 +419,7 @@ fn append(tx: &rusqlite::Transaction<'_>, a: &Append) -> Result<()> {
         .execute(params![arn, j.seq as i64, j.at, j.event])
         .map_err(err)?;
     }
-    if !a.timers_added.is_empty() {
-        let mut st = tx
-            .prepare_cached(
-                "INSERT OR REPLACE INTO timers (exec_arn, id, fire_at) VALUES (?1, ?2, ?3)",
-            )
-            .map_err(err)?;
-        for (id, at) in &a.timers_added {
-            st.execute(params![arn, *id as i64, at]).map_err(err)?;
-        }
-    }
+    insert_timers(tx, arn, &a.timers_added)?;
     if !a.timers_removed.is_empty() {
         let mut st = tx
             .prepare_cached("DELETE FROM timers WHERE exec_arn = ?1 AND id = ?2")
