@@ -1,6 +1,7 @@
 //! Retry and Catch: what happens when a Task, Parallel or Map state fails.
 
 use crate::execution::{Block, Execution, Flow, ThreadEnd, ThreadId, TimerPurpose};
+use crate::expr::EvalFail;
 use crate::history::{ErrorCause, EventDetails};
 use crate::program::{CRetrier, CState};
 use serde_json::{Map, Value};
@@ -104,6 +105,23 @@ impl Execution {
             Some(t) => Arc::clone(&t.input),
             None => return Flow::Ended,
         };
+        if state.jsonata {
+            let sv = crate::jsonata_flow::StatesVar {
+                error_output: Some(&error_output),
+                ..crate::jsonata_flow::StatesVar::input(&raw)
+            };
+            return self.jsonata_exit(
+                id,
+                state,
+                sv,
+                crate::jsonata_flow::JsonataExit {
+                    default_output: Arc::clone(&error_output),
+                    output: catcher.output.as_ref(),
+                    assign: catcher.assign.as_ref(),
+                    next: Some(catcher.next),
+                },
+            );
+        }
         let output =
             match self.apply_result_path(&catcher.result_path, &raw, Arc::clone(&error_output)) {
                 Ok(o) => o,
@@ -121,8 +139,12 @@ impl Execution {
         &mut self,
         id: ThreadId,
         state: &CState,
-        e: asl::error::StatesError,
+        e: impl Into<EvalFail>,
     ) -> Flow {
+        let e = match e.into() {
+            EvalFail::States(e) => e,
+            EvalFail::Jsonata(f) => return self.fail_jsonata(id, state, f),
+        };
         let ec = self.error_in_state(id, state, e);
         self.end_thread(id, ThreadEnd::Failed(ec));
         Flow::Ended
@@ -153,8 +175,12 @@ impl Execution {
         &mut self,
         id: ThreadId,
         state: &CState,
-        e: asl::error::StatesError,
+        e: impl Into<EvalFail>,
     ) -> Flow {
+        let e = match e.into() {
+            EvalFail::States(e) => e,
+            EvalFail::Jsonata(f) => return self.fail_jsonata(id, state, f),
+        };
         let ec = self.error_in_state(id, state, e);
         self.state_failed(id, state, ec, None)
     }

@@ -86,6 +86,8 @@ pub(crate) struct Thread {
     /// The last event this thread recorded.
     pub last: u64,
     pub entered_id: u64,
+    /// `previousEventId` of the current state's `*StateEntered`.
+    pub entered_prev: u64,
     pub entered_time: Timestamp,
     pub attempts: Vec<u64>,
     pub retry_count: u64,
@@ -190,6 +192,7 @@ impl Execution {
             source: 0,
             last: 0,
             entered_id: 0,
+            entered_prev: 0,
             entered_time: now,
             attempts: Vec::new(),
             retry_count: 0,
@@ -339,6 +342,7 @@ impl Execution {
         let now = self.now;
         let Some(t) = self.thread(id) else { return };
         let input = Arc::clone(&t.input);
+        let entered_prev = t.source;
         let retriers = state.retry.len();
         let eid = self.push_thread_event(
             id,
@@ -351,6 +355,7 @@ impl Execution {
         );
         if let Some(t) = self.thread_mut(id) {
             t.entered_id = eid;
+            t.entered_prev = entered_prev;
             t.entered_time = now;
             t.retry_count = 0;
             t.attempts.clear();

@@ -147,3 +147,178 @@ impl StringExpr {
         }
     }
 }
+
+// ---- JSONata ------------------------------------------------------------------------
+
+/// A JSONata evaluation that went wrong: where (`Output/FunctionResult`) and AWS's wording
+/// of what happened (without the state prefix).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct JsonataFailure {
+    /// The field (`Output/FunctionResult`); `None` for checks on the state input itself.
+    pub location: Option<String>,
+    pub detail: String,
+}
+
+impl JsonataFailure {
+    pub fn new(location: &str, detail: String) -> JsonataFailure {
+        JsonataFailure {
+            location: Some(location.to_string()),
+            detail,
+        }
+    }
+
+    pub fn on_input(detail: String) -> JsonataFailure {
+        JsonataFailure {
+            location: None,
+            detail,
+        }
+    }
+}
+
+/// Any evaluation failure in a state: a JSONPath-side `StatesError` or a JSONata failure.
+#[derive(Debug, Clone)]
+pub(crate) enum EvalFail {
+    States(StatesError),
+    Jsonata(JsonataFailure),
+}
+
+impl From<StatesError> for EvalFail {
+    fn from(e: StatesError) -> Self {
+        EvalFail::States(e)
+    }
+}
+
+impl From<JsonataFailure> for EvalFail {
+    fn from(e: JsonataFailure) -> Self {
+        EvalFail::Jsonata(e)
+    }
+}
+
+/// A JSON value whose strings may be `{% expression %}`: `Output`, `Arguments`, `Assign`
+/// values, `Items`, `Condition`, numeric fields... compiled once.
+#[derive(Debug, Clone)]
+pub(crate) enum JTemplate {
+    Literal(Value),
+    Expr {
+        src: String,
+        expr: Box<jsonata::Expression>,
+        location: String,
+    },
+    Object(Vec<(String, JTemplate)>),
+    Array(Vec<JTemplate>),
+}
+
+/// The expression inside `{% ... %}`, when the whole string is one.
+pub(crate) fn jsonata_source(s: &str) -> Option<&str> {
+    let inner = s.strip_prefix("{%")?.strip_suffix("%}")?;
+    Some(inner.trim())
+}
+
+fn has_expr(v: &Value) -> bool {
+    match v {
+        Value::String(s) => jsonata_source(s).is_some(),
+        Value::Array(a) => a.iter().any(has_expr),
+        Value::Object(m) => m.values().any(has_expr),
+        _ => false,
+    }
+}
+
+impl JTemplate {
+    pub fn compile(v: &Value, location: &str) -> Result<JTemplate, String> {
+        if !has_expr(v) {
+            return Ok(JTemplate::Literal(v.clone()));
+        }
+        Ok(match v {
+            Value::String(s) => {
+                let src = jsonata_source(s).unwrap_or_default().to_string();
+                let expr = jsonata::Expression::compile(&src).map_err(|e| {
+                    format!(
+                        "The JSONata expression '{src}' specified for the field '{location}' is invalid: {}: {}",
+                        e.code, e.message
+                    )
+                })?;
+                JTemplate::Expr {
+                    src,
+                    expr: Box::new(expr),
+                    location: location.to_string(),
+                }
+            }
+            Value::Array(a) => JTemplate::Array(
+                a.iter()
+                    .enumerate()
+                    .map(|(i, x)| JTemplate::compile(x, &format!("{location}/{i}")))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Value::Object(m) => JTemplate::Object(
+                m.iter()
+                    .map(|(k, x)| {
+                        Ok((
+                            k.clone(),
+                            JTemplate::compile(x, &format!("{location}/{k}"))?,
+                        ))
+                    })
+                    .collect::<Result<_, String>>()?,
+            ),
+            other => JTemplate::Literal(other.clone()),
+        })
+    }
+
+    /// Evaluates against `$states` and the workflow variables in `bindings`.
+    pub fn evaluate(
+        &self,
+        input: &Value,
+        bindings: &jsonata::Bindings,
+    ) -> Result<Value, JsonataFailure> {
+        match self {
+            JTemplate::Literal(v) => Ok(v.clone()),
+            JTemplate::Expr { src, expr, location } => match expr.evaluate(input, bindings) {
+                Ok(Some(v)) => Ok(v),
+                Ok(None) => Err(JsonataFailure::new(
+                    location,
+                    format!(
+                        "The JSONata expression '{src}' specified for the field '{location}' returned nothing (undefined)."
+                    ),
+                )),
+                Err(e) => Err(JsonataFailure::new(
+                    location,
+                    format!(
+                        "The JSONata expression '{src}' specified for the field '{location}' threw an error during evaluation. {}: {}",
+                        e.code, e.message
+                    ),
+                )),
+            },
+            JTemplate::Object(fields) => {
+                let mut out = serde_json::Map::with_capacity(fields.len());
+                for (k, t) in fields {
+                    out.insert(k.clone(), t.evaluate(input, bindings)?);
+                }
+                Ok(Value::Object(out))
+            }
+            JTemplate::Array(items) => items
+                .iter()
+                .map(|t| t.evaluate(input, bindings))
+                .collect::<Result<Vec<_>, _>>()
+                .map(Value::Array),
+        }
+    }
+
+    /// The expression text and field location, for type errors on the result.
+    pub fn describe(&self) -> Option<(&str, &str)> {
+        match self {
+            JTemplate::Expr { src, location, .. } => Some((src, location)),
+            _ => None,
+        }
+    }
+}
+
+/// JSONata's name for a JSON value's type, as AWS's type errors print it.
+pub(crate) fn jsonata_type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}

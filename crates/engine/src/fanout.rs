@@ -111,6 +111,7 @@ impl Execution {
             source,
             last: source,
             entered_id: 0,
+            entered_prev: 0,
             entered_time: now,
             attempts: Vec::new(),
             retry_count: 0,

@@ -13,6 +13,8 @@ mod execution;
 mod expr;
 mod fanout;
 pub mod history;
+mod jsonata_flow;
+mod jsonata_functions;
 pub mod program;
 pub mod resolver;
 mod states;

@@ -1,7 +1,7 @@
 //! The compiled program: a definition with every path, template and Choice rule parsed once,
 //! and every `Next` resolved to an index, so running it does no parsing and no name lookups.
 
-use crate::expr::{Condition, Path, StringExpr, Template};
+use crate::expr::{jsonata_source, Condition, JTemplate, Path, StringExpr, Template};
 use crate::history::StateKind;
 use asl::model::{self, IoPath, MaybeExpr, QueryLanguage, StateMachine, WaitFor};
 use serde_json::Value;
@@ -71,20 +71,45 @@ pub(crate) struct CRetrier {
     pub jitter_full: bool,
 }
 
+/// `Assign`: payload-template values (JSONPath) or `{% %}` values (JSONata).
+#[derive(Debug)]
+pub(crate) enum AssignSpec {
+    Path(Template),
+    Jsonata(JTemplate),
+}
+
 #[derive(Debug)]
 pub(crate) struct CCatcher {
     pub error_equals: Vec<String>,
     pub next: StateIdx,
     pub result_path: ResultPathSpec,
-    pub assign: Option<Template>,
+    pub assign: Option<AssignSpec>,
+    /// JSONata `Output` (default `$states.errorOutput`).
+    pub output: Option<JTemplate>,
 }
 
-/// A number given literally or through a `*Path` field.
+/// A Choice rule's condition.
+#[derive(Debug)]
+pub(crate) enum Cond {
+    Path(Condition),
+    Jsonata(JTemplate),
+}
+
+#[derive(Debug)]
+pub(crate) struct CRule {
+    pub cond: Cond,
+    pub next: StateIdx,
+    pub assign: Option<AssignSpec>,
+    pub output: Option<JTemplate>,
+}
+
+/// A number given literally, through a `*Path` field, or as a JSONata expression.
 #[derive(Debug)]
 pub(crate) enum Number<T> {
     Absent,
     Literal(T),
     Path(Path),
+    Jsonata(JTemplate),
 }
 
 #[derive(Debug)]
@@ -93,6 +118,8 @@ pub(crate) enum WaitSpec {
     SecondsPath(Path),
     Timestamp(String),
     TimestampPath(Path),
+    SecondsJsonata(JTemplate),
+    TimestampJsonata(JTemplate),
 }
 
 #[derive(Debug)]
@@ -100,6 +127,7 @@ pub(crate) enum FailField {
     Absent,
     Literal(String),
     Path(StringExpr),
+    Jsonata(JTemplate),
 }
 
 #[derive(Debug)]
@@ -110,6 +138,10 @@ pub(crate) struct MapSpec {
     pub label: Option<String>,
     pub items_path: Option<Path>,
     pub item_selector: Option<Template>,
+    /// JSONata `Items` (an array or `{% %}`).
+    pub items: Option<JTemplate>,
+    /// JSONata `ItemSelector`.
+    pub item_selector_jsonata: Option<JTemplate>,
     pub max_concurrency: Number<u64>,
     pub tolerated_failure_count: Number<u64>,
     pub tolerated_failure_percentage: Number<f64>,
@@ -130,7 +162,7 @@ pub(crate) enum Body {
     },
     Task(TaskSpec),
     Choice {
-        rules: Vec<(Condition, StateIdx, Option<Template>)>,
+        rules: Vec<CRule>,
         default: Option<StateIdx>,
     },
     Wait(WaitSpec),
@@ -142,7 +174,7 @@ pub(crate) enum Body {
     Parallel {
         branches: Vec<ScopeId>,
     },
-    Map(MapSpec),
+    Map(Box<MapSpec>),
 }
 
 /// A compiled state.
@@ -156,14 +188,19 @@ pub(crate) struct CState {
     pub parameters: Option<Template>,
     pub result_selector: Option<Template>,
     pub result_path: ResultPathSpec,
-    pub assign: Option<Template>,
+    pub assign: Option<AssignSpec>,
+    /// QueryLanguage JSONata: `Arguments`/`Output` replace the JSONPath steps.
+    pub jsonata: bool,
+    pub arguments: Option<JTemplate>,
+    pub output: Option<JTemplate>,
     pub retry: Vec<CRetrier>,
     pub catch: Vec<CCatcher>,
     pub body: Body,
 }
 
 impl Program {
-    /// Compiles a parsed definition. JSONata states are refused for now.
+    /// Compiles a parsed definition: paths, templates, Choice rules and JSONata expressions
+    /// are parsed here, once.
     pub fn compile(machine: &StateMachine) -> Result<Program, CompileError> {
         let mut c = Compiler {
             scopes: Vec::new(),
@@ -193,6 +230,18 @@ fn path(src: &str, location: &str) -> Result<Path, CompileError> {
 
 fn template(src: &Value, location: &str) -> Result<Template, CompileError> {
     Template::compile(src).map_err(|m| err(m, location))
+}
+
+fn jtemplate(v: &Value, field: &str, location: &str) -> Result<JTemplate, CompileError> {
+    JTemplate::compile(v, field).map_err(|m| err(m, location))
+}
+
+fn opt_jtemplate(
+    v: Option<&Value>,
+    field: &str,
+    location: &str,
+) -> Result<Option<JTemplate>, CompileError> {
+    v.map(|v| jtemplate(v, field, location)).transpose()
 }
 
 fn selector(p: &Option<IoPath>, location: &str) -> Result<Selector, CompileError> {
@@ -228,6 +277,7 @@ fn result_path(p: &Option<IoPath>, location: &str) -> Result<ResultPathSpec, Com
 fn number<T: Copy>(
     literal: &Option<MaybeExpr<T>>,
     by_path: &Option<String>,
+    field: &str,
     location: &str,
 ) -> Result<Number<T>, CompileError> {
     if let Some(p) = by_path {
@@ -236,15 +286,32 @@ fn number<T: Copy>(
     match literal {
         None => Ok(Number::Absent),
         Some(MaybeExpr::Literal(v)) => Ok(Number::Literal(*v)),
-        Some(MaybeExpr::Jsonata(_)) => {
-            Err(err("JSONata expressions are not supported yet", location))
-        }
+        Some(MaybeExpr::Jsonata(s)) => Ok(Number::Jsonata(jtemplate(
+            &Value::String(s.clone()),
+            field,
+            location,
+        )?)),
     }
 }
 
+fn assign_spec(
+    v: &Option<Value>,
+    jsonata: bool,
+    location: &str,
+) -> Result<Option<AssignSpec>, CompileError> {
+    let Some(v) = v else { return Ok(None) };
+    Ok(Some(if jsonata {
+        AssignSpec::Jsonata(jtemplate(v, "Assign", location)?)
+    } else {
+        AssignSpec::Path(template(v, location)?)
+    }))
+}
+
+/// `Error`/`Cause` (literal or JSONata) or `ErrorPath`/`CausePath`.
 fn fail_field(
     literal: &Option<String>,
     by_path: &Option<String>,
+    field: &str,
     location: &str,
 ) -> Result<FailField, CompileError> {
     if let Some(p) = by_path {
@@ -253,8 +320,11 @@ fn fail_field(
             .map_err(|m| err(m, location));
     }
     Ok(match literal {
-        Some(s) => FailField::Literal(s.clone()),
         None => FailField::Absent,
+        Some(s) if jsonata_source(s).is_some() => {
+            FailField::Jsonata(jtemplate(&Value::String(s.clone()), field, location)?)
+        }
+        Some(s) => FailField::Literal(s.clone()),
     })
 }
 
@@ -288,15 +358,8 @@ impl Compiler {
         siblings: &model::States,
     ) -> Result<CState, CompileError> {
         let loc = s.location.as_str();
-        if model::effective_query_language(self.top_language, s) == QueryLanguage::Jsonata {
-            return Err(err(
-                format!(
-                    "State '{}' uses QueryLanguage JSONata, which this engine does not run yet",
-                    s.name
-                ),
-                loc,
-            ));
-        }
+        let jsonata =
+            model::effective_query_language(self.top_language, s) == QueryLanguage::Jsonata;
         let target = |name: &str| -> Result<StateIdx, CompileError> {
             siblings
                 .index_of(name)
@@ -324,11 +387,8 @@ impl Compiler {
                 error_equals: c.error_equals.clone(),
                 next: target(&c.next)?,
                 result_path: result_path(&c.result_path, &c.location)?,
-                assign: c
-                    .assign
-                    .as_ref()
-                    .map(|a| template(a, &c.location))
-                    .transpose()?,
+                assign: assign_spec(&c.assign, jsonata, &c.location)?,
+                output: opt_jtemplate(c.output.as_ref(), "Output", &c.location)?,
             });
         }
         let (kind, body) = match &s.kind {
@@ -342,17 +402,26 @@ impl Compiler {
                 StateKind::Task,
                 Body::Task(TaskSpec {
                     resource: Arc::from(t.resource.as_str()),
-                    timeout_seconds: number(&t.timeout_seconds, &t.timeout_seconds_path, loc)?,
+                    timeout_seconds: number(
+                        &t.timeout_seconds,
+                        &t.timeout_seconds_path,
+                        "TimeoutSeconds",
+                        loc,
+                    )?,
                     heartbeat_seconds: number(
                         &t.heartbeat_seconds,
                         &t.heartbeat_seconds_path,
+                        "HeartbeatSeconds",
                         loc,
                     )?,
-                    credentials: t
-                        .credentials
-                        .as_ref()
-                        .map(|c| template(c, loc))
-                        .transpose()?,
+                    credentials: if jsonata {
+                        None
+                    } else {
+                        t.credentials
+                            .as_ref()
+                            .map(|c| template(c, loc))
+                            .transpose()?
+                    },
                 }),
             ),
             model::StateKind::Choice(c) => {
@@ -360,43 +429,48 @@ impl Compiler {
                 for rule in &c.choices {
                     let cond = match &rule.condition {
                         model::ChoiceCondition::JsonPath(v) => {
-                            Condition::compile(v).map_err(|m| err(m, &rule.location))?
+                            Cond::Path(Condition::compile(v).map_err(|m| err(m, &rule.location))?)
                         }
-                        model::ChoiceCondition::Jsonata(_) => {
-                            return Err(err(
-                                "JSONata conditions are not supported yet",
-                                &rule.location,
-                            ))
+                        model::ChoiceCondition::Jsonata(v) => {
+                            Cond::Jsonata(jtemplate(v, "Condition", &rule.location)?)
                         }
                     };
-                    let assign = rule
-                        .assign
-                        .as_ref()
-                        .map(|a| template(a, &rule.location))
-                        .transpose()?;
-                    rules.push((cond, target(&rule.next)?, assign));
+                    rules.push(CRule {
+                        cond,
+                        next: target(&rule.next)?,
+                        assign: assign_spec(&rule.assign, jsonata, &rule.location)?,
+                        output: opt_jtemplate(rule.output.as_ref(), "Output", &rule.location)?,
+                    });
                 }
                 let default = c.default.as_deref().map(target).transpose()?;
                 (StateKind::Choice, Body::Choice { rules, default })
             }
             model::StateKind::Wait(w) => {
-                let spec = match &w.wait {
-                    WaitFor::Seconds(MaybeExpr::Literal(n)) => WaitSpec::Seconds(*n),
-                    WaitFor::Seconds(MaybeExpr::Jsonata(_)) => {
-                        return Err(err("JSONata expressions are not supported yet", loc))
-                    }
-                    WaitFor::SecondsPath(p) => WaitSpec::SecondsPath(path(p, loc)?),
-                    WaitFor::Timestamp(t) => WaitSpec::Timestamp(t.clone()),
-                    WaitFor::TimestampPath(p) => WaitSpec::TimestampPath(path(p, loc)?),
-                };
+                let spec =
+                    match &w.wait {
+                        WaitFor::Seconds(MaybeExpr::Literal(n)) => WaitSpec::Seconds(*n),
+                        WaitFor::Seconds(MaybeExpr::Jsonata(e)) => WaitSpec::SecondsJsonata(
+                            jtemplate(&Value::String(e.clone()), "Seconds", loc)?,
+                        ),
+                        WaitFor::SecondsPath(p) => WaitSpec::SecondsPath(path(p, loc)?),
+                        WaitFor::Timestamp(t) if jsonata_source(t).is_some() => {
+                            WaitSpec::TimestampJsonata(jtemplate(
+                                &Value::String(t.clone()),
+                                "Timestamp",
+                                loc,
+                            )?)
+                        }
+                        WaitFor::Timestamp(t) => WaitSpec::Timestamp(t.clone()),
+                        WaitFor::TimestampPath(p) => WaitSpec::TimestampPath(path(p, loc)?),
+                    };
                 (StateKind::Wait, Body::Wait(spec))
             }
             model::StateKind::Succeed => (StateKind::Succeed, Body::Succeed),
             model::StateKind::Fail(f) => (
                 StateKind::Fail,
                 Body::Fail {
-                    error: fail_field(&f.error, &f.error_path, loc)?,
-                    cause: fail_field(&f.cause, &f.cause_path, loc)?,
+                    error: fail_field(&f.error, &f.error_path, "Error", loc)?,
+                    cause: fail_field(&f.cause, &f.cause_path, "Cause", loc)?,
                 },
             ),
             model::StateKind::Parallel(p) => {
@@ -408,30 +482,49 @@ impl Compiler {
             }
             model::StateKind::Map(m) => {
                 let body = self.scope(&m.item_processor)?;
+                let (item_selector, item_selector_jsonata) = if jsonata {
+                    (
+                        None,
+                        opt_jtemplate(m.item_selector.as_ref(), "ItemSelector", loc)?,
+                    )
+                } else {
+                    (
+                        m.item_selector
+                            .as_ref()
+                            .map(|t| template(t, loc))
+                            .transpose()?,
+                        None,
+                    )
+                };
                 (
                     StateKind::Map,
-                    Body::Map(MapSpec {
+                    Body::Map(Box::new(MapSpec {
                         body,
                         distributed: m.processor_config.mode == model::MapMode::Distributed,
                         label: m.label.clone(),
                         items_path: m.items_path.as_deref().map(|p| path(p, loc)).transpose()?,
-                        item_selector: m
-                            .item_selector
-                            .as_ref()
-                            .map(|t| template(t, loc))
-                            .transpose()?,
-                        max_concurrency: number(&m.max_concurrency, &m.max_concurrency_path, loc)?,
+                        item_selector,
+                        items: opt_jtemplate(m.items.as_ref(), "Items", loc)?,
+                        item_selector_jsonata,
+                        max_concurrency: number(
+                            &m.max_concurrency,
+                            &m.max_concurrency_path,
+                            "MaxConcurrency",
+                            loc,
+                        )?,
                         tolerated_failure_count: number(
                             &m.tolerated_failure_count,
                             &m.tolerated_failure_count_path,
+                            "ToleratedFailureCount",
                             loc,
                         )?,
                         tolerated_failure_percentage: number(
                             &m.tolerated_failure_percentage,
                             &m.tolerated_failure_percentage_path,
+                            "ToleratedFailurePercentage",
                             loc,
                         )?,
-                    }),
+                    })),
                 )
             }
         };
@@ -457,7 +550,10 @@ impl Compiler {
                 .map(|t| template(t, loc))
                 .transpose()?,
             result_path: result_path(&s.result_path, loc)?,
-            assign: s.assign.as_ref().map(|a| template(a, loc)).transpose()?,
+            assign: assign_spec(&s.assign, jsonata, loc)?,
+            jsonata,
+            arguments: opt_jtemplate(s.arguments.as_ref(), "Arguments", loc)?,
+            output: opt_jtemplate(s.output.as_ref(), "Output", loc)?,
             retry,
             catch,
             body,

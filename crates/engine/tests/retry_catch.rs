@@ -44,10 +44,21 @@ fn failing_task(fields: Value) -> Value {
             t.insert(k.clone(), v.clone());
         }
     }
-    json!({"StartAt": "T", "States": {"T": t,
-        "Done": {"Type": "Pass", "End": true},
-        "Handler": {"Type": "Pass", "End": true},
-        "Other": {"Type": "Pass", "Result": "other", "End": true}}})
+    let mentioned = t.to_string();
+    let mut states = serde_json::Map::new();
+    states.insert("T".into(), t);
+    states.insert("Done".into(), json!({"Type": "Pass", "End": true}));
+    // AWS rejects unreachable states: add the catch targets only when referenced.
+    if mentioned.contains("\"Handler\"") {
+        states.insert("Handler".into(), json!({"Type": "Pass", "End": true}));
+    }
+    if mentioned.contains("\"Other\"") {
+        states.insert(
+            "Other".into(),
+            json!({"Type": "Pass", "Result": "other", "End": true}),
+        );
+    }
+    json!({"StartAt": "T", "States": states})
 }
 
 /// Fails the first `n` attempts with `error`, then succeeds; returns attempt times (ms).
@@ -128,7 +139,7 @@ fn max_attempts_zero_never_retries() {
 #[test]
 fn first_matching_retrier_applies() {
     let def = failing_task(json!({"Retry": [
-        {"ErrorEquals": ["Other"], "MaxAttempts": 5, "IntervalSeconds": 100},
+        {"ErrorEquals": ["NotThis"], "MaxAttempts": 5, "IntervalSeconds": 100},
         {"ErrorEquals": ["States.ALL"], "MaxAttempts": 1, "IntervalSeconds": 1}]}));
     let (_, times) = run_flaky(&def, 1, "E", 0.0);
     assert_eq!(times, [0, 1_000]);

@@ -1,9 +1,3 @@
-use std::process::ExitCode;
+//! `stepline serve`: the Step Functions API on a durable embedded store (see the `server` crate).
 
-#[derive(clap::Args)]
-pub struct Args {}
-
-pub fn main(_args: Args) -> ExitCode {
-    eprintln!("not implemented yet");
-    ExitCode::from(2)
-}
+pub use server::cli::{main, Args};

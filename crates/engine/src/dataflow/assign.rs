@@ -3,7 +3,7 @@
 //! `Assign` sees the variables as they were when the state began (AWS's parallel assignment).
 
 use crate::execution::{ContextExtra, Execution, ThreadId};
-use crate::expr::Template;
+use crate::program::AssignSpec;
 use asl::error::StatesError;
 use serde_json::{Map, Value};
 
@@ -15,10 +15,12 @@ impl Execution {
     pub(crate) fn eval_assign(
         &self,
         id: ThreadId,
-        template: Option<&Template>,
+        assign: Option<&AssignSpec>,
         input: &Value,
     ) -> Result<Option<Map<String, Value>>, StatesError> {
-        let Some(t) = template else { return Ok(None) };
+        let Some(AssignSpec::Path(t)) = assign else {
+            return Ok(None);
+        };
         let value = self.eval(id, input, t.needs_context(), ContextExtra::default(), |s| {
             t.evaluate(s)
         })?;

@@ -2,6 +2,7 @@
 
 use crate::execution::{ContextExtra, Execution, Flow, ThreadEnd, ThreadId};
 use crate::history::ErrorCause;
+use crate::jsonata_flow::StatesVar;
 use crate::program::{CState, FailField};
 use asl::error::StatesError;
 use serde_json::Value;
@@ -18,6 +19,7 @@ impl Execution {
         Ok(match field {
             FailField::Absent => None,
             FailField::Literal(s) => Some(s.clone()),
+            FailField::Jsonata(_) => None,
             FailField::Path(expr) => {
                 let v = self
                     .eval(
@@ -51,6 +53,22 @@ impl Execution {
         let Some(raw) = self.thread(id).map(|t| Arc::clone(&t.input)) else {
             return Flow::Ended;
         };
+        if state.jsonata {
+            let mut ec = ErrorCause::default();
+            for (field, slot) in [(error, &mut ec.error), (cause, &mut ec.cause)] {
+                *slot = match field {
+                    FailField::Jsonata(t) => match self.jeval(id, t, StatesVar::input(&raw)) {
+                        Ok(Value::String(s)) => Some(s),
+                        Ok(other) => Some(other.to_string()),
+                        Err(f) => return self.fail_jsonata(id, state, f),
+                    },
+                    FailField::Literal(s) => Some(s.clone()),
+                    _ => None,
+                };
+            }
+            self.end_thread(id, ThreadEnd::Failed(ec));
+            return Flow::Ended;
+        }
         let outcome = (|| {
             Ok::<_, StatesError>(ErrorCause {
                 error: self.fail_field(id, &raw, error, "ErrorPath")?,

@@ -16,14 +16,22 @@ impl Execution {
         let Some(raw) = self.thread(id).map(|t| Arc::clone(&t.input)) else {
             return Flow::Ended;
         };
-        let outcome = (|| {
+        let outcome = (|| -> Result<_, crate::expr::EvalFail> {
+            if state.jsonata {
+                return Ok(match &state.arguments {
+                    None => Arc::clone(&raw),
+                    Some(t) => {
+                        Arc::new(self.jeval(id, t, crate::jsonata_flow::StatesVar::input(&raw))?)
+                    }
+                });
+            }
             let effective = self.apply_input_path(id, &state.input_path, &raw)?;
-            self.apply_parameters(
+            Ok(self.apply_parameters(
                 id,
                 state.parameters.as_ref(),
                 effective,
                 ContextExtra::default(),
-            )
+            )?)
         })();
         let effective = match outcome {
             Ok(v) => v,

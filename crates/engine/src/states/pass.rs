@@ -1,6 +1,7 @@
 //! `Pass`: passes its input (or `Result`, or `Parameters`) to its output.
 
 use crate::execution::{ContextExtra, Execution, Flow, ThreadId};
+use crate::jsonata_flow::StatesVar;
 use crate::program::CState;
 use serde_json::Value;
 use std::sync::Arc;
@@ -15,7 +16,21 @@ impl Execution {
         let Some(raw) = self.thread(id).map(|t| Arc::clone(&t.input)) else {
             return Flow::Ended;
         };
-        let outcome = (|| {
+        if state.jsonata {
+            let sv = StatesVar::input(&raw);
+            return self.jsonata_exit(
+                id,
+                state,
+                sv,
+                crate::jsonata_flow::JsonataExit {
+                    default_output: Arc::clone(&raw),
+                    output: state.output.as_ref(),
+                    assign: state.assign.as_ref(),
+                    next: None,
+                },
+            );
+        }
+        let outcome = (|| -> Result<_, asl::error::StatesError> {
             let effective = self.apply_input_path(id, &state.input_path, &raw)?;
             let effective = self.apply_parameters(
                 id,

@@ -2,7 +2,9 @@
 
 use crate::api::{Effect, TaskId, TaskInvocation};
 use crate::execution::{Block, ContextExtra, Execution, Flow, TaskWait, ThreadId};
+use crate::expr::{EvalFail, JsonataFailure};
 use crate::history::{ErrorCause, EventDetails, TaskResource};
+use crate::jsonata_flow::StatesVar;
 use crate::program::{CState, Number, TaskSpec};
 use crate::states::wait::show;
 use asl::error::StatesError;
@@ -73,10 +75,21 @@ impl Execution {
         n: &Number<u64>,
         input: &Value,
         field: &str,
-    ) -> Result<Option<u64>, StatesError> {
+    ) -> Result<Option<u64>, EvalFail> {
         match n {
             Number::Absent => Ok(None),
             Number::Literal(v) => Ok(Some(*v)),
+            Number::Jsonata(t) => {
+                let v = self.jeval(id, t, StatesVar::input(input))?;
+                match v.as_u64() {
+                    Some(n) if n > 0 => Ok(Some(n)),
+                    _ => Err(JsonataFailure::new(
+                        field,
+                        format!("The {field} field must be a positive integer: {}", show(&v)),
+                    )
+                    .into()),
+                }
+            }
             Number::Path(p) => {
                 let v = self.eval(id, input, p.needs_context(), ContextExtra::default(), |s| {
                     p.select(s)
@@ -87,7 +100,8 @@ impl Execution {
                         "The {field}Path field refers to value \"{}\" which is not a valid positive integer: {}",
                         show(&v),
                         p.source()
-                    ))),
+                    ))
+                    .into()),
                 }
             }
         }
@@ -103,14 +117,26 @@ impl Execution {
         } else {
             None
         };
-        let outcome = (|| {
-            let effective = self.apply_input_path(id, &state.input_path, &raw)?;
+        let outcome = (|| -> Result<_, EvalFail> {
             let extra = ContextExtra {
                 task_token: token.as_deref(),
                 map_item: None,
             };
-            let parameters =
-                self.apply_parameters(id, state.parameters.as_ref(), effective, extra)?;
+            let parameters = if state.jsonata {
+                match &state.arguments {
+                    None => Arc::clone(&raw),
+                    Some(t) => {
+                        let sv = StatesVar {
+                            extra,
+                            ..StatesVar::input(&raw)
+                        };
+                        Arc::new(self.jeval(id, t, sv)?)
+                    }
+                }
+            } else {
+                let effective = self.apply_input_path(id, &state.input_path, &raw)?;
+                self.apply_parameters(id, state.parameters.as_ref(), effective, extra)?
+            };
             let timeout =
                 self.resolve_seconds(id, &spec.timeout_seconds, &raw, "TimeoutSeconds")?;
             let heartbeat =
@@ -313,7 +339,24 @@ impl Execution {
         let Some(raw) = self.thread(id).map(|t| Arc::clone(&t.input)) else {
             return Flow::Ended;
         };
-        let outcome = (|| {
+        if state.jsonata {
+            let sv = StatesVar {
+                result: Some(&result),
+                ..StatesVar::input(&raw)
+            };
+            return self.jsonata_exit(
+                id,
+                state,
+                sv,
+                crate::jsonata_flow::JsonataExit {
+                    default_output: Arc::clone(&result),
+                    output: state.output.as_ref(),
+                    assign: state.assign.as_ref(),
+                    next: None,
+                },
+            );
+        }
+        let outcome = (|| -> Result<_, asl::error::StatesError> {
             let assign = self.eval_assign(id, state.assign.as_ref(), &result)?;
             let selected =
                 self.apply_result_selector(id, state.result_selector.as_ref(), result)?;

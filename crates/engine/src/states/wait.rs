@@ -1,6 +1,8 @@
 //! `Wait`: pauses for `Seconds`/`SecondsPath` or until `Timestamp`/`TimestampPath`.
 
 use crate::execution::{Block, ContextExtra, Execution, Flow, ThreadId, TimerPurpose};
+use crate::expr::{EvalFail, JsonataFailure};
+use crate::jsonata_flow::StatesVar;
 use crate::program::{CState, WaitSpec};
 use crate::time::Timestamp;
 use asl::error::StatesError;
@@ -35,6 +37,50 @@ pub(crate) fn parse_timestamp(text: &str) -> Option<Timestamp> {
 
 impl Execution {
     fn wait_until(
+        &self,
+        id: ThreadId,
+        spec: &WaitSpec,
+        input: &Value,
+    ) -> Result<Timestamp, EvalFail> {
+        let now = self.now;
+        Ok(match spec {
+            WaitSpec::SecondsJsonata(t) => {
+                let v = self.jeval(id, t, StatesVar::input(input))?;
+                match v.as_u64() {
+                    Some(n) => now.plus_seconds(n),
+                    None => {
+                        return Err(JsonataFailure::new(
+                            "Seconds",
+                            format!(
+                                "The Seconds field must be a non-negative integer: {}",
+                                show(&v)
+                            ),
+                        )
+                        .into())
+                    }
+                }
+            }
+            WaitSpec::TimestampJsonata(t) => {
+                let v = self.jeval(id, t, StatesVar::input(input))?;
+                match v.as_str().and_then(parse_timestamp) {
+                    Some(ts) => ts,
+                    None => {
+                        return Err(JsonataFailure::new(
+                            "Timestamp",
+                            format!(
+                                "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: {}",
+                                show(&v)
+                            ),
+                        )
+                        .into())
+                    }
+                }
+            }
+            _ => self.wait_until_jsonpath(id, spec, input)?,
+        })
+    }
+
+    fn wait_until_jsonpath(
         &self,
         id: ThreadId,
         spec: &WaitSpec,
@@ -82,6 +128,7 @@ impl Execution {
                     ))
                 })
             }
+            WaitSpec::SecondsJsonata(_) | WaitSpec::TimestampJsonata(_) => Ok(now),
         }
     }
 
@@ -89,8 +136,12 @@ impl Execution {
         let Some(raw) = self.thread(id).map(|t| Arc::clone(&t.input)) else {
             return Flow::Ended;
         };
-        let outcome = (|| {
-            let effective = self.apply_input_path(id, &state.input_path, &raw)?;
+        let outcome = (|| -> Result<_, EvalFail> {
+            let effective = if state.jsonata {
+                Arc::clone(&raw)
+            } else {
+                self.apply_input_path(id, &state.input_path, &raw)?
+            };
             let until = self.wait_until(id, spec, &effective)?;
             Ok((effective, until))
         })();
@@ -120,7 +171,25 @@ impl Execution {
         let Some(state) = program.scopes.get(scope).and_then(|s| s.states.get(idx)) else {
             return;
         };
-        let outcome = (|| {
+        if state.jsonata {
+            let raw = Arc::clone(&effective);
+            let flow = self.jsonata_exit(
+                id,
+                state,
+                StatesVar::input(&raw),
+                crate::jsonata_flow::JsonataExit {
+                    default_output: Arc::clone(&raw),
+                    output: state.output.as_ref(),
+                    assign: state.assign.as_ref(),
+                    next: None,
+                },
+            );
+            if flow == Flow::Continue {
+                self.schedule(id);
+            }
+            return;
+        }
+        let outcome = (|| -> Result<_, asl::error::StatesError> {
             let assign = self.eval_assign(id, state.assign.as_ref(), &effective)?;
             let output = self.apply_output_path(id, &state.output_path, &effective)?;
             Ok((output, assign))

@@ -1,0 +1,150 @@
+//! The functions Step Functions adds to JSONata: `$partition`, `$range`, `$hash`, `$random`,
+//! `$uuid`, `$parse`.
+// The host-function signature of the `jsonata` crate fixes the error type.
+#![allow(clippy::result_large_err)]
+
+use asl::intrinsics;
+use asl::template::Scope;
+use serde_json::Value;
+
+fn jerr(code: &str, message: impl Into<String>) -> jsonata::Error {
+    jsonata::Error {
+        code: code.to_string(),
+        position: None,
+        message: message.into(),
+        token: None,
+        value: None,
+    }
+}
+
+fn as_array(v: &Option<Value>, name: &str) -> Result<Vec<Value>, jsonata::Error> {
+    match v {
+        Some(Value::Array(a)) => Ok(a.clone()),
+        Some(other) => Ok(vec![other.clone()]),
+        None => Err(jerr(
+            "T0410",
+            format!("Argument 1 of function \"{name}\" is undefined"),
+        )),
+    }
+}
+
+fn as_int(v: &Option<Value>, arg: usize, name: &str) -> Result<i64, jsonata::Error> {
+    match v.as_ref().and_then(Value::as_f64) {
+        Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(f as i64),
+        _ => Err(jerr(
+            "T0410",
+            format!("Argument {arg} of function \"{name}\" must be an integer"),
+        )),
+    }
+}
+
+/// The functions Step Functions adds to JSONata: `$partition`, `$range`, `$hash`, `$random`,
+/// `$uuid`, `$parse`. Built once; evaluations clone the (cheap) bindings.
+pub(crate) fn base_bindings() -> &'static jsonata::Bindings {
+    static BASE: std::sync::OnceLock<jsonata::Bindings> = std::sync::OnceLock::new();
+    BASE.get_or_init(|| {
+        let mut b = jsonata::Bindings::new();
+        let partition: jsonata::CustomFunction = std::sync::Arc::new(|_ctx, args| {
+            let items = as_array(&args.first().cloned().flatten(), "partition")?;
+            let size = as_int(&args.get(1).cloned().flatten(), 2, "partition")?;
+            if size <= 0 {
+                return Err(jerr(
+                    "D3137",
+                    "The size of the partition must be greater than 0",
+                ));
+            }
+            let chunks: Vec<Value> = items
+                .chunks(usize::try_from(size).unwrap_or(usize::MAX))
+                .map(|c| Value::Array(c.to_vec()))
+                .collect();
+            Ok(Some(Value::Array(chunks)))
+        });
+        let range: jsonata::CustomFunction = std::sync::Arc::new(|_ctx, args| {
+            let start = as_int(&args.first().cloned().flatten(), 1, "range")?;
+            let end = as_int(&args.get(1).cloned().flatten(), 2, "range")?;
+            let step = as_int(&args.get(2).cloned().flatten(), 3, "range")?;
+            if step == 0 {
+                return Err(jerr("D3137", "The step of the range must not be 0"));
+            }
+            let mut out = Vec::new();
+            let mut i = start;
+            while (step > 0 && i <= end) || (step < 0 && i >= end) {
+                if out.len() >= 1000 {
+                    return Err(jerr(
+                        "D3137",
+                        "The range must contain at most 1000 elements",
+                    ));
+                }
+                out.push(Value::from(i));
+                i += step;
+            }
+            Ok(Some(Value::Array(out)))
+        });
+        let parse: jsonata::CustomFunction =
+            std::sync::Arc::new(|_ctx, args| match args.first().cloned().flatten() {
+                Some(Value::String(s)) => serde_json::from_str::<Value>(&s)
+                    .map(Some)
+                    .map_err(|e| jerr("D3137", format!("Unable to parse JSON: {e}"))),
+                Some(_) => Err(jerr(
+                    "T0410",
+                    "Argument 1 of function \"parse\" must be a string",
+                )),
+                None => Ok(None),
+            });
+        let random: jsonata::CustomFunction =
+            std::sync::Arc::new(|ctx, _args| Ok(Some(Value::from(ctx.random()))));
+        let uuid: jsonata::CustomFunction = std::sync::Arc::new(|ctx, _args| {
+            let mut bytes = [0u8; 16];
+            for chunk in bytes.chunks_mut(4) {
+                let r = (ctx.random() * 4_294_967_296.0) as u32;
+                chunk.copy_from_slice(&r.to_be_bytes());
+            }
+            bytes[6] = (bytes[6] & 0x0f) | 0x40;
+            bytes[8] = (bytes[8] & 0x3f) | 0x80;
+            let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            Ok(Some(Value::String(format!(
+                "{}-{}-{}-{}-{}",
+                &hex[0..8],
+                &hex[8..12],
+                &hex[12..16],
+                &hex[16..20],
+                &hex[20..32]
+            ))))
+        });
+        let hash: jsonata::CustomFunction = std::sync::Arc::new(|_ctx, args| {
+            let data = args.first().cloned().flatten().unwrap_or(Value::Null);
+            let algo = args.get(1).cloned().flatten().unwrap_or(Value::Null);
+            let input = serde_json::json!({"d": data, "a": algo});
+            let call = intrinsics::parse("States.Hash($.d, $.a)")
+                .map_err(|e| jerr("D3137", e.to_string()))?;
+            struct NoEntropy;
+            impl asl::template::Entropy for NoEntropy {
+                fn next_f64(&self) -> f64 {
+                    0.0
+                }
+                fn next_bytes16(&self) -> [u8; 16] {
+                    [0; 16]
+                }
+            }
+            let entropy = NoEntropy;
+            let scope = Scope::with_input(&input, &entropy);
+            call.evaluate(&scope)
+                .map(Some)
+                .map_err(|e| jerr("D3137", e.cause))
+        });
+        for (name, sig, f) in [
+            ("partition", None, partition),
+            ("range", None, range),
+            ("parse", None, parse),
+            ("random", None, random),
+            ("uuid", None, uuid),
+            ("hash", None, hash),
+        ] {
+            b = match b.clone().function(name, sig, f) {
+                Ok(nb) => nb,
+                Err(_) => b,
+            };
+        }
+        b
+    })
+}

@@ -1,0 +1,158 @@
+//! `stepline serve`: the AWS Step Functions API (AWS JSON 1.0) over the [`store`] and the
+//! deterministic [`engine`].
+//!
+//! Requests are `POST` with `X-Amz-Target: AWSStepFunctions.<Operation>` and a JSON body, on
+//! any path and any `Host` (so `sync-` host prefixes work). SigV4 signatures are accepted
+//! unchecked; the region of the credential scope, when present, names the region of the ARNs a
+//! request creates. Errors are `{"__type", "message"}` with HTTP 400.
+
+pub mod cli;
+pub mod ops;
+pub mod protocol;
+pub mod runtime;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use protocol::ApiError;
+use runtime::Runtime;
+use serde_json::Value;
+use std::future::Future;
+use std::sync::Arc;
+use store::Store;
+
+/// Largest request body read (AWS's largest member is a 1 MiB definition).
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub rt: Arc<Runtime>,
+    pub region: String,
+    pub account: String,
+}
+
+impl AppState {
+    /// Builds the state and resumes every open execution (must run inside a tokio runtime).
+    pub fn new(
+        store: Arc<dyn Store>,
+        region: &str,
+        account: &str,
+    ) -> Result<(AppState, usize), store::StoreError> {
+        let rt = Arc::new(Runtime::new(store.clone(), region.into(), account.into())?);
+        let resumed = rt.recover()?;
+        Ok((
+            AppState {
+                store,
+                rt,
+                region: region.into(),
+                account: account.into(),
+            },
+            resumed,
+        ))
+    }
+}
+
+fn respond(status: StatusCode, body: &Value) -> Response {
+    let mut r = (status, body.to_string()).into_response();
+    let h = r.headers_mut();
+    h.insert(
+        "content-type",
+        HeaderValue::from_static("application/x-amz-json-1.0"),
+    );
+    if let Ok(id) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
+        h.insert("x-amzn-requestid", id);
+    }
+    r
+}
+
+fn error_response(e: &ApiError) -> Response {
+    let status = if e.kind == "InternalFailure" {
+        StatusCode::INTERNAL_SERVER_ERROR
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    respond(status, &e.to_json())
+}
+
+async fn handle(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
+    let Ok(body) = body else {
+        return error_response(&ApiError::new(
+            "ValidationException",
+            format!("1 validation error detected: the request body exceeds the maximum size of {MAX_BODY_BYTES} bytes"),
+        ));
+    };
+    let target = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let Some(op) = target.strip_prefix("AWSStepFunctions.") else {
+        return error_response(&ApiError::new(
+            "UnknownOperationException",
+            "Missing or unknown X-Amz-Target: expected AWSStepFunctions.<Operation>",
+        ));
+    };
+    let parsed: Value = if body.iter().all(u8::is_ascii_whitespace) {
+        Value::Object(Default::default())
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(v) => v,
+            Err(_) => {
+                return error_response(&ApiError::new(
+                    "SerializationException",
+                    "Malformed JSON: the request body is not a valid JSON document",
+                ))
+            }
+        }
+    };
+    let Value::Object(map) = parsed else {
+        return error_response(&ApiError::new(
+            "SerializationException",
+            "Start of structure or map expected: the request body must be a JSON object",
+        ));
+    };
+    let region = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(protocol::region_from_authorization)
+        .unwrap_or(&st.region)
+        .to_string();
+    let caller = ops::Caller {
+        region,
+        account: st.account.clone(),
+    };
+    match ops::dispatch(&st, &caller, op, &map).await {
+        Ok(v) => respond(StatusCode::OK, &v),
+        Err(e) => error_response(&e),
+    }
+}
+
+pub fn router(st: AppState) -> axum::Router {
+    axum::Router::new()
+        .fallback(axum::routing::post(handle).get(not_post))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(st)
+}
+
+async fn not_post() -> Response {
+    error_response(&ApiError::new(
+        "UnknownOperationException",
+        "Step Functions accepts POST requests only",
+    ))
+}
+
+/// Serves on `listener` until `shutdown` resolves; in-flight requests finish first.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    st: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(st))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,582 @@
+//! Running executions: each one is a tokio task owning its engine [`Execution`]; the
+//! scheduler is tokio's small worker pool. A Standard execution records each engine step
+//! (the event handed to the engine, the history events, timer changes, the close) in one store
+//! write and performs the step's effects only once that write is durable. On start-up every
+//! open execution is rebuilt by replaying its journal through the deterministic engine.
+
+use engine::{
+    Effect, Event, Execution, ExecutionContext, ExecutionStatus, ExecutionType, NoIntegrations,
+    Outcome, Program, SeededEntropy, Step, TaskOutcome, TaskResolver, Timestamp,
+};
+use serde_json::{json, Value};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use store::{Append, ExecutionClose, ExecutionRecord, JournalEntry, Store, StoreError, Write};
+use tokio::sync::{mpsc, oneshot, Semaphore};
+
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// A message to a running execution.
+pub enum Control {
+    Stop {
+        error: Option<String>,
+        cause: Option<String>,
+        reply: oneshot::Sender<Result<i64, String>>,
+    },
+}
+
+/// How an execution ended, for StartSyncExecution and tests.
+#[derive(Debug, Clone)]
+pub struct Finished {
+    pub outcome: Outcome,
+    pub stop_date: i64,
+}
+
+pub struct Runtime {
+    pub store: Arc<dyn Store>,
+    running: Mutex<HashMap<String, mpsc::UnboundedSender<Control>>>,
+    programs: Mutex<HashMap<Arc<str>, Arc<Program>>>,
+    seq: AtomicI64,
+    seed: AtomicU64,
+    /// Executions working at the same time (not waiting): back-pressure on starts and steps.
+    permits: Arc<Semaphore>,
+    pub region: String,
+    pub account: String,
+}
+
+/// The journal's encoding of engine events.
+fn event_to_json(e: &Event) -> Value {
+    match e {
+        Event::TaskStarted { task } => json!({"k": "taskStarted", "task": task}),
+        Event::TaskSucceeded { task, output } => {
+            json!({"k": "taskSucceeded", "task": task, "output": output})
+        }
+        Event::TaskFailed { task, error, cause } => {
+            json!({"k": "taskFailed", "task": task, "error": error, "cause": cause})
+        }
+        Event::TaskHeartbeat { task } => json!({"k": "taskHeartbeat", "task": task}),
+        Event::TimerFired { timer } => json!({"k": "timer", "timer": timer}),
+        Event::Stop { error, cause } => json!({"k": "stop", "error": error, "cause": cause}),
+    }
+}
+
+fn event_from_json(v: &Value) -> Option<Event> {
+    let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+    let n = |k: &str| v.get(k).and_then(Value::as_u64);
+    Some(match v.get("k")?.as_str()? {
+        "taskStarted" => Event::TaskStarted { task: n("task")? },
+        "taskSucceeded" => Event::TaskSucceeded {
+            task: n("task")?,
+            output: v.get("output")?.clone(),
+        },
+        "taskFailed" => Event::TaskFailed {
+            task: n("task")?,
+            error: s("error"),
+            cause: s("cause"),
+        },
+        "taskHeartbeat" => Event::TaskHeartbeat { task: n("task")? },
+        "timer" => Event::TimerFired { timer: n("timer")? },
+        "stop" => Event::Stop {
+            error: s("error"),
+            cause: s("cause"),
+        },
+        _ => return None,
+    })
+}
+
+/// What an execution waits for outside the engine.
+#[derive(Default)]
+struct Pending {
+    /// `(fire_at, timer)`.
+    timers: BTreeSet<(i64, u64)>,
+    timer_at: HashMap<u64, i64>,
+    /// Tasks invoked and not yet answered; `true` once `TaskStarted` was handled.
+    tasks: HashMap<u64, (engine::TaskInvocation, bool)>,
+    outcome: Option<Outcome>,
+}
+
+impl Pending {
+    /// Notes a step's effects; returns the timer changes to record.
+    fn note(&mut self, effects: &[Effect]) -> (Vec<(u64, i64)>, Vec<u64>) {
+        let (mut added, mut removed) = (Vec::new(), Vec::new());
+        for e in effects {
+            match e {
+                Effect::StartTimer { timer, fire_at } => {
+                    self.timers.insert((fire_at.millis(), *timer));
+                    self.timer_at.insert(*timer, fire_at.millis());
+                    added.push((*timer, fire_at.millis()));
+                }
+                Effect::CancelTimer { timer } => {
+                    if let Some(at) = self.timer_at.remove(timer) {
+                        self.timers.remove(&(at, *timer));
+                    }
+                    removed.push(*timer);
+                }
+                Effect::InvokeTask(inv) => {
+                    self.tasks.insert(inv.task, (inv.clone(), false));
+                }
+                Effect::CancelTask { task } => {
+                    self.tasks.remove(task);
+                }
+                Effect::Finish(o) => self.outcome = Some(o.clone()),
+            }
+        }
+        (added, removed)
+    }
+
+    /// Notes an event handed to the engine.
+    fn handled(&mut self, e: &Event) -> Vec<u64> {
+        match e {
+            Event::TimerFired { timer } => {
+                if let Some(at) = self.timer_at.remove(timer) {
+                    self.timers.remove(&(at, *timer));
+                }
+                return vec![*timer];
+            }
+            Event::TaskStarted { task } => {
+                if let Some(t) = self.tasks.get_mut(task) {
+                    t.1 = true;
+                }
+            }
+            Event::TaskSucceeded { task, .. } | Event::TaskFailed { task, .. } => {
+                self.tasks.remove(task);
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+}
+
+/// Events produced by performing task invocations (no integrations: they answer at once).
+fn invoke_tasks(
+    resolver: &mut NoIntegrations,
+    invocations: Vec<(engine::TaskInvocation, bool)>,
+    inbox: &mut VecDeque<Event>,
+) {
+    for (inv, started) in invocations {
+        if !started {
+            inbox.push_back(Event::TaskStarted { task: inv.task });
+        }
+        match resolver.invoke(&inv) {
+            TaskOutcome::Succeeded(output) => inbox.push_back(Event::TaskSucceeded {
+                task: inv.task,
+                output,
+            }),
+            TaskOutcome::Failed { error, cause } => inbox.push_back(Event::TaskFailed {
+                task: inv.task,
+                error,
+                cause,
+            }),
+            TaskOutcome::Pending => {}
+        }
+    }
+}
+
+fn close_of(o: &Outcome, stop_date: i64) -> ExecutionClose {
+    ExecutionClose {
+        status: o.status.as_str().to_string(),
+        output: o.output.as_ref().map(|v| v.to_string()),
+        error: o.error.clone(),
+        cause: o.cause.clone(),
+        stop_date,
+    }
+}
+
+/// Serialises a step's history events, adding what the engine's `ExecutionContext` cannot
+/// carry (the version and alias ARNs of `ExecutionStarted`).
+fn events_json(step: &Step, rec: Option<&ExecutionRecord>) -> Vec<(u64, String)> {
+    step.history
+        .iter()
+        .map(|e| {
+            let mut v = e.to_json();
+            if let (Some(rec), Some(d)) = (
+                rec,
+                v.get_mut("executionStartedEventDetails")
+                    .and_then(Value::as_object_mut),
+            ) {
+                if let Some(a) = &rec.alias_arn {
+                    d.insert("stateMachineAliasArn".into(), Value::String(a.clone()));
+                }
+                if let Some(a) = &rec.version_arn {
+                    d.insert("stateMachineVersionArn".into(), Value::String(a.clone()));
+                }
+            }
+            (e.id, v.to_string())
+        })
+        .collect()
+}
+
+/// Waits for a store submission.
+pub async fn commit(store: &dyn Store, writes: Vec<Write>) -> Result<(), StoreError> {
+    let (tx, rx) = oneshot::channel();
+    store.submit(
+        writes,
+        Box::new(move |r| {
+            let _ = tx.send(r);
+        }),
+    );
+    rx.await.unwrap_or(Err(StoreError::Closed))
+}
+
+/// What StartExecution needs to begin one.
+pub struct NewExecution {
+    pub record: ExecutionRecord,
+    pub program: Arc<Program>,
+    pub input: Value,
+    pub express: bool,
+}
+
+impl Runtime {
+    pub fn new(store: Arc<dyn Store>, region: String, account: String) -> Result<Self, StoreError> {
+        let seq = store.max_execution_seq()?;
+        Ok(Runtime {
+            store,
+            running: Mutex::new(HashMap::new()),
+            programs: Mutex::new(HashMap::new()),
+            seq: AtomicI64::new(seq),
+            seed: AtomicU64::new(now_ms() as u64 ^ 0x5DEE_CE66_D1CE_4E5B),
+            permits: Arc::new(Semaphore::new(512)),
+            region,
+            account,
+        })
+    }
+
+    pub fn next_seq(&self) -> i64 {
+        self.seq.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// A fresh seed for an execution's entropy (recorded, so replays see the same UUIDs).
+    pub fn next_seed(&self) -> u64 {
+        let mut e = SeededEntropy::new(
+            self.seed
+                .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed),
+        );
+        (engine::Entropy::random(&mut e) * (u64::MAX as f64)) as u64
+    }
+
+    /// Compiles a definition once; executions of the same definition share the program.
+    pub fn program(&self, definition: &str, machine_type: &str) -> Result<Arc<Program>, String> {
+        let key: Arc<str> = Arc::from(format!("{machine_type}\u{0}{definition}"));
+        if let Ok(p) = self.programs.lock() {
+            if let Some(p) = p.get(&key) {
+                return Ok(p.clone());
+            }
+        }
+        let mt = asl::parse::machine_type_from_name(machine_type).unwrap_or_default();
+        let opts = asl::validate::ValidateOptions {
+            machine_type: mt,
+            ..Default::default()
+        };
+        let machine =
+            asl::parse::parse_definition_with(definition, &opts).map_err(|e| e.message)?;
+        let program = Arc::new(Program::compile(&machine).map_err(|e| e.to_string())?);
+        if let Ok(mut p) = self.programs.lock() {
+            if p.len() > 10_000 {
+                p.clear();
+            }
+            p.insert(key, program.clone());
+        }
+        Ok(program)
+    }
+
+    fn context(&self, rec: &ExecutionRecord, express: bool) -> ExecutionContext {
+        ExecutionContext {
+            name: rec.name.clone(),
+            execution_arn: rec.arn.clone(),
+            state_machine_arn: rec.state_machine_arn.clone(),
+            state_machine_name: rec.state_machine_name.clone(),
+            role_arn: rec.role_arn.clone(),
+            start_time: Timestamp::from_millis(rec.start_date),
+            region: self.region.clone(),
+            execution_type: if express {
+                ExecutionType::Express
+            } else {
+                ExecutionType::Standard
+            },
+            redrive_count: rec.redrive_count,
+        }
+    }
+
+    pub fn is_running(&self, arn: &str) -> bool {
+        self.running
+            .lock()
+            .map(|r| r.contains_key(arn))
+            .unwrap_or(false)
+    }
+
+    /// Starts an execution. Standard: returns once its creation and first step are durable.
+    /// Returns the outcome when the first step already finished it.
+    pub async fn start(
+        self: &Arc<Self>,
+        new: NewExecution,
+    ) -> Result<(Option<Finished>, Option<oneshot::Receiver<Finished>>), StoreError> {
+        let permit = self.permits.clone().acquire_owned().await.ok();
+        let NewExecution {
+            record,
+            program,
+            input,
+            express,
+        } = new;
+        let ctx = self.context(&record, express);
+        let exec_arn = record.arn.clone();
+        let (mut ex, step) = Execution::start(
+            program,
+            input,
+            ctx,
+            Box::new(SeededEntropy::new(record.seed)),
+        );
+        if express {
+            ex.set_record_history(false);
+        }
+        let mut pending = Pending::default();
+        let (added, _) = pending.note(&step.effects);
+        let finished = pending.outcome.clone().map(|o| Finished {
+            outcome: o,
+            stop_date: now_ms(),
+        });
+        if !express {
+            let events = events_json(&step, Some(&record));
+            let arn = record.arn.clone();
+            let close = finished.as_ref().map(|f| close_of(&f.outcome, f.stop_date));
+            commit(
+                &*self.store,
+                vec![
+                    Write::CreateExecution(record),
+                    Write::Append(Append {
+                        execution_arn: arn,
+                        journal: None,
+                        events,
+                        timers_added: added,
+                        timers_removed: Vec::new(),
+                        close,
+                    }),
+                ],
+            )
+            .await?;
+        }
+        drop(permit);
+        if finished.is_some() {
+            return Ok((finished, None));
+        }
+        let (done_tx, done_rx) = oneshot::channel();
+        self.spawn(exec_arn, ex, pending, 0, !express, Some(done_tx));
+        Ok((None, Some(done_rx)))
+    }
+
+    fn spawn(
+        self: &Arc<Self>,
+        arn: String,
+        ex: Execution,
+        pending: Pending,
+        journal_seq: u64,
+        durable: bool,
+        done: Option<oneshot::Sender<Finished>>,
+    ) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        if let Ok(mut r) = self.running.lock() {
+            r.insert(arn.clone(), tx);
+        }
+        let rt = self.clone();
+        tokio::spawn(async move {
+            let result = rt.drive(&arn, ex, pending, journal_seq, durable, rx).await;
+            if let Ok(mut r) = rt.running.lock() {
+                r.remove(&arn);
+            }
+            match result {
+                Ok(f) => {
+                    if let Some(d) = done {
+                        let _ = d.send(f);
+                    }
+                }
+                Err(e) => eprintln!("stepline: execution {arn} paused: {e}"),
+            }
+        });
+    }
+
+    /// Sends StopExecution to a running execution; `None` when it is not running here.
+    pub async fn stop(
+        &self,
+        arn: &str,
+        error: Option<String>,
+        cause: Option<String>,
+    ) -> Option<Result<i64, String>> {
+        let tx = self.running.lock().ok()?.get(arn).cloned()?;
+        let (reply, rx) = oneshot::channel();
+        tx.send(Control::Stop {
+            error,
+            cause,
+            reply,
+        })
+        .ok()?;
+        rx.await.ok()
+    }
+
+    async fn drive(
+        &self,
+        arn: &str,
+        mut ex: Execution,
+        mut pending: Pending,
+        mut journal_seq: u64,
+        durable: bool,
+        mut rx: mpsc::UnboundedReceiver<Control>,
+    ) -> Result<Finished, String> {
+        let mut resolver = NoIntegrations {
+            region: self.region.clone(),
+            account: self.account.clone(),
+        };
+        let mut inbox = VecDeque::new();
+        let tasks: Vec<_> = pending.tasks.values().cloned().collect();
+        invoke_tasks(&mut resolver, tasks, &mut inbox);
+        let mut rx_open = true;
+        loop {
+            if let Some(o) = &pending.outcome {
+                return Ok(Finished {
+                    outcome: o.clone(),
+                    stop_date: now_ms(),
+                });
+            }
+            let mut reply = None;
+            let event = if let Some(e) = inbox.pop_front() {
+                e
+            } else {
+                let next = pending.timers.iter().next().copied();
+                let sleep = async {
+                    match next {
+                        Some((at, _)) => {
+                            let wait = (at - now_ms()).max(0) as u64;
+                            tokio::time::sleep(std::time::Duration::from_millis(wait)).await
+                        }
+                        None => std::future::pending::<()>().await,
+                    }
+                };
+                tokio::select! {
+                    c = rx.recv(), if rx_open => match c {
+                        Some(Control::Stop { error, cause, reply: r }) => {
+                            reply = Some(r);
+                            Event::Stop { error, cause }
+                        }
+                        None => { rx_open = false; continue; }
+                    },
+                    _ = sleep => match next {
+                        Some((_, timer)) => Event::TimerFired { timer },
+                        None => continue,
+                    },
+                }
+            };
+            let _permit = self.permits.acquire().await.ok();
+            let at = now_ms();
+            let step = ex.handle(event.clone(), Timestamp::from_millis(at));
+            let mut removed = pending.handled(&event);
+            let (added, cancelled) = pending.note(&step.effects);
+            removed.extend(cancelled);
+            let close = pending.outcome.as_ref().map(|o| close_of(o, at));
+            if durable {
+                journal_seq += 1;
+                let append = Append {
+                    execution_arn: arn.to_string(),
+                    journal: Some(JournalEntry {
+                        seq: journal_seq,
+                        at,
+                        event: event_to_json(&event).to_string(),
+                    }),
+                    events: events_json(&step, None),
+                    timers_added: added,
+                    timers_removed: removed,
+                    close,
+                };
+                commit(&*self.store, vec![Write::Append(append)])
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+            if let Some(r) = reply {
+                let _ = r.send(Ok(at));
+            }
+            let invocations: Vec<_> = step
+                .effects
+                .iter()
+                .filter_map(|e| match e {
+                    Effect::InvokeTask(inv) => Some((inv.clone(), false)),
+                    _ => None,
+                })
+                .collect();
+            invoke_tasks(&mut resolver, invocations, &mut inbox);
+        }
+    }
+
+    /// Rebuilds every open Standard execution from its journal and lets it continue.
+    /// Returns how many were resumed.
+    pub fn recover(self: &Arc<Self>) -> Result<usize, StoreError> {
+        let open = self.store.open_executions()?;
+        let mut n = 0;
+        for rec in open {
+            match self.replay(&rec) {
+                Ok(Some((ex, pending, seq))) => {
+                    self.spawn(rec.arn.clone(), ex, pending, seq, true, None);
+                    n += 1;
+                }
+                Ok(None) => {}
+                Err(e) => eprintln!("stepline: cannot resume {}: {e}", rec.arn),
+            }
+        }
+        Ok(n)
+    }
+
+    /// Replays one execution. `None` when the replay found it finished (then the close is
+    /// written now).
+    fn replay(&self, rec: &ExecutionRecord) -> Result<Option<(Execution, Pending, u64)>, String> {
+        let program = self.program(&rec.definition, "STANDARD")?;
+        let input: Value = serde_json::from_str(&rec.input).map_err(|e| e.to_string())?;
+        let ctx = self.context(rec, false);
+        let (mut ex, step) =
+            Execution::start(program, input, ctx, Box::new(SeededEntropy::new(rec.seed)));
+        let mut pending = Pending::default();
+        pending.note(&step.effects);
+        let mut produced = events_json(&step, Some(rec));
+        let journal = self.store.journal(&rec.arn).map_err(|e| e.to_string())?;
+        let mut seq = 0;
+        for j in &journal {
+            let v: Value = serde_json::from_str(&j.event).map_err(|e| e.to_string())?;
+            let event = event_from_json(&v).ok_or("unreadable journal entry")?;
+            let step = ex.handle(event.clone(), Timestamp::from_millis(j.at));
+            pending.handled(&event);
+            pending.note(&step.effects);
+            produced.extend(events_json(&step, None));
+            seq = j.seq;
+        }
+        // Steps are written whole, so the replay reproduces exactly the recorded events; any
+        // event missing from the store (none expected) is written, never one twice.
+        let recorded: HashSet<u64> = self
+            .store
+            .history(&rec.arn)
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        let missing: Vec<(u64, String)> = produced
+            .into_iter()
+            .filter(|(id, _)| !recorded.contains(id))
+            .collect();
+        let close = pending.outcome.as_ref().map(|o| close_of(o, now_ms()));
+        if !missing.is_empty() || close.is_some() {
+            self.store
+                .write(vec![Write::Append(Append {
+                    execution_arn: rec.arn.clone(),
+                    events: missing,
+                    close: close.clone(),
+                    ..Default::default()
+                })])
+                .map_err(|e| e.to_string())?;
+        }
+        if close.is_some() {
+            return Ok(None);
+        }
+        debug_assert_eq!(ex.status(), ExecutionStatus::Running);
+        Ok(Some((ex, pending, seq)))
+    }
+}

@@ -1,0 +1,565 @@
+//! The durable store: SQLite in WAL mode. One writer thread owns the write connection and
+//! commits the submissions waiting in its queue together (group commit); each submission runs
+//! in its own savepoint so a failing one does not undo the others.
+
+use crate::*;
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::Mutex;
+use std::thread::JoinHandle;
+
+/// How the SQLite store trades durability for speed.
+#[derive(Debug, Clone)]
+pub struct SqliteOptions {
+    /// `synchronous=FULL` (fsync at each commit: survives power loss) instead of `NORMAL`
+    /// (survives a process crash, `kill -9`; the last commits may be lost on power loss).
+    pub fsync_each_commit: bool,
+    /// Most submissions one transaction takes.
+    pub max_batch: usize,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        SqliteOptions {
+            fsync_each_commit: true,
+            max_batch: 4096,
+        }
+    }
+}
+
+type Job = (Vec<Write>, Done);
+
+pub struct SqliteStore {
+    path: PathBuf,
+    tx: Mutex<Option<SyncSender<Job>>>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+    reader: Mutex<Connection>,
+}
+
+fn err(e: rusqlite::Error) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+fn json_err(e: serde_json::Error) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS state_machines (arn TEXT PRIMARY KEY, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS versions (arn TEXT PRIMARY KEY, sm_arn TEXT NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS versions_sm ON versions (sm_arn, version);
+CREATE TABLE IF NOT EXISTS aliases (arn TEXT PRIMARY KEY, sm_arn TEXT NOT NULL, body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS aliases_sm ON aliases (sm_arn);
+CREATE TABLE IF NOT EXISTS tags (arn TEXT NOT NULL, pos INTEGER NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (arn, pos));
+CREATE TABLE IF NOT EXISTS executions (
+  arn TEXT PRIMARY KEY, sm_arn TEXT NOT NULL, sm_name TEXT NOT NULL, version_arn TEXT, alias_arn TEXT,
+  name TEXT NOT NULL, status TEXT NOT NULL, input TEXT NOT NULL, output TEXT, error TEXT, cause TEXT,
+  start_date INTEGER NOT NULL, stop_date INTEGER, seed INTEGER NOT NULL, role_arn TEXT NOT NULL,
+  definition TEXT NOT NULL, seq INTEGER NOT NULL, redrive_count INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS executions_seq ON executions (seq);
+CREATE INDEX IF NOT EXISTS executions_sm ON executions (sm_arn, seq);
+CREATE INDEX IF NOT EXISTS executions_open ON executions (status) WHERE status = 'RUNNING';
+CREATE TABLE IF NOT EXISTS history (exec_arn TEXT NOT NULL, id INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (exec_arn, id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS journal (exec_arn TEXT NOT NULL, seq INTEGER NOT NULL, at INTEGER NOT NULL, event TEXT NOT NULL, PRIMARY KEY (exec_arn, seq)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS timers (exec_arn TEXT NOT NULL, id INTEGER NOT NULL, fire_at INTEGER NOT NULL, PRIMARY KEY (exec_arn, id)) WITHOUT ROWID;
+";
+
+const EXEC_COLS: &str = "arn, sm_arn, sm_name, version_arn, alias_arn, name, status, input, output, error, cause, start_date, stop_date, seed, role_arn, definition, seq, redrive_count";
+
+fn exec_from_row(r: &Row<'_>) -> rusqlite::Result<ExecutionRecord> {
+    Ok(ExecutionRecord {
+        arn: r.get(0)?,
+        state_machine_arn: r.get(1)?,
+        state_machine_name: r.get(2)?,
+        version_arn: r.get(3)?,
+        alias_arn: r.get(4)?,
+        name: r.get(5)?,
+        status: r.get(6)?,
+        input: r.get(7)?,
+        output: r.get(8)?,
+        error: r.get(9)?,
+        cause: r.get(10)?,
+        start_date: r.get(11)?,
+        stop_date: r.get(12)?,
+        seed: r.get::<_, i64>(13)? as u64,
+        role_arn: r.get(14)?,
+        definition: r.get(15)?,
+        seq: r.get(16)?,
+        redrive_count: r.get::<_, i64>(17)? as u64,
+    })
+}
+
+fn open(path: &Path, opts: &SqliteOptions) -> Result<Connection> {
+    let conn = Connection::open(path).map_err(err)?;
+    conn.busy_timeout(std::time::Duration::from_secs(30))
+        .map_err(err)?;
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(err)?;
+    let sync = if opts.fsync_each_commit {
+        "FULL"
+    } else {
+        "NORMAL"
+    };
+    conn.pragma_update(None, "synchronous", sync).map_err(err)?;
+    Ok(conn)
+}
+
+impl SqliteStore {
+    /// Opens (or creates) the database file at `path`.
+    pub fn open(path: impl AsRef<Path>, opts: SqliteOptions) -> Result<SqliteStore> {
+        let path = path.as_ref().to_path_buf();
+        let writer = open(&path, &opts)?;
+        writer.execute_batch(SCHEMA).map_err(err)?;
+        let reader = open(&path, &opts)?;
+        let (tx, rx) = sync_channel::<Job>(65_536);
+        let max_batch = opts.max_batch.max(1);
+        let handle = std::thread::Builder::new()
+            .name("stepline-store-writer".into())
+            .spawn(move || writer_loop(writer, rx, max_batch))
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        Ok(SqliteStore {
+            path,
+            tx: Mutex::new(Some(tx)),
+            writer: Mutex::new(Some(handle)),
+            reader: Mutex::new(reader),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Stops the writer after the submissions already queued are committed.
+    pub fn close(&self) {
+        if let Ok(mut tx) = self.tx.lock() {
+            tx.take();
+        }
+        if let Ok(mut w) = self.writer.lock() {
+            if let Some(h) = w.take() {
+                let _ = h.join();
+            }
+        }
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T> {
+        let conn = self
+            .reader
+            .lock()
+            .map_err(|_| StoreError::Backend("reader lock poisoned".into()))?;
+        f(&conn).map_err(err)
+    }
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+fn writer_loop(mut conn: Connection, rx: Receiver<Job>, max_batch: usize) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < max_batch {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let results = commit_batch(&mut conn, &batch);
+        for ((_, done), r) in batch.into_iter().zip(results) {
+            done(r);
+        }
+    }
+}
+
+/// Applies every job in one transaction; returns each job's result once committed.
+fn commit_batch(conn: &mut Connection, batch: &[Job]) -> Vec<Result<()>> {
+    let tx = match conn.transaction() {
+        Ok(tx) => tx,
+        Err(e) => {
+            return batch
+                .iter()
+                .map(|_| Err(StoreError::Backend(e.to_string())))
+                .collect()
+        }
+    };
+    let mut results = Vec::with_capacity(batch.len());
+    for (writes, _) in batch {
+        let r = (|| -> Result<()> {
+            tx.execute_batch("SAVEPOINT job").map_err(err)?;
+            let applied = writes.iter().try_for_each(|w| apply(&tx, w));
+            match applied {
+                Ok(()) => tx.execute_batch("RELEASE job").map_err(err),
+                Err(e) => {
+                    tx.execute_batch("ROLLBACK TO job; RELEASE job")
+                        .map_err(err)?;
+                    Err(e)
+                }
+            }
+        })();
+        results.push(r);
+    }
+    match tx.commit() {
+        Ok(()) => results,
+        Err(e) => batch
+            .iter()
+            .map(|_| Err(StoreError::Backend(e.to_string())))
+            .collect(),
+    }
+}
+
+fn apply(tx: &rusqlite::Transaction<'_>, w: &Write) -> Result<()> {
+    match w {
+        Write::PutStateMachine(r) => {
+            let body = serde_json::to_string(r).map_err(json_err)?;
+            tx.execute(
+                "INSERT OR REPLACE INTO state_machines (arn, body) VALUES (?1, ?2)",
+                params![r.arn, body],
+            )
+            .map_err(err)?;
+        }
+        Write::DeleteStateMachine(arn) => {
+            let prefix = format!("{arn}:%");
+            tx.execute("DELETE FROM state_machines WHERE arn = ?1", params![arn])
+                .map_err(err)?;
+            tx.execute("DELETE FROM versions WHERE sm_arn = ?1", params![arn])
+                .map_err(err)?;
+            tx.execute("DELETE FROM aliases WHERE sm_arn = ?1", params![arn])
+                .map_err(err)?;
+            tx.execute(
+                "DELETE FROM tags WHERE arn = ?1 OR arn LIKE ?2",
+                params![arn, prefix],
+            )
+            .map_err(err)?;
+        }
+        Write::PutVersion(r) => {
+            let body = serde_json::to_string(r).map_err(json_err)?;
+            tx.execute(
+                "INSERT OR REPLACE INTO versions (arn, sm_arn, version, body) VALUES (?1, ?2, ?3, ?4)",
+                params![r.arn, r.state_machine_arn, r.version as i64, body],
+            )
+            .map_err(err)?;
+        }
+        Write::DeleteVersion(arn) | Write::DeleteAlias(arn) => {
+            let table = if matches!(w, Write::DeleteVersion(_)) {
+                "versions"
+            } else {
+                "aliases"
+            };
+            tx.execute(&format!("DELETE FROM {table} WHERE arn = ?1"), params![arn])
+                .map_err(err)?;
+            tx.execute("DELETE FROM tags WHERE arn = ?1", params![arn])
+                .map_err(err)?;
+        }
+        Write::PutAlias(r) => {
+            let body = serde_json::to_string(r).map_err(json_err)?;
+            tx.execute(
+                "INSERT OR REPLACE INTO aliases (arn, sm_arn, body) VALUES (?1, ?2, ?3)",
+                params![r.arn, r.state_machine_arn, body],
+            )
+            .map_err(err)?;
+        }
+        Write::SetTags { arn, tags } => {
+            tx.execute("DELETE FROM tags WHERE arn = ?1", params![arn])
+                .map_err(err)?;
+            let mut st = tx
+                .prepare_cached("INSERT INTO tags (arn, pos, key, value) VALUES (?1, ?2, ?3, ?4)")
+                .map_err(err)?;
+            for (i, (k, v)) in tags.iter().enumerate() {
+                st.execute(params![arn, i as i64, k, v]).map_err(err)?;
+            }
+        }
+        Write::CreateExecution(e) => {
+            let mut st = tx
+                .prepare_cached(&format!(
+                    "INSERT OR IGNORE INTO executions ({EXEC_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
+                ))
+                .map_err(err)?;
+            let n = st
+                .execute(params![
+                    e.arn,
+                    e.state_machine_arn,
+                    e.state_machine_name,
+                    e.version_arn,
+                    e.alias_arn,
+                    e.name,
+                    e.status,
+                    e.input,
+                    e.output,
+                    e.error,
+                    e.cause,
+                    e.start_date,
+                    e.stop_date,
+                    e.seed as i64,
+                    e.role_arn,
+                    e.definition,
+                    e.seq,
+                    e.redrive_count as i64
+                ])
+                .map_err(err)?;
+            if n == 0 {
+                return Err(StoreError::ExecutionExists(e.arn.clone()));
+            }
+        }
+        Write::Append(a) => append(tx, a)?,
+    }
+    Ok(())
+}
+
+fn append(tx: &rusqlite::Transaction<'_>, a: &Append) -> Result<()> {
+    let arn = &a.execution_arn;
+    if !a.events.is_empty() {
+        // OR IGNORE: an event id is recorded once, even if a step is re-submitted.
+        let mut st = tx
+            .prepare_cached(
+                "INSERT OR IGNORE INTO history (exec_arn, id, body) VALUES (?1, ?2, ?3)",
+            )
+            .map_err(err)?;
+        for (id, body) in &a.events {
+            st.execute(params![arn, *id as i64, body]).map_err(err)?;
+        }
+    }
+    if let Some(j) = &a.journal {
+        tx.prepare_cached(
+            "INSERT OR IGNORE INTO journal (exec_arn, seq, at, event) VALUES (?1, ?2, ?3, ?4)",
+        )
+        .map_err(err)?
+        .execute(params![arn, j.seq as i64, j.at, j.event])
+        .map_err(err)?;
+    }
+    if !a.timers_added.is_empty() {
+        let mut st = tx
+            .prepare_cached(
+                "INSERT OR REPLACE INTO timers (exec_arn, id, fire_at) VALUES (?1, ?2, ?3)",
+            )
+            .map_err(err)?;
+        for (id, at) in &a.timers_added {
+            st.execute(params![arn, *id as i64, at]).map_err(err)?;
+        }
+    }
+    if !a.timers_removed.is_empty() {
+        let mut st = tx
+            .prepare_cached("DELETE FROM timers WHERE exec_arn = ?1 AND id = ?2")
+            .map_err(err)?;
+        for id in &a.timers_removed {
+            st.execute(params![arn, *id as i64]).map_err(err)?;
+        }
+    }
+    if let Some(c) = &a.close {
+        let n = tx
+            .prepare_cached(
+                "UPDATE executions SET status = ?2, output = ?3, error = ?4, cause = ?5, stop_date = ?6 WHERE arn = ?1",
+            )
+            .map_err(err)?
+            .execute(params![arn, c.status, c.output, c.error, c.cause, c.stop_date])
+            .map_err(err)?;
+        if n == 0 {
+            return Err(StoreError::Backend(format!("no execution {arn}")));
+        }
+        // A closed execution is never replayed: its journal and timers are garbage.
+        tx.prepare_cached("DELETE FROM journal WHERE exec_arn = ?1")
+            .map_err(err)?
+            .execute(params![arn])
+            .map_err(err)?;
+        tx.prepare_cached("DELETE FROM timers WHERE exec_arn = ?1")
+            .map_err(err)?
+            .execute(params![arn])
+            .map_err(err)?;
+    }
+    Ok(())
+}
+
+fn body<T: serde::de::DeserializeOwned>(text: String) -> rusqlite::Result<T> {
+    serde_json::from_str(&text).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+impl Store for SqliteStore {
+    fn submit(&self, writes: Vec<Write>, done: Done) {
+        let tx = match self.tx.lock() {
+            Ok(g) => g.clone(),
+            Err(_) => None,
+        };
+        match tx {
+            Some(tx) => {
+                if let Err(std::sync::mpsc::SendError((_, done))) = tx.send((writes, done)) {
+                    done(Err(StoreError::Closed));
+                }
+            }
+            None => done(Err(StoreError::Closed)),
+        }
+    }
+
+    fn state_machine(&self, arn: &str) -> Result<Option<StateMachineRecord>> {
+        self.read(|c| {
+            let t: Option<String> = c
+                .prepare_cached("SELECT body FROM state_machines WHERE arn = ?1")?
+                .query_row(params![arn], |r| r.get(0))
+                .optional()?;
+            t.map(body).transpose()
+        })
+    }
+
+    fn state_machines(&self) -> Result<Vec<StateMachineRecord>> {
+        self.read(|c| {
+            let mut st = c.prepare_cached("SELECT body FROM state_machines ORDER BY arn")?;
+            let rows = st.query_map([], |r| r.get::<_, String>(0))?;
+            rows.map(|r| r.and_then(body)).collect()
+        })
+    }
+
+    fn version(&self, arn: &str) -> Result<Option<VersionRecord>> {
+        self.read(|c| {
+            let t: Option<String> = c
+                .prepare_cached("SELECT body FROM versions WHERE arn = ?1")?
+                .query_row(params![arn], |r| r.get(0))
+                .optional()?;
+            t.map(body).transpose()
+        })
+    }
+
+    fn versions(&self, state_machine_arn: &str) -> Result<Vec<VersionRecord>> {
+        self.read(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT body FROM versions WHERE sm_arn = ?1 ORDER BY version DESC",
+            )?;
+            let rows = st.query_map(params![state_machine_arn], |r| r.get::<_, String>(0))?;
+            rows.map(|r| r.and_then(body)).collect()
+        })
+    }
+
+    fn alias(&self, arn: &str) -> Result<Option<AliasRecord>> {
+        self.read(|c| {
+            let t: Option<String> = c
+                .prepare_cached("SELECT body FROM aliases WHERE arn = ?1")?
+                .query_row(params![arn], |r| r.get(0))
+                .optional()?;
+            t.map(body).transpose()
+        })
+    }
+
+    fn aliases(&self, state_machine_arn: &str) -> Result<Vec<AliasRecord>> {
+        self.read(|c| {
+            let mut st =
+                c.prepare_cached("SELECT body FROM aliases WHERE sm_arn = ?1 ORDER BY arn")?;
+            let rows = st.query_map(params![state_machine_arn], |r| r.get::<_, String>(0))?;
+            rows.map(|r| r.and_then(body)).collect()
+        })
+    }
+
+    fn tags(&self, arn: &str) -> Result<Vec<(String, String)>> {
+        self.read(|c| {
+            let mut st =
+                c.prepare_cached("SELECT key, value FROM tags WHERE arn = ?1 ORDER BY pos")?;
+            let rows = st.query_map(params![arn], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect()
+        })
+    }
+
+    fn execution(&self, arn: &str) -> Result<Option<ExecutionRecord>> {
+        self.read(|c| {
+            c.prepare_cached(&format!(
+                "SELECT {EXEC_COLS} FROM executions WHERE arn = ?1"
+            ))?
+            .query_row(params![arn], exec_from_row)
+            .optional()
+        })
+    }
+
+    fn executions(&self, filter: &ExecutionFilter) -> Result<Vec<ExecutionRecord>> {
+        let all = self.read(|c| match &filter.state_machine_arn {
+            Some(a) => {
+                // A version/alias ARN extends its state machine's ARN by `:suffix`.
+                let sm = sm_of(a);
+                let mut st = c.prepare_cached(&format!(
+                    "SELECT {EXEC_COLS} FROM executions WHERE sm_arn = ?1 ORDER BY seq DESC"
+                ))?;
+                let rows = st.query_map(params![sm], exec_from_row)?;
+                rows.collect::<rusqlite::Result<Vec<_>>>()
+            }
+            None => {
+                let mut st = c.prepare_cached(&format!(
+                    "SELECT {EXEC_COLS} FROM executions ORDER BY seq DESC"
+                ))?;
+                let rows = st.query_map([], exec_from_row)?;
+                rows.collect::<rusqlite::Result<Vec<_>>>()
+            }
+        })?;
+        Ok(all
+            .into_iter()
+            .filter(|e| matches_filter(e, filter))
+            .collect())
+    }
+
+    fn open_executions(&self) -> Result<Vec<ExecutionRecord>> {
+        self.read(|c| {
+            let mut st = c.prepare_cached(&format!(
+                "SELECT {EXEC_COLS} FROM executions WHERE status = 'RUNNING' ORDER BY seq"
+            ))?;
+            let rows = st.query_map([], exec_from_row)?;
+            rows.collect()
+        })
+    }
+
+    fn history(&self, execution_arn: &str) -> Result<Vec<(u64, String)>> {
+        self.read(|c| {
+            let mut st =
+                c.prepare_cached("SELECT id, body FROM history WHERE exec_arn = ?1 ORDER BY id")?;
+            let rows = st.query_map(params![execution_arn], |r| {
+                Ok((r.get::<_, i64>(0)? as u64, r.get(1)?))
+            })?;
+            rows.collect()
+        })
+    }
+
+    fn journal(&self, execution_arn: &str) -> Result<Vec<JournalEntry>> {
+        self.read(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT seq, at, event FROM journal WHERE exec_arn = ?1 ORDER BY seq",
+            )?;
+            let rows = st.query_map(params![execution_arn], |r| {
+                Ok(JournalEntry {
+                    seq: r.get::<_, i64>(0)? as u64,
+                    at: r.get(1)?,
+                    event: r.get(2)?,
+                })
+            })?;
+            rows.collect()
+        })
+    }
+
+    fn timers(&self, execution_arn: &str) -> Result<Vec<TimerRecord>> {
+        self.read(|c| {
+            let mut st =
+                c.prepare_cached("SELECT id, fire_at FROM timers WHERE exec_arn = ?1 ORDER BY id")?;
+            let rows = st.query_map(params![execution_arn], |r| {
+                Ok(TimerRecord {
+                    execution_arn: execution_arn.to_string(),
+                    timer_id: r.get::<_, i64>(0)? as u64,
+                    fire_at: r.get(1)?,
+                })
+            })?;
+            rows.collect()
+        })
+    }
+
+    fn max_execution_seq(&self) -> Result<i64> {
+        self.read(|c| {
+            c.query_row("SELECT COALESCE(MAX(seq), 0) FROM executions", [], |r| {
+                r.get(0)
+            })
+        })
+    }
+}
+
+/// The state machine ARN a version or alias ARN belongs to
+/// (`arn:aws:states:r:a:stateMachine:name[:suffix]`).
+fn sm_of(arn: &str) -> &str {
+    let mut colons = arn.match_indices(':').map(|(i, _)| i);
+    match colons.nth(6) {
+        Some(i) => &arn[..i],
+        None => arn,
+    }
+}
