@@ -8,4 +8,4 @@
 pub mod layout;
 mod web;
 
-pub use web::router;
+pub use web::{mount, router};

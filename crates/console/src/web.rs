@@ -10,22 +10,33 @@ const INDEX_HTML: &str = include_str!("../assets/index.html");
 const APP_JS: &str = include_str!("../assets/app.js");
 const STYLE_CSS: &str = include_str!("../assets/style.css");
 
-/// The console's routes: `GET /` (the page), `GET /console/app.js`, `GET /console/style.css`,
-/// and `POST /console/layout` (a definition in the body → `{"layout": {...}, "svg": "..."}`, or
-/// 400 `{"message": ...}`). Generic over the state so it merges into any router:
-/// `api_router.merge(console::router())`. It sets no fallback, so the API's fallback (POST /
-/// with `X-Amz-Target`) keeps answering everything else.
+/// The console's asset and layout routes, all under `/console/`: `GET /console/` (the page),
+/// `GET /console/app.js`, `GET /console/style.css`, and `POST /console/layout` (a definition in
+/// the body → `{"layout": {...}, "svg": "..."}`, or 400 `{"message": ...}`). Generic over the
+/// state and without a fallback, so it merges into any router. It does not claim `/`: use
+/// [`mount`] to also serve the page at `GET /` next to an API answering POST /.
 pub fn router<S>() -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
 {
     Router::new()
-        .route("/", get(index))
         .route("/console", get(index))
         .route("/console/", get(index))
         .route("/console/app.js", get(app_js))
         .route("/console/style.css", get(style_css))
         .route("/console/layout", post(layout))
+}
+
+/// Puts the console in front of `api` (the Step Functions API router, answering POST / with
+/// `X-Amz-Target`): `GET /` and `GET /console/...` serve the console, `POST /console/layout` lays
+/// out a definition, and every other request (any method on `/` but GET/HEAD, any other path)
+/// goes to `api` unchanged. A plain `merge` cannot do this: a GET-only route on `/` would answer
+/// POST / with 405 instead of reaching the API's fallback.
+pub fn mount(api: Router) -> Router {
+    Router::new()
+        .route("/", get(index).fallback_service(api.clone()))
+        .merge(router())
+        .fallback_service(api)
 }
 
 async fn index() -> Response {
