@@ -394,15 +394,15 @@ export function pointerOffsets(text) {
   const map = new Map(); let i = 0;
   const ws = () => { while (i < text.length && /\s/.test(text[i])) i++; };
   const str = () => { const s = i; i++; while (i < text.length && text[i] !== '"') { if (text[i] === '\\') i++; i++; } i++; return JSON.parse(text.slice(s, i)); };
-  const val = (ptr, keyStart, depth) => {
+  const val = (ptr, keyStart, depth, keyEnd) => {
     if (depth > 200) throw new Error('too deep');
     ws(); const s = i;
     if (text[i] === '{') {
       i++; ws();
       if (text[i] === '}') { i++; } else {
         for (;;) {
-          ws(); const ks = i; const k = str(); ws(); if (text[i] !== ':') throw new Error(); i++;
-          val(ptr + '/' + k.replace(/~/g, '~0').replace(/\//g, '~1'), ks, depth + 1); ws();
+          ws(); const ks = i; const k = str(); const ke = i; ws(); if (text[i] !== ':') throw new Error(); i++;
+          val(ptr + '/' + k.replace(/~/g, '~0').replace(/\//g, '~1'), ks, depth + 1, ke); ws();
           if (text[i] === ',') { i++; continue; } if (text[i] === '}') { i++; break; } throw new Error();
         }
       }
@@ -412,7 +412,10 @@ export function pointerOffsets(text) {
         for (;;) { val(ptr + '/' + n++, null, depth + 1); ws(); if (text[i] === ',') { i++; continue; } if (text[i] === ']') { i++; break; } throw new Error(); }
       }
     } else if (text[i] === '"') { str(); } else { while (i < text.length && /[^,\]}\s]/.test(text[i])) i++; if (i === s) throw new Error(); }
-    map.set(ptr, [keyStart ?? s, i]);
+    // A member holding an object or array is located by its key alone (a diagnostic about a
+    // whole state underlines the state's name, not fifty lines of it).
+    const compound = text[s] === '{' || text[s] === '[';
+    map.set(ptr, [keyStart ?? s, compound && keyStart != null ? keyEnd : i]);
   };
   try { val('', null, 0); } catch { /* partial map is still useful */ }
   return map;
@@ -450,7 +453,7 @@ async function pageDesigner(tok, arn) {
     let g = ''; for (let l = 1; l <= lines; l++) g += `<div class="${bad.get(l) || ''}">${l}</div>`;
     gutter.innerHTML = g; gutter.scrollTop = ta.scrollTop;
     $app.querySelector('#diags').innerHTML = diags.map((d, k) => `<li class="${esc(d.severity)}" data-k="${k}"><b>${esc(d.code)}</b> ${d.line ? 'line ' + d.line + ': ' : ''}${esc(d.message)}${d.location ? ` <span class="muted">at ${esc(d.location)}</span>` : ''}</li>`).join('') || '<li style="border-left-color:#16a34a">No problems found</li>';
-    $app.querySelectorAll('#diags li[data-k]').forEach((li) => li.onclick = () => { const d = diags[li.dataset.k]; if (d.span) { ta.focus(); ta.setSelectionRange(d.span[0], d.span[1]); } });
+    $app.querySelectorAll('#diags li[data-k]').forEach((li) => li.onclick = () => { const d = diags[li.dataset.k]; if (d.span) { ta.focus(); ta.setSelectionRange(d.span[0], d.span[1]); ta.scrollTop = Math.max(0, (d.line - 6) * 18); } });
   };
   ta.addEventListener('scroll', () => { pre.scrollTop = ta.scrollTop; pre.scrollLeft = ta.scrollLeft; gutter.scrollTop = ta.scrollTop; });
   const validate = async () => {

@@ -91,7 +91,9 @@ const browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir()
 const page = browser.pages()[0] || await browser.newPage();
 const errors = [];
 page.on('pageerror', (e) => errors.push(String(e)));
-page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+page.on('response', async (r) => {
+  if (r.status() >= 400) errors.push(`${r.status()} ${r.request().headers()['x-amz-target'] || r.url()}: ${(await r.text().catch(() => '')).slice(0, 200)}`);
+});
 const shot = (name) => page.screenshot({ path: join(shots, name), fullPage: true });
 const timings = {};
 
@@ -167,6 +169,7 @@ try {
   check(await page.$(`#gutter div:nth-child(${wantLine}).bad`) !== null, 'its line number is flagged');
   await page.waitForFunction(() => !document.querySelector('#graph g.sl-edge[data-from="Hold"][data-to="Route"]'));
   check(true, 'graph redrew as the definition was typed (Hold → Route edge gone)');
+  await page.click('#diags li.ERROR');
   await shot('06-designer-error.png');
   // Palette: add a Task after the selected state; both views stay in sync.
   await page.fill('#src', src);
