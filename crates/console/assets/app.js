@@ -107,7 +107,9 @@ const detailsOf = (e) => { for (const k in e) if (k.endsWith('EventDetails')) re
 const isFailure = (t) => /(Failed|TimedOut|Aborted)$/.test(t) && !/^Execution/.test(t);
 
 export function stateRuns(events, execStatus, compound) {
-  const states = new Map(); const open = []; // open: records currently entered, innermost last
+  // open: records currently entered, innermost last. Parallel/Map stay open while their
+  // children run; a failure event belongs to the innermost open state of the right kind.
+  const states = new Map(); const open = [];
   const rec = (name) => { if (!states.has(name)) states.set(name, { name, runs: 0, retries: 0, status: 'running' }); return states.get(name); };
   for (const e of events) {
     const t = e.type; const d = detailsOf(e) || {}; const ts = toMs(e.timestamp);
@@ -115,11 +117,11 @@ export function stateRuns(events, execStatus, compound) {
       // A state that failed and never exited was caught by the state now entered.
       for (let i = open.length - 1; i >= 0; i--) {
         const o = open[i];
-        if (o.errorSeen && !compound.has(o.name)) { o.status = 'caught'; o.end = ts; open.splice(i, 1); }
+        if (o.errorSeen) { o.status = 'caught'; o.end = ts; open.splice(i, 1); }
       }
-      const r = rec(d.name); r.runs++; r.status = 'running'; r.start = r.start ?? ts; r.lastStart = ts; r.end = undefined;
+      const r = rec(d.name); r.runs++; r.status = 'running'; r.start = r.start ?? ts; r.end = undefined;
       r.input = d.input; r.errorSeen = false; r.type = t.replace('StateEntered', '');
-      open.push(r);
+      if (t === 'FailStateEntered') { r.status = 'failed'; r.end = ts; } else open.push(r);
     } else if (t.endsWith('StateExited')) {
       const r = rec(d.name); r.end = ts; r.output = d.output;
       r.status = r.errorSeen ? 'caught' : 'succeeded';
@@ -128,8 +130,15 @@ export function stateRuns(events, execStatus, compound) {
       const r = open[open.length - 1]; r.attempts = (r.attempts || 0) + 1;
       if (r.attempts > 1) r.retries++;
       r.errorSeen = false;
+    } else if (/^(Parallel|Map)State(Failed|Aborted)$/.test(t) || t === 'MapRunFailed') {
+      let i = open.length - 1; while (i >= 0 && !compound.has(open[i].name)) i--;
+      if (i >= 0) {
+        const r = open[i]; r.errorSeen = true; r.error = d.error; r.cause = d.cause;
+        for (const child of open.splice(i + 1)) { child.status = 'failed'; child.end = ts; }
+      }
     } else if (isFailure(t) && open.length) {
-      const r = open[open.length - 1]; r.errorSeen = true; r.error = d.error; r.cause = d.cause;
+      let i = open.length - 1; while (i > 0 && compound.has(open[i].name)) i--;
+      const r = open[i]; r.errorSeen = true; r.error = d.error; r.cause = d.cause;
     } else if (/^Execution(Failed|TimedOut|Aborted)$/.test(t)) {
       for (const o of open) { o.status = 'failed'; o.end = ts; if (!o.error) { o.error = d.error; o.cause = d.cause; } }
       open.length = 0;

@@ -78,6 +78,15 @@ let mapEvents = 0;
   } while (nextToken);
 }
 
+// A failure caught around a Parallel, then a Fail state: every colour but running.
+const failDef = { StartAt: 'Fan', States: {
+  Fan: { Type: 'Parallel', Branches: [{ StartAt: 'Boom', States: { Boom: { Type: 'Fail', Error: 'Bang', Cause: 'inner' } } }],
+    Catch: [{ ErrorEquals: ['States.ALL'], Next: 'Handler' }], Next: 'Stop' },
+  Handler: { Type: 'Pass', Next: 'Stop' },
+  Stop: { Type: 'Fail', Error: 'Final', Cause: 'the end' } } };
+const failSm = await api('CreateStateMachine', { name: 'failing', roleArn: ROLE, definition: JSON.stringify(failDef) });
+const failEx = await api('StartExecution', { stateMachineArn: failSm.stateMachineArn, input: '{}' });
+
 // ---- browser ----
 // A fresh profile each run; playwright takes it as launchPersistentContext's userDataDir
 // (it refuses a --user-data-dir argument).
@@ -189,6 +198,19 @@ try {
   const described = await api('DescribeStateMachine', { stateMachineArn: demo.stateMachineArn });
   check(described.definition.includes('Task1'), 'the saved definition holds the new state');
   await shot('08-detail-after-save.png');
+
+  console.log('failed and caught states');
+  await page.goto(base + '/#/exec/' + encodeURIComponent(failEx.executionArn));
+  await page.waitForSelector('#status-badge.b-FAILED', { timeout: 8000 });
+  const cls = async (n) => page.getAttribute(`#graph g.sl-node[data-name="${n}"]`, 'class');
+  check((await cls('Boom')).includes('st-failed'), 'the Fail state inside the branch is failed');
+  check((await cls('Fan')).includes('st-caught'), 'the Parallel whose error was caught is coloured caught');
+  check((await cls('Handler')).includes('st-succeeded'), 'the catcher succeeded');
+  check((await cls('Stop')).includes('st-failed'), 'the final Fail state is failed');
+  check(!(await page.isDisabled('#b-redrive')) && await page.isDisabled('#b-stop'), 'Redrive offered, Stop not, for a failed execution');
+  await page.click('#graph g.sl-node[data-name="Fan"]', { position: { x: 30, y: 12 } }); // its header, not a child
+  check((await page.textContent('#panel')).includes('States.BranchFailed') || (await page.textContent('#panel')).includes('Bang'), 'state panel shows the caught error');
+  await shot('11-execution-failed-caught.png');
 
   console.log('performance');
   await page.goto(base + '/');
