@@ -212,7 +212,22 @@ try {
   check(versions.stateMachineVersions.length === 1, 'saved as a new version');
   const described = await api('DescribeStateMachine', { stateMachineArn: demo.stateMachineArn });
   check(described.definition.includes('Task1'), 'the saved definition holds the new state');
+  await page.waitForSelector('#execs tbody tr.click');
+  check((await page.textContent('#execs')).includes('live-run'), 'executions list shows live-run');
+  await page.selectOption('#status', 'FAILED');
+  await page.waitForFunction(() => document.querySelector('#execs tbody').textContent.includes('No executions'));
+  check(true, 'status filter FAILED hides the succeeded run');
+  await page.selectOption('#status', 'SUCCEEDED');
+  await page.waitForFunction(() => document.querySelector('#execs tbody').textContent.includes('live-run'));
+  await page.fill('#name', 'nomatch');
+  await page.waitForFunction(() => document.querySelector('#execs tbody').textContent.includes('No executions'));
+  check(true, 'status and name filters work');
+  await page.selectOption('#status', '');
+  await page.fill('#name', '');
   await shot('08-detail-after-save.png');
+  await page.click('a:text-is("1")');
+  await page.waitForSelector('#graph svg g.sl-node[data-name="Task1"]', { timeout: 5000 });
+  check((await page.textContent('main')).includes('version/alias'), 'version 1 opens with its own graph');
 
   console.log('failed and caught states');
   await page.goto(base + '/#/exec/' + encodeURIComponent(failEx.executionArn));
