@@ -99,6 +99,8 @@ pub fn to_svg(l: &Layout) -> String {
             );
         }
     }
+    // Edge labels are drawn last, above the boxes an edge may pass behind.
+    let mut labels = String::new();
     for e in &l.edges {
         let kind = match e.kind {
             EdgeKind::Start => "start",
@@ -132,15 +134,17 @@ pub fn to_svg(l: &Layout) -> String {
         if let (Some(label), Some(at)) = (&e.label, e.label_at) {
             let w = super::label_w(label);
             let _ = write!(
-                s,
-                r#"<g class="sl-elabel"><title>{title}</title><rect x="{x}" y="{y}" width="{w}" height="15" rx="3"/><text x="{tx}" y="{ty}" text-anchor="middle">{label}</text></g>"#,
+                labels,
+                r#"<g class="sl-e-{kind}" data-from="{from}" data-to="{to}"><g class="sl-elabel"><title>{title}</title><rect x="{x}" y="{y}" width="{w}" height="15" rx="3"/><text x="{tx}" y="{ty}" text-anchor="middle">{label}</text></g></g>"#,
                 title = esc(e.title.as_deref().unwrap_or(label)),
                 x = f(at[0] - w / 2.0),
                 y = f(at[1] - 7.5),
                 w = f(w),
                 tx = f(at[0]),
                 ty = f(at[1] + 3.5),
-                label = esc(label)
+                label = esc(label),
+                from = esc(&e.from),
+                to = esc(&e.to),
             );
         }
         s.push_str("</g>");
@@ -220,6 +224,7 @@ pub fn to_svg(l: &Layout) -> String {
             }
         }
     }
+    s.push_str(&labels);
     s.push_str("</svg>\n");
     s
 }
