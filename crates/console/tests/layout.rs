@@ -293,6 +293,32 @@ fn three_hundred_states() {
     assert_eq!(l.nodes.len(), 302);
 }
 
+/// Thousands of states all catching back to the first: long edges past the dummy budget are
+/// drawn straight, and the layout stays quick and sound.
+#[test]
+fn many_long_back_edges_stay_bounded() {
+    let n = 3000;
+    let mut states = serde_json::Map::new();
+    for i in 0..n {
+        let st = if i + 1 == n {
+            json!({"Type": "Succeed"})
+        } else {
+            json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Next": format!("S{}", i + 1),
+                   "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "S0"}]})
+        };
+        states.insert(format!("S{i}"), st);
+    }
+    let t = std::time::Instant::now();
+    let l = layout(&json!({"StartAt": "S0", "States": states})).expect("lays out");
+    println!("3000 states with back edges: {:?}", t.elapsed());
+    assert_eq!(l.nodes.len(), n + 2);
+    assert!(l.edges.iter().all(|e| e.points.len() >= 2));
+    assert_eq!(
+        l.edges.iter().filter(|e| e.kind == EdgeKind::Catch).count(),
+        n - 1
+    );
+}
+
 pub fn big_definition(n: usize) -> Value {
     let mut states = serde_json::Map::new();
     for i in 0..n {

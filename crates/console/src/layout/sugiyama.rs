@@ -13,6 +13,9 @@ const DUMMY_GAP: f64 = 14.0;
 pub(crate) const LAYER_GAP: f64 = 64.0;
 /// Ordering sweeps; the best ordering seen is kept.
 const SWEEPS: usize = 12;
+/// Dummy nodes allowed in one scope: many long back edges (every state catching to the first)
+/// would otherwise need states x layers of them.
+const MAX_DUMMIES: usize = 50_000;
 /// Coordinate-assignment iterations.
 const X_ITERATIONS: usize = 10;
 
@@ -148,12 +151,21 @@ pub(crate) fn layout(
         })
         .collect();
     let mut chains: Vec<Vec<usize>> = Vec::with_capacity(edges.len());
+    let mut dummies = 0usize;
     for d in &dag {
         let Some((a, b)) = *d else {
             chains.push(Vec::new());
             continue;
         };
         let mut chain = vec![a];
+        let span = layer[b].saturating_sub(layer[a] + 1);
+        if dummies + span > MAX_DUMMIES {
+            // Past the budget, long edges are drawn straight rather than routed.
+            chain.push(b);
+            chains.push(chain);
+            continue;
+        }
+        dummies += span;
         for l in layer[a] + 1..layer[b] {
             vnodes.push(VNode {
                 w: 0.0,
