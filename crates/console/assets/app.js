@@ -397,6 +397,12 @@ const TEMPLATES = {
   Succeed: { Type: 'Succeed' },
   Fail: { Type: 'Fail', Error: 'Failed', Cause: 'Something went wrong' },
 };
+// JSONata mode: the same states written with Arguments/Output/Condition.
+const JSONATA_TEMPLATES = {
+  Task: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Arguments: { FunctionName: 'my-function', Payload: '{% $states.input %}' }, End: true },
+  Choice: { Type: 'Choice', Choices: [{ Condition: '{% $states.input.value > 0 %}', Next: '' }], Default: '' },
+  Pass: { Type: 'Pass', Output: '{% $states.input %}', End: true },
+};
 const SAMPLE = { Comment: 'A new state machine', StartAt: 'Hello', States: { Hello: { Type: 'Pass', Result: { hello: 'world' }, Next: 'Done' }, Done: { Type: 'Succeed' } } };
 
 // Maps each JSON pointer of a document to its [start, end) offsets (the key for members, so a
@@ -441,7 +447,7 @@ async function pageDesigner(tok, arn) {
   $app.innerHTML = `<div class="row"><h1>${sm ? 'Edit ' + esc(sm.name) : 'Design a state machine'}</h1><span style="flex:1"></span>
       ${sm ? '<button class="primary" id="d-version">Save as new version</button>' : ''}
       <input id="d-name" placeholder="name" value="${sm ? esc(sm.name + '-copy') : 'MyStateMachine'}"><select id="d-type"><option>STANDARD</option><option>EXPRESS</option></select><button ${sm ? '' : 'class="primary"'} id="d-create">Save as new state machine</button></div>
-    <div class="palette" id="palette"><span class="muted">Add state:</span>${Object.keys(TEMPLATES).map((t) => `<button data-type="${t}">${t}</button>`).join('')}<span class="muted">· select a state, then add: the new state follows it · drag from one state onto another to connect them</span></div>
+    <div class="palette" id="palette"><span class="muted">Add state:</span>${Object.keys(TEMPLATES).map((t) => `<button data-type="${t}">${t}</button>`).join('')}<label class="muted"><input type="checkbox" id="d-jsonata"> JSONata</label><span class="muted">· select a state, then add: the new state follows it · drag from one state onto another to connect them</span></div>
     <div class="designer"><div><div class="editor" id="editor"><div class="gutter" id="gutter"></div><pre id="backdrop"></pre><textarea id="src" spellcheck="false" wrap="off"></textarea></div>
       <ul class="diags" id="diags"></ul></div><div><div id="graph"></div><div id="gerr" class="error"></div></div></div>`;
   const ta = $app.querySelector('#src'); const pre = $app.querySelector('#backdrop'); const gutter = $app.querySelector('#gutter');
@@ -534,7 +540,8 @@ async function pageDesigner(tok, arn) {
     let n = 1; while (findState(def, `${type}${n}`)) n++;
     const name = `${type}${n}`;
     const scope = (selected && findState(def, selected)) || def;
-    const tpl = JSON.parse(JSON.stringify(TEMPLATES[type]));
+    const jsonata = def.QueryLanguage === 'JSONata';
+    const tpl = JSON.parse(JSON.stringify((jsonata && JSONATA_TEMPLATES[type]) || TEMPLATES[type]));
     if (type === 'Choice') { tpl.Choices[0].Next = name; tpl.Default = name; }
     if (tpl.Branches) tpl.Branches[0] = { StartAt: `${name}Pass`, States: { [`${name}Pass`]: { Type: 'Pass', End: true } } };
     if (tpl.ItemProcessor) { tpl.ItemProcessor.StartAt = `${name}Item`; tpl.ItemProcessor.States = { [`${name}Item`]: { Type: 'Pass', End: true } }; }
@@ -552,6 +559,15 @@ async function pageDesigner(tok, arn) {
   const changed = () => { clearTimeout(vt); clearTimeout(lt); paintMarks(); lt = setTimeout(redraw, 120); vt = setTimeout(validate, 250); };
   ta.addEventListener('input', changed);
   $app.querySelector('#d-type').onchange = validate;
+  // JSONata mode is the definition's top-level QueryLanguage; the checkbox follows the text.
+  const jsonataBox = $app.querySelector('#d-jsonata');
+  const syncMode = () => { try { jsonataBox.checked = JSON.parse(ta.value).QueryLanguage === 'JSONata'; } catch { /* keep */ } };
+  jsonataBox.onchange = () => edit((def) => {
+    const rest = { ...def }; delete rest.QueryLanguage;
+    for (const k of Object.keys(def)) delete def[k];
+    Object.assign(def, jsonataBox.checked ? { QueryLanguage: 'JSONata', ...rest } : rest);
+  });
+  ta.addEventListener('input', syncMode); syncMode();
   $app.querySelector('#d-create').onclick = async () => {
     try {
       const r = await api('CreateStateMachine', { name: $app.querySelector('#d-name').value.trim(), definition: ta.value, roleArn: ROLE, type: $app.querySelector('#d-type').value });

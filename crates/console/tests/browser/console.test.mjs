@@ -206,6 +206,16 @@ try {
   await page.waitForSelector('#graph g.sl-edge[data-from="Task1"][data-to="Hold"]', { state: 'attached', timeout: 5000 });
   await page.waitForFunction(() => document.querySelector('#diags li') && document.querySelector('#diags li').textContent.includes('No problems'), null, { timeout: 5000 });
   await shot('07-designer-palette.png');
+  // JSONata mode: the checkbox writes QueryLanguage, the palette then writes JSONata fields.
+  await page.check('#d-jsonata');
+  await page.waitForFunction(() => document.querySelector('#src').value.includes('"QueryLanguage": "JSONata"'));
+  await page.click('#graph g.sl-node[data-name="Done"]');
+  await page.click('#palette button[data-type="Pass"]');
+  await page.waitForSelector('#graph g.sl-node[data-name="Pass1"]');
+  check(JSON.parse(await page.inputValue('#src')).States.Pass1.Output === '{% $states.input %}', 'JSONata mode: the palette writes JSONata fields');
+  await page.fill('#src', JSON.stringify({ ...JSON.parse(await page.inputValue('#src')), QueryLanguage: undefined, States: Object.fromEntries(Object.entries(JSON.parse(await page.inputValue('#src')).States).filter(([k]) => k !== 'Pass1')) }, null, 2));
+  check(!(await page.isChecked('#d-jsonata')), 'the JSONata checkbox follows the text');
+  await page.waitForFunction(() => document.querySelector('#diags li') && document.querySelector('#diags li').textContent.includes('No problems'), null, { timeout: 5000 });
   await page.click('#d-version');
   await page.waitForSelector('#graph svg g.sl-node[data-name="Task1"]', { timeout: 5000 });
   const versions = await api('ListStateMachineVersions', { stateMachineArn: demo.stateMachineArn });
