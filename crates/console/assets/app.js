@@ -474,6 +474,7 @@ async function pageDesigner(tok, arn) {
   };
   ta.addEventListener('scroll', () => { pre.scrollTop = ta.scrollTop; pre.scrollLeft = ta.scrollLeft; gutter.scrollTop = ta.scrollTop; });
   const validate = async () => {
+    if (!alive(tok)) return; // a debounced call may fire after the page was left
     const my = ++vgen; const text = ta.value;
     try { JSON.parse(text); } catch (e) {
       const m = String(e.message).match(/position (\d+)/); const lc = String(e.message).match(/line (\d+) column (\d+)/);
@@ -486,11 +487,15 @@ async function pageDesigner(tok, arn) {
       const r = await api('ValidateStateMachineDefinition', { definition: text, type: $app.querySelector('#d-type').value });
       if (my !== vgen || !alive(tok)) return;
       diags = r.diagnostics || [];
-    } catch (e) { diags = [{ severity: 'ERROR', code: 'VALIDATION', message: e.message }]; }
+    } catch (e) {
+      if (my !== vgen || !alive(tok)) return;
+      diags = [{ severity: 'ERROR', code: 'VALIDATION', message: e.message }];
+    }
     paintMarks();
   };
   let graph = null;
   const redraw = async () => {
+    if (!alive(tok)) return;
     const my = ++lgen;
     let def; try { def = JSON.parse(ta.value); } catch { return; }
     try {
@@ -501,7 +506,7 @@ async function pageDesigner(tok, arn) {
       enableDrag(graph);
       $app.querySelector('#gerr').textContent = '';
       window.__steplineDrawn = (window.__steplineDrawn || 0) + 1;
-    } catch (e) { $app.querySelector('#gerr').textContent = e.message; }
+    } catch (e) { if (alive(tok)) $app.querySelector('#gerr').textContent = e.message; }
   };
   const selectInText = (name) => {
     const offs = pointerOffsets(ta.value); const node = graph && [...graph.svg.querySelectorAll('g.sl-node')].find((g) => g.dataset.name === name);

@@ -106,7 +106,7 @@ const browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir()
 });
 const page = browser.pages()[0] || await browser.newPage();
 const errors = [];
-page.on('pageerror', (e) => errors.push(String(e)));
+page.on('pageerror', (e) => errors.push(String(e.stack || e)));
 page.on('response', async (r) => {
   if (r.status() >= 400) errors.push(`${r.status()} ${r.request().headers()['x-amz-target'] || r.url()}: ${(await r.text().catch(() => '')).slice(0, 200)}`);
 });
