@@ -6,6 +6,7 @@
 //! unchecked; the region of the credential scope, when present, names the region of the ARNs a
 //! request creates. Errors are `{"__type", "message"}` with HTTP 400.
 
+pub mod bench;
 pub mod cli;
 pub mod ops;
 pub mod protocol;
@@ -40,6 +41,7 @@ impl AppState {
         region: &str,
         account: &str,
     ) -> Result<(AppState, usize), store::StoreError> {
+        let store: Arc<dyn Store> = Arc::new(store::CachedStore::new(store));
         let rt = Arc::new(Runtime::new(store.clone(), region.into(), account.into())?);
         let resumed = rt.recover()?;
         Ok((

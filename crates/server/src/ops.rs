@@ -881,6 +881,8 @@ struct Target {
     machine_type: String,
     version_arn: Option<String>,
     alias_arn: Option<String>,
+    /// Names the definition's revision, for the compiled-program cache.
+    program_key: String,
 }
 
 fn resolve_target(st: &AppState, arn: &str) -> ApiResult<Target> {
@@ -912,6 +914,7 @@ fn resolve_target(st: &AppState, arn: &str) -> ApiResult<Target> {
         Some(v) => {
             let rec = st.store.version(&v)?.ok_or_else(|| sm_not_found(&v))?;
             Ok(Target {
+                program_key: v.clone(),
                 definition: rec.definition,
                 role_arn: rec.role_arn,
                 machine_type: rec.machine_type,
@@ -921,6 +924,7 @@ fn resolve_target(st: &AppState, arn: &str) -> ApiResult<Target> {
             })
         }
         None => Ok(Target {
+            program_key: format!("{}#{}", machine.arn, machine.revision_id),
             definition: machine.definition.clone(),
             role_arn: machine.role_arn.clone(),
             machine_type: machine.machine_type.clone(),
@@ -992,14 +996,13 @@ async fn start_execution(
             caller.region, caller.account, m.name
         )
     };
-    if !express {
-        if let Some(existing) = st.store.execution(&arn)? {
-            return idempotent_start(&existing, input_text);
-        }
-    }
     let program = st
         .rt
-        .program(&target.definition, &target.machine_type)
+        .program(
+            Some(&target.program_key),
+            &target.definition,
+            &target.machine_type,
+        )
         .map_err(|e| ApiError::new("InvalidDefinition", e))?;
     let now = now_ms();
     let record = ExecutionRecord {

@@ -261,13 +261,25 @@ impl Runtime {
     }
 
     /// Compiles a definition once; executions of the same definition share the program.
-    pub fn program(&self, definition: &str, machine_type: &str) -> Result<Arc<Program>, String> {
-        let key: Arc<str> = Arc::from(format!("{machine_type}\u{0}{definition}"));
+    ///
+    /// `key` names the definition's revision (a state machine ARN with its revision id, a
+    /// version ARN); `None` keys by the text itself.
+    pub fn program(
+        &self,
+        key: Option<&str>,
+        definition: &str,
+        machine_type: &str,
+    ) -> Result<Arc<Program>, String> {
+        let key = match key {
+            Some(k) => format!("{machine_type}#{k}"),
+            None => format!("{machine_type}\u{0}{definition}"),
+        };
         if let Ok(p) = self.programs.lock() {
-            if let Some(p) = p.get(&key) {
+            if let Some(p) = p.get(key.as_str()) {
                 return Ok(p.clone());
             }
         }
+        let key: Arc<str> = Arc::from(key);
         let mt = asl::parse::machine_type_from_name(machine_type).unwrap_or_default();
         let opts = asl::validate::ValidateOptions {
             machine_type: mt,
@@ -530,7 +542,7 @@ impl Runtime {
     /// Replays one execution. `None` when the replay found it finished (then the close is
     /// written now).
     fn replay(&self, rec: &ExecutionRecord) -> Result<Option<(Execution, Pending, u64)>, String> {
-        let program = self.program(&rec.definition, "STANDARD")?;
+        let program = self.program(None, &rec.definition, "STANDARD")?;
         let input: Value = serde_json::from_str(&rec.input).map_err(|e| e.to_string())?;
         let ctx = self.context(rec, false);
         let (mut ex, step) =

@@ -10,11 +10,13 @@
 //! Payloads (definitions, inputs, events) are stored as the JSON text the API returns, so the
 //! store needs no knowledge of their shape.
 
+mod cached;
 mod memory;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 mod sqlite;
 
+pub use cached::CachedStore;
 pub use memory::MemoryStore;
 #[cfg(feature = "postgres")]
 pub use postgres::{PostgresOptions, PostgresStore};

@@ -262,6 +262,12 @@ fn memory_store() {
 }
 
 #[test]
+fn cached_memory_store() {
+    let inner: std::sync::Arc<dyn Store> = std::sync::Arc::new(MemoryStore::new());
+    suite(Box::leak(Box::new(CachedStore::new(inner))));
+}
+
+#[test]
 fn sqlite_store() {
     let dir = tempfile::tempdir().unwrap();
     let s = SqliteStore::open(dir.path().join("db.sqlite"), SqliteOptions::default()).unwrap();
