@@ -491,10 +491,8 @@ fn exec<'a>(
     params: Vec<Box<dyn ToSql + Sync + Send + 'a>>,
 ) -> StmtFuture<'a> {
     Box::pin(async move {
-        let refs: Vec<&(dyn ToSql + Sync)> = params
-            .iter()
-            .map(|p| &**p as &(dyn ToSql + Sync))
-            .collect();
+        let refs: Vec<&(dyn ToSql + Sync)> =
+            params.iter().map(|p| &**p as &(dyn ToSql + Sync)).collect();
         c.client.execute(st, &refs).await
     })
 }
@@ -704,7 +702,9 @@ async fn commit_batch(slot: &Slot, batch: &[Vec<Write>], counters: &Counters) ->
         });
         if let Some((e, o)) = culprit {
             let err = match batch.get(o.job).and_then(|w| w.get(o.write)) {
-                Some(Write::CreateExecution(r)) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
+                Some(Write::CreateExecution(r))
+                    if e.code() == Some(&SqlState::UNIQUE_VIOLATION) =>
+                {
                     StoreError::ExecutionExists(r.arn.clone())
                 }
                 _ => StoreError::Backend(pg_message(e)),
@@ -780,11 +780,7 @@ impl Store for PostgresStore {
     fn tags(&self, arn: &str) -> Result<Vec<(String, String)>> {
         let arn = arn.to_string();
         self.read(move |c| async move {
-            let rows = c
-                .client
-                .query(&c.st.get_tags, &[&arn])
-                .await
-                .map_err(pg)?;
+            let rows = c.client.query(&c.st.get_tags, &[&arn]).await.map_err(pg)?;
             rows.iter()
                 .map(|r| Ok((r.try_get(0).map_err(pg)?, r.try_get(1).map_err(pg)?)))
                 .collect()
@@ -810,9 +806,7 @@ impl Store for PostgresStore {
                 // A version/alias ARN extends its state machine's ARN by `:suffix`.
                 Some(a) => {
                     let sm = sm_of(a);
-                    c.client
-                        .query(&c.st.list_exec_sm, &[&sm, &f.status])
-                        .await
+                    c.client.query(&c.st.list_exec_sm, &[&sm, &f.status]).await
                 }
                 None => c.client.query(&c.st.list_exec, &[&f.status]).await,
             }

@@ -485,7 +485,10 @@ fn a_failing_submission_does_not_undo_the_rest_of_its_batch() {
             },
             _ => {
                 assert_eq!(r, &Ok(()));
-                assert!(s.state_machine(&sm(&format!("ok{i}")).arn).unwrap().is_some());
+                assert!(s
+                    .state_machine(&sm(&format!("ok{i}")).arn)
+                    .unwrap()
+                    .is_some());
                 let e = exec(&m.arn, &format!("ok{i}"), 10 + i as i64);
                 assert_eq!(s.execution(&e.arn).unwrap(), Some(e));
             }
@@ -549,7 +552,11 @@ fn history_events_are_written_once_whichever_node_writes_them() {
     assert!(h
         .iter()
         .all(|(id, body)| body == &format!("a{id}") || body == &format!("b{id}")));
-    assert_eq!(b.history(&e.arn).unwrap(), h, "every node reads the same history");
+    assert_eq!(
+        b.history(&e.arn).unwrap(),
+        h,
+        "every node reads the same history"
+    );
 }
 
 #[test]

@@ -47,10 +47,13 @@ fn admin(base: &str, db: &str, sql: &str) -> Result<(), String> {
             .await
             .map_err(|e| e.to_string())?;
         let task = tokio::spawn(conn);
-        let r = client.batch_execute(sql).await.map_err(|e| match e.as_db_error() {
-            Some(d) => d.message().to_string(),
-            None => e.to_string(),
-        });
+        let r = client
+            .batch_execute(sql)
+            .await
+            .map_err(|e| match e.as_db_error() {
+                Some(d) => d.message().to_string(),
+                None => e.to_string(),
+            });
         drop(client);
         let _ = task.await;
         r
@@ -93,7 +96,9 @@ fn find_server() -> Option<Server> {
                 origin: format!("STEPLINE_TEST_POSTGRES={wanted}"),
             }),
             Err(e) => {
-                loud(&format!("STEPLINE_TEST_POSTGRES={wanted} does not answer: {e}"));
+                loud(&format!(
+                    "STEPLINE_TEST_POSTGRES={wanted} does not answer: {e}"
+                ));
                 None
             }
         };
@@ -129,9 +134,13 @@ fn find_server() -> Option<Server> {
 }
 
 fn loud(msg: &str) {
-    eprintln!("\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!");
+    eprintln!(
+        "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"
+    );
     eprintln!("!!! SKIPPING POSTGRESQL TESTS: {msg}");
-    eprintln!("!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n");
+    eprintln!(
+        "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n"
+    );
 }
 
 /// The newest `bin` folder of Debian's PostgreSQL packages, else the one with `initdb` on
@@ -273,7 +282,13 @@ impl TestDb {
         };
         let label: String = label
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '_'
+                }
+            })
             .take(30)
             .collect();
         let name = format!(
