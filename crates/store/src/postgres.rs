@@ -17,6 +17,7 @@ use crate::*;
 use futures_util::future::{join_all, try_join_all};
 use std::future::Future;
 use std::pin::Pin;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
@@ -31,6 +32,9 @@ pub struct PostgresOptions {
     pub max_batch: usize,
     /// Reader connections (each pipelines the reads of concurrent callers).
     pub readers: usize,
+    /// Set when several nodes share the database: executions are then leased to one node at
+    /// a time and every step is fenced by its lease. `None`: one node, no leases (as SQLite).
+    pub node: Option<NodeOptions>,
 }
 
 impl Default for PostgresOptions {
@@ -38,9 +42,32 @@ impl Default for PostgresOptions {
         PostgresOptions {
             max_batch: 4096,
             readers: 2,
+            node: None,
         }
     }
 }
+
+/// This node, when several share the database.
+#[derive(Debug, Clone)]
+pub struct NodeOptions {
+    /// Unique among the live nodes (a host name and process id, say).
+    pub id: String,
+    /// How long a lease lasts without renewal, in milliseconds (measured on the database's
+    /// clock, so nodes' clocks need not agree).
+    pub lease_ms: i64,
+}
+
+/// An execution leased to this node. `token` grows with every claim of the execution, so
+/// a node that lost the lease holds a smaller token and its writes are refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    pub execution_arn: String,
+    pub token: i64,
+}
+
+/// The wake-up channel: payloads say what happened (`released`, or what the caller of
+/// [`PostgresStore::notify`] sent).
+pub const WAKE_CHANNEL: &str = "stepline_work";
 
 /// Counters of the writer, to check the cost of durability.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -57,10 +84,10 @@ pub struct PostgresStats {
 
 /// The schema, one migration per version; a database records the versions it has in
 /// `schema_version`. Never edit a released migration: add one.
-const MIGRATIONS: &[(i32, &str)] = &[(1, SCHEMA_V1)];
+const MIGRATIONS: &[(i32, &str)] = &[(1, SCHEMA_V1), (2, SCHEMA_V2)];
 
 /// The newest schema version this build knows.
-pub const SCHEMA_VERSION: i32 = 1;
+pub const SCHEMA_VERSION: i32 = 2;
 
 // Keys compare bytewise (`COLLATE "C"`), as in the SQLite and memory stores, so listings
 // sort the same on every backend whatever the database's locale.
@@ -124,6 +151,68 @@ END
 $$;
 "#;
 
+// Leases, for several nodes. Executions created before have `lease_expires = 0`: any node
+// may claim them.
+const SCHEMA_V2: &str = r#"
+CREATE FUNCTION stepline_now() RETURNS BIGINT LANGUAGE sql VOLATILE AS
+  $$ SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint $$;
+-- Creation gives token 0; every claim takes a larger one.
+CREATE SEQUENCE stepline_lease_token START 1;
+ALTER TABLE executions ADD COLUMN owner TEXT, ADD COLUMN lease_token BIGINT NOT NULL DEFAULT 0,
+  ADD COLUMN lease_expires BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX executions_lease ON executions (lease_expires) WHERE status = 'RUNNING';
+
+DROP FUNCTION stepline_append(TEXT, BIGINT[], TEXT[], BIGINT, BIGINT, TEXT, BIGINT[], BIGINT[],
+  BIGINT[], TEXT, TEXT, TEXT, TEXT, BIGINT);
+-- p_token NULL: unfenced (one node). Otherwise the step commits only while the execution's
+-- lease still carries that token; the row lock held to commit makes a claim by another node
+-- wait (or skip the row) until this step is in, so the new owner replays it.
+CREATE FUNCTION stepline_append(
+  p_arn TEXT, p_ids BIGINT[], p_bodies TEXT[], p_jseq BIGINT, p_jat BIGINT, p_jevent TEXT,
+  p_tids BIGINT[], p_tat BIGINT[], p_removed BIGINT[], p_status TEXT, p_output TEXT,
+  p_error TEXT, p_cause TEXT, p_stop BIGINT, p_token BIGINT) RETURNS VOID LANGUAGE plpgsql AS $$
+BEGIN
+  IF p_token IS NULL THEN
+    PERFORM 1 FROM executions WHERE arn = p_arn;
+    IF NOT FOUND THEN
+      RAISE EXCEPTION USING ERRCODE = 'P0002', MESSAGE = 'no execution ' || p_arn;
+    END IF;
+  ELSE
+    PERFORM 1 FROM executions WHERE arn = p_arn AND lease_token = p_token FOR NO KEY UPDATE;
+    IF NOT FOUND THEN
+      RAISE EXCEPTION USING ERRCODE = 'SL001', MESSAGE = 'lease lost: ' || p_arn;
+    END IF;
+  END IF;
+  IF cardinality(p_ids) > 0 THEN
+    INSERT INTO history (exec_arn, id, body)
+      SELECT p_arn, t.i, t.b FROM unnest(p_ids, p_bodies) AS t(i, b)
+      ON CONFLICT DO NOTHING;
+  END IF;
+  IF p_jseq IS NOT NULL THEN
+    INSERT INTO journal (exec_arn, seq, at, event) VALUES (p_arn, p_jseq, p_jat, p_jevent)
+      ON CONFLICT DO NOTHING;
+  END IF;
+  IF cardinality(p_tids) > 0 THEN
+    INSERT INTO timers (exec_arn, id, fire_at)
+      SELECT p_arn, t.i, t.f FROM unnest(p_tids, p_tat) AS t(i, f)
+      ON CONFLICT (exec_arn, id) DO UPDATE SET fire_at = EXCLUDED.fire_at;
+  END IF;
+  IF cardinality(p_removed) > 0 THEN
+    DELETE FROM timers WHERE exec_arn = p_arn AND id = ANY (p_removed);
+  END IF;
+  IF p_status IS NOT NULL THEN
+    UPDATE executions SET status = p_status, output = p_output, error = p_error,
+      cause = p_cause, stop_date = p_stop, owner = NULL WHERE arn = p_arn;
+    DELETE FROM journal WHERE exec_arn = p_arn;
+    DELETE FROM timers WHERE exec_arn = p_arn;
+  END IF;
+END
+$$;
+"#;
+
+/// The SQLSTATE `stepline_append` raises when the lease token is stale.
+const LEASE_LOST: &str = "SL001";
+
 /// Serialises concurrent migrations of nodes starting together (any constant works, as long
 /// as every node uses the same).
 const MIGRATION_LOCK: i64 = 0x5354_4550_4c49_4e45;
@@ -162,7 +251,13 @@ statements! {
     del_tags = "DELETE FROM tags WHERE arn = $1";
     ins_tags = "INSERT INTO tags (arn, pos, key, value) SELECT $1, t.n - 1, t.k, t.v FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS t(k, v, n)";
     create_exec = format!("INSERT INTO executions ({EXEC_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)");
-    append = "SELECT stepline_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
+    create_exec_leased = format!("INSERT INTO executions ({EXEC_COLS}, owner, lease_token, lease_expires) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, 0, stepline_now() + $20)");
+    append = "SELECT stepline_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
+    claim = format!("UPDATE executions SET owner = $1, lease_token = nextval('stepline_lease_token'), lease_expires = stepline_now() + $2 WHERE arn IN (SELECT arn FROM executions WHERE status = 'RUNNING' AND lease_expires < stepline_now() ORDER BY lease_expires, seq LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING {EXEC_COLS}, lease_token");
+    renew = "UPDATE executions SET lease_expires = stepline_now() + $3 WHERE arn IN (SELECT e.arn FROM executions e JOIN unnest($1::text[], $2::bigint[]) AS l(arn, token) ON e.arn = l.arn AND e.lease_token = l.token WHERE e.status = 'RUNNING' FOR NO KEY UPDATE OF e SKIP LOCKED)";
+    lost = "SELECT l.arn FROM unnest($1::text[], $2::bigint[]) AS l(arn, token) LEFT JOIN executions e ON e.arn = l.arn WHERE e.arn IS NULL OR e.lease_token <> l.token OR e.status <> 'RUNNING'";
+    release = "WITH r AS (UPDATE executions e SET owner = NULL, lease_expires = 0 FROM unnest($1::text[], $2::bigint[]) AS l(arn, token) WHERE e.arn = l.arn AND e.lease_token = l.token AND e.status = 'RUNNING' RETURNING 1) SELECT pg_notify('stepline_work', 'released') FROM (SELECT count(*) AS n FROM r) AS c WHERE c.n > 0";
+    notify = "SELECT pg_notify('stepline_work', $1)";
     get_sm = "SELECT body FROM state_machines WHERE arn = $1";
     list_sm = "SELECT body FROM state_machines ORDER BY arn";
     get_version = "SELECT body FROM versions WHERE arn = $1";
@@ -301,7 +396,43 @@ struct Counters {
     round_trips: AtomicU64,
 }
 
+/// The leases this node holds, by execution ARN.
+struct Fencing {
+    node: NodeOptions,
+    leases: Mutex<HashMap<String, i64>>,
+}
+
+impl Fencing {
+    fn token(&self, arn: &str) -> Option<i64> {
+        self.leases.lock().ok()?.get(arn).copied()
+    }
+
+    fn set(&self, arn: &str, token: Option<i64>) {
+        if let Ok(mut l) = self.leases.lock() {
+            match token {
+                Some(t) => l.insert(arn.to_string(), t),
+                None => l.remove(arn),
+            };
+        }
+    }
+
+    /// A batch committed: the executions its live jobs created are leased to this node,
+    /// the ones they closed are no longer.
+    fn committed(&self, batch: &[Vec<Write>], results: &[Option<Result<()>>]) {
+        for (writes, _) in batch.iter().zip(results).filter(|(_, r)| r.is_none()) {
+            for w in writes {
+                match w {
+                    Write::CreateExecution(e) => self.set(&e.arn, Some(0)),
+                    Write::Append(a) if a.close.is_some() => self.set(&a.execution_arn, None),
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
 pub struct PostgresStore {
+    fencing: Option<Arc<Fencing>>,
     runtime: Mutex<Option<tokio::runtime::Runtime>>,
     handle: tokio::runtime::Handle,
     tx: Mutex<Option<mpsc::UnboundedSender<Job>>>,
@@ -348,11 +479,19 @@ impl PostgresStore {
         let counters = Arc::new(Counters::default());
         let max_batch = opts.max_batch.max(1);
         let c = counters.clone();
+        let fencing = opts.node.map(|node| {
+            Arc::new(Fencing {
+                node,
+                leases: Mutex::new(HashMap::new()),
+            })
+        });
+        let f = fencing.clone();
         handle.spawn(async move {
-            writer_loop(writer, rx, max_batch, &c).await;
+            writer_loop(writer, rx, max_batch, &c, f.as_deref()).await;
             drop(done_tx);
         });
         Ok(PostgresStore {
+            fencing,
             runtime: Mutex::new(Some(runtime)),
             handle,
             tx: Mutex::new(Some(tx)),
@@ -409,6 +548,178 @@ impl PostgresStore {
     /// The database name the store is connected to.
     pub fn database(&self) -> Option<&str> {
         self.config.get_dbname()
+    }
+
+    fn fencing(&self) -> Result<Arc<Fencing>> {
+        self.fencing.clone().ok_or_else(|| {
+            StoreError::Backend("leases need PostgresOptions::node (several nodes)".into())
+        })
+    }
+
+    /// Claims up to `limit` running executions whose lease has expired (their node died or
+    /// let them go), oldest first, for this node. Nodes claiming together never get the
+    /// same one (`FOR UPDATE SKIP LOCKED`); an execution a node is committing a step of is
+    /// skipped until that step is in, so the new owner's replay includes it.
+    pub fn claim_executions(&self, limit: usize) -> Result<Vec<(ExecutionRecord, Lease)>> {
+        let f = self.fencing()?;
+        let id = f.node.id.clone();
+        let ms = f.node.lease_ms;
+        let limit = limit as i64;
+        let mut claimed = self.read(move |c| async move {
+            let rows = c
+                .client
+                .query(&c.st.claim, &[&id, &ms, &limit])
+                .await
+                .map_err(pg)?;
+            rows.iter()
+                .map(|r| {
+                    let e = exec_from_row(r)?;
+                    let token: i64 = r.try_get(18).map_err(pg)?;
+                    let lease = Lease {
+                        execution_arn: e.arn.clone(),
+                        token,
+                    };
+                    Ok((e, lease))
+                })
+                .collect::<Result<Vec<_>>>()
+        })?;
+        claimed.sort_by_key(|(e, _)| e.seq);
+        for (_, l) in &claimed {
+            f.set(&l.execution_arn, Some(l.token));
+        }
+        Ok(claimed)
+    }
+
+    /// Extends every lease this node holds by `lease_ms`; returns the executions whose
+    /// lease it no longer holds (taken over, or closed), which it must stop driving.
+    pub fn renew_leases(&self) -> Result<Vec<String>> {
+        let f = self.fencing()?;
+        let held = self.leases()?;
+        if held.is_empty() {
+            return Ok(Vec::new());
+        }
+        let arns: Vec<String> = held.iter().map(|l| l.execution_arn.clone()).collect();
+        let tokens: Vec<i64> = held.iter().map(|l| l.token).collect();
+        let ms = f.node.lease_ms;
+        let lost = self.read(move |c| async move {
+            // Pipelined: one round trip. A lease whose row is being committed right now is
+            // skipped, not lost: the next renewal extends it.
+            let (renewed, lost) = futures_util::future::join(
+                c.client.execute(&c.st.renew, &[&arns, &tokens, &ms]),
+                c.client.query(&c.st.lost, &[&arns, &tokens]),
+            )
+            .await;
+            renewed.map_err(pg)?;
+            lost.map_err(pg)?
+                .iter()
+                .map(|r| r.try_get::<_, String>(0).map_err(pg))
+                .collect::<Result<Vec<String>>>()
+        })?;
+        for arn in &lost {
+            if let Some(l) = held.iter().find(|l| &l.execution_arn == arn) {
+                // Only if no newer claim by this node replaced it meanwhile.
+                if f.token(arn) == Some(l.token) {
+                    f.set(arn, None);
+                }
+            }
+        }
+        Ok(lost)
+    }
+
+    /// Gives leases up now (a node stopping cleanly), so others claim them at once, and
+    /// wakes the listening nodes.
+    pub fn release(&self, arns: &[String]) -> Result<()> {
+        let f = self.fencing()?;
+        let mut names = Vec::new();
+        let mut tokens = Vec::new();
+        for arn in arns {
+            if let Some(t) = f.token(arn) {
+                f.set(arn, None);
+                names.push(arn.clone());
+                tokens.push(t);
+            }
+        }
+        if names.is_empty() {
+            return Ok(());
+        }
+        self.read(move |c| async move {
+            c.client
+                .execute(&c.st.release, &[&names, &tokens])
+                .await
+                .map(|_| ())
+                .map_err(pg)
+        })
+    }
+
+    /// The leases this node holds.
+    pub fn leases(&self) -> Result<Vec<Lease>> {
+        let f = self.fencing()?;
+        let l = f
+            .leases
+            .lock()
+            .map_err(|_| StoreError::Backend("lease table poisoned".into()))?;
+        let mut v: Vec<Lease> = l
+            .iter()
+            .map(|(a, t)| Lease {
+                execution_arn: a.clone(),
+                token: *t,
+            })
+            .collect();
+        v.sort_by(|a, b| a.execution_arn.cmp(&b.execution_arn));
+        Ok(v)
+    }
+
+    /// Sends `payload` to every node listening on [`WAKE_CHANNEL`] (itself included).
+    pub fn notify(&self, payload: &str) -> Result<()> {
+        let payload = payload.to_string();
+        self.read(move |c| async move {
+            c.client
+                .execute(&c.st.notify, &[&payload])
+                .await
+                .map(|_| ())
+                .map_err(pg)
+        })
+    }
+
+    /// Listens on [`WAKE_CHANNEL`] on a connection of its own; the receiver gets each
+    /// notification's payload (`tokio` receiver: `recv().await`, or `blocking_recv()` off
+    /// the runtime). Dropping the receiver closes the connection.
+    pub fn listen(&self) -> Result<mpsc::UnboundedReceiver<String>> {
+        use futures_util::StreamExt;
+        let config = self.config.clone();
+        let (tx, rx) = mpsc::unbounded_channel();
+        run_on(&self.handle, async move {
+            let (client, mut connection) = config.connect(NoTls).await.map_err(pg)?;
+            let notes = tx.clone();
+            tokio::spawn(async move {
+                let mut messages =
+                    futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+                while let Some(m) = messages.next().await {
+                    match m {
+                        Ok(tokio_postgres::AsyncMessage::Notification(n)) => {
+                            if notes.send(n.payload().to_string()).is_err() {
+                                break;
+                            }
+                        }
+                        Ok(_) => {}
+                        Err(e) => {
+                            eprintln!("stepline: PostgreSQL listener lost: {e}");
+                            break;
+                        }
+                    }
+                }
+            });
+            client
+                .batch_execute(&format!("LISTEN {WAKE_CHANNEL}"))
+                .await
+                .map_err(pg)?;
+            tokio::spawn(async move {
+                tx.closed().await;
+                drop(client);
+            });
+            Ok(())
+        })?;
+        Ok(rx)
     }
 
     fn read<T, F, Fut>(&self, f: F) -> Result<T>
@@ -501,8 +812,20 @@ fn simple<'a>(c: &'a Conn, sql: &'static str) -> StmtFuture<'a> {
     Box::pin(async move { c.client.batch_execute(sql).await.map(|_| 0) })
 }
 
+/// What fences the writes of a node sharing the database.
+#[derive(Clone, Copy)]
+struct Fence<'f, 'a> {
+    fencing: &'a Fencing,
+    created: &'f HashSet<&'a str>,
+}
+
 /// The statements of one write, in order.
-fn statements_of<'a>(c: &'a Conn, w: &'a Write, out: &mut Vec<StmtFuture<'a>>) -> Result<()> {
+fn statements_of<'a>(
+    c: &'a Conn,
+    w: &'a Write,
+    fence: Option<Fence<'_, 'a>>,
+    out: &mut Vec<StmtFuture<'a>>,
+) -> Result<()> {
     let st = &c.st;
     match w {
         Write::PutStateMachine(r) => {
@@ -552,10 +875,40 @@ fn statements_of<'a>(c: &'a Conn, w: &'a Write, out: &mut Vec<StmtFuture<'a>>) -
                 ));
             }
         }
-        Write::CreateExecution(e) => out.push(exec(
-            c,
-            &st.create_exec,
-            vec![
+        Write::CreateExecution(e) => {
+            let mut params = exec_params(e);
+            let statement = match fence {
+                Some(f) => {
+                    params.push(Box::new(f.fencing.node.id.as_str()));
+                    params.push(Box::new(f.fencing.node.lease_ms));
+                    &st.create_exec_leased
+                }
+                None => &st.create_exec,
+            };
+            out.push(exec(c, statement, params));
+        }
+        Write::Append(a) => {
+            let token = match fence {
+                None => None,
+                Some(f) => match f.fencing.token(&a.execution_arn) {
+                    Some(t) => Some(t),
+                    None if f.created.contains(a.execution_arn.as_str()) => Some(0),
+                    None => {
+                        return Err(StoreError::Backend(format!(
+                            "no lease on {} held by node {}",
+                            a.execution_arn, f.fencing.node.id
+                        )))
+                    }
+                },
+            };
+            out.push(exec(c, &st.append, append_params(a, token)));
+        }
+    }
+    Ok(())
+}
+
+fn exec_params(e: &ExecutionRecord) -> Vec<Box<dyn ToSql + Sync + Send + '_>> {
+    vec![
                 Box::new(&e.arn),
                 Box::new(&e.state_machine_arn),
                 Box::new(&e.state_machine_name),
@@ -574,14 +927,10 @@ fn statements_of<'a>(c: &'a Conn, w: &'a Write, out: &mut Vec<StmtFuture<'a>>) -
                 Box::new(&e.definition),
                 Box::new(e.seq),
                 Box::new(e.redrive_count as i64),
-            ],
-        )),
-        Write::Append(a) => out.push(exec(c, &st.append, append_params(a))),
-    }
-    Ok(())
+    ]
 }
 
-fn append_params(a: &Append) -> Vec<Box<dyn ToSql + Sync + Send + '_>> {
+fn append_params(a: &Append, token: Option<i64>) -> Vec<Box<dyn ToSql + Sync + Send + '_>> {
     let ids: Vec<i64> = a.events.iter().map(|(id, _)| *id as i64).collect();
     let bodies: Vec<&str> = a.events.iter().map(|(_, b)| b.as_str()).collect();
     // One upsert may not touch a row twice: the last setting of a timer wins, as it would
@@ -614,6 +963,7 @@ fn append_params(a: &Append) -> Vec<Box<dyn ToSql + Sync + Send + '_>> {
         Box::new(close.and_then(|c| c.error.as_deref())),
         Box::new(close.and_then(|c| c.cause.as_deref())),
         Box::new(close.map(|c| c.stop_date)),
+        Box::new(token),
     ]
 }
 
@@ -622,6 +972,7 @@ async fn writer_loop(
     mut rx: mpsc::UnboundedReceiver<Job>,
     max_batch: usize,
     counters: &Counters,
+    fencing: Option<&Fencing>,
 ) {
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
@@ -636,7 +987,7 @@ async fn writer_loop(
             .fetch_add(batch.len() as u64, Ordering::Relaxed);
         // The callbacks are not `Sync`: keep them out of the future that borrows the writes.
         let (writes, dones): (Vec<Vec<Write>>, Vec<Done>) = batch.into_iter().unzip();
-        let results = commit_batch(&slot, &writes, counters).await;
+        let results = commit_batch(&slot, &writes, counters, fencing).await;
         for (done, r) in dones.into_iter().zip(results) {
             done(r);
         }
@@ -650,7 +1001,12 @@ struct Owner {
 }
 
 /// Commits the jobs of `batch` in one transaction; returns each job's result once known.
-async fn commit_batch(slot: &Slot, batch: &[Vec<Write>], counters: &Counters) -> Vec<Result<()>> {
+async fn commit_batch(
+    slot: &Slot,
+    batch: &[Vec<Write>],
+    counters: &Counters,
+    fencing: Option<&Fencing>,
+) -> Vec<Result<()>> {
     let mut results: Vec<Option<Result<()>>> = vec![None; batch.len()];
     loop {
         let c = match slot.get().await {
@@ -659,23 +1015,38 @@ async fn commit_batch(slot: &Slot, batch: &[Vec<Write>], counters: &Counters) ->
         };
         let mut flight: Vec<StmtFuture<'_>> = vec![simple(&c, "BEGIN")];
         let mut owners: Vec<Option<Owner>> = vec![None];
+        // Executions created earlier in this flight: their creator holds their lease
+        // (token 0) once it commits.
+        let mut created: HashSet<&str> = HashSet::new();
         for (job, writes) in batch.iter().enumerate() {
             if results[job].is_some() {
                 continue;
             }
             let start = flight.len();
             let mut built = Ok(());
+            let mut mine = Vec::new();
             for (wi, w) in writes.iter().enumerate() {
                 let before = flight.len();
-                built = statements_of(&c, w, &mut flight);
+                let fence = fencing.map(|f| Fence {
+                    fencing: f,
+                    created: &created,
+                });
+                built = statements_of(&c, w, fence, &mut flight);
                 if built.is_err() {
                     break;
                 }
                 owners.extend((before..flight.len()).map(|_| Some(Owner { job, write: wi })));
+                if let Write::CreateExecution(e) = w {
+                    created.insert(&e.arn);
+                    mine.push(e.arn.as_str());
+                }
             }
             if let Err(e) = built {
                 flight.truncate(start);
                 owners.truncate(start);
+                for arn in mine {
+                    created.remove(arn);
+                }
                 results[job] = Some(Err(e));
             }
         }
@@ -707,12 +1078,22 @@ async fn commit_batch(slot: &Slot, batch: &[Vec<Write>], counters: &Counters) ->
                 {
                     StoreError::ExecutionExists(r.arn.clone())
                 }
+                Some(Write::Append(a)) if e.code().map(SqlState::code) == Some(LEASE_LOST) => {
+                    // Another node took the execution over: this node must stop driving it.
+                    if let Some(f) = fencing {
+                        f.set(&a.execution_arn, None);
+                    }
+                    StoreError::Backend(pg_message(e))
+                }
                 _ => StoreError::Backend(pg_message(e)),
             };
             results[o.job] = Some(Err(err));
             continue;
         }
         let failure = answers.into_iter().find_map(|a| a.err());
+        if let (None, Some(f)) = (&failure, fencing) {
+            f.committed(batch, &results);
+        }
         return finish(
             results,
             match failure {
