@@ -15,9 +15,9 @@
 
 use crate::*;
 use futures_util::future::{join_all, try_join_all};
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
-use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
@@ -909,24 +909,24 @@ fn statements_of<'a>(
 
 fn exec_params(e: &ExecutionRecord) -> Vec<Box<dyn ToSql + Sync + Send + '_>> {
     vec![
-                Box::new(&e.arn),
-                Box::new(&e.state_machine_arn),
-                Box::new(&e.state_machine_name),
-                Box::new(&e.version_arn),
-                Box::new(&e.alias_arn),
-                Box::new(&e.name),
-                Box::new(&e.status),
-                Box::new(&e.input),
-                Box::new(&e.output),
-                Box::new(&e.error),
-                Box::new(&e.cause),
-                Box::new(e.start_date),
-                Box::new(e.stop_date),
-                Box::new(e.seed as i64),
-                Box::new(&e.role_arn),
-                Box::new(&e.definition),
-                Box::new(e.seq),
-                Box::new(e.redrive_count as i64),
+        Box::new(&e.arn),
+        Box::new(&e.state_machine_arn),
+        Box::new(&e.state_machine_name),
+        Box::new(&e.version_arn),
+        Box::new(&e.alias_arn),
+        Box::new(&e.name),
+        Box::new(&e.status),
+        Box::new(&e.input),
+        Box::new(&e.output),
+        Box::new(&e.error),
+        Box::new(&e.cause),
+        Box::new(e.start_date),
+        Box::new(e.stop_date),
+        Box::new(e.seed as i64),
+        Box::new(&e.role_arn),
+        Box::new(&e.definition),
+        Box::new(e.seq),
+        Box::new(e.redrive_count as i64),
     ]
 }
 

@@ -699,3 +699,240 @@ fn closed_store_refuses_work() {
     );
     assert_eq!(s.state_machines(), Err(StoreError::Closed));
 }
+
+// ---------------------------------------------------------------------------------------
+// Several nodes: leases, fencing, wake-ups.
+// ---------------------------------------------------------------------------------------
+
+fn node(db: &TestDb, id: &str, lease_ms: i64) -> PostgresStore {
+    let opts = PostgresOptions {
+        node: Some(store::postgres::NodeOptions {
+            id: id.into(),
+            lease_ms,
+        }),
+        ..Default::default()
+    };
+    match PostgresStore::open(&db.url, opts) {
+        Ok(s) => s,
+        Err(e) => panic!("opening {} as {id}: {e}", db.name),
+    }
+}
+
+fn step(arn: &str, id: u64, body: &str) -> Vec<Write> {
+    vec![Write::Append(Append {
+        execution_arn: arn.into(),
+        events: vec![(id, body.into())],
+        ..Default::default()
+    })]
+}
+
+fn held(s: &PostgresStore) -> Vec<String> {
+    s.leases()
+        .unwrap()
+        .into_iter()
+        .map(|l| l.execution_arn)
+        .collect()
+}
+
+#[test]
+fn an_expired_lease_is_taken_over_and_the_old_owner_is_fenced_off() {
+    let Some(db) = TestDb::create("takeover") else {
+        return;
+    };
+    // Margins of seconds: the machine may be busy.
+    let a = node(&db, "a", 1_000);
+    let b = node(&db, "b", 1_000);
+    let m = sm("l");
+    let e = exec(&m.arn, "x", 1);
+    // Creating an execution leases it to its creator, so its first step is fenced too.
+    a.write(vec![
+        Write::CreateExecution(e.clone()),
+        Write::Append(Append {
+            execution_arn: e.arn.clone(),
+            events: vec![(1, "a1".into())],
+            ..Default::default()
+        }),
+    ])
+    .unwrap();
+    assert_eq!(held(&a), std::slice::from_ref(&e.arn));
+    assert!(b.claim_executions(10).unwrap().is_empty(), "lease is live");
+    assert!(
+        b.write(step(&e.arn, 2, "b2")).is_err(),
+        "no lease, no write"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(1_200));
+    let claimed = b.claim_executions(10).unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].0, e, "the claim returns the execution to replay");
+    assert!(claimed[0].1.token > 0, "a claim takes a newer token");
+    match a.write(step(&e.arn, 2, "a2")) {
+        Err(StoreError::Backend(msg)) => assert!(msg.contains("lease lost"), "{msg}"),
+        other => panic!("stale owner committed: {other:?}"),
+    }
+    assert!(held(&a).is_empty(), "the fenced node forgets the lease");
+    b.write(step(&e.arn, 2, "b2")).unwrap();
+    assert_eq!(
+        a.history(&e.arn).unwrap(),
+        vec![(1, "a1".to_string()), (2, "b2".to_string())]
+    );
+    assert_eq!(a.renew_leases().unwrap(), Vec::<String>::new());
+    // Closing ends the lease.
+    b.write(vec![Write::Append(Append {
+        execution_arn: e.arn.clone(),
+        close: Some(ExecutionClose {
+            status: "SUCCEEDED".into(),
+            output: Some("{}".into()),
+            error: None,
+            cause: None,
+            stop_date: 9,
+        }),
+        ..Default::default()
+    })])
+    .unwrap();
+    assert!(held(&b).is_empty());
+    std::thread::sleep(std::time::Duration::from_millis(1_200));
+    assert!(
+        a.claim_executions(10).unwrap().is_empty(),
+        "closed: nothing to claim"
+    );
+}
+
+#[test]
+fn renewal_keeps_a_lease_and_reports_the_ones_lost() {
+    let Some(db) = TestDb::create("renewal") else {
+        return;
+    };
+    let a = node(&db, "a", 1_000);
+    let b = node(&db, "b", 1_000);
+    let m = sm("r");
+    let kept = exec(&m.arn, "kept", 1);
+    let lost = exec(&m.arn, "lost", 2);
+    a.write(vec![
+        Write::CreateExecution(kept.clone()),
+        Write::CreateExecution(lost.clone()),
+    ])
+    .unwrap();
+    for _ in 0..4 {
+        std::thread::sleep(std::time::Duration::from_millis(400));
+        assert_eq!(a.renew_leases().unwrap(), Vec::<String>::new());
+        assert!(
+            b.claim_executions(10).unwrap().is_empty(),
+            "renewed in time"
+        );
+    }
+    // `lost` is taken over (given up by a, then claimed by b); a's next renewal says so.
+    let token = a.leases().unwrap()[1].token;
+    db.sql(&format!(
+        "UPDATE executions SET lease_expires = 0 WHERE arn = '{}'",
+        lost.arn
+    ))
+    .unwrap();
+    let claimed = b.claim_executions(10).unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].0.arn, lost.arn);
+    assert!(claimed[0].1.token > token);
+    assert_eq!(a.renew_leases().unwrap(), vec![lost.arn.clone()]);
+    assert_eq!(held(&a), std::slice::from_ref(&kept.arn));
+    assert_eq!(held(&b), std::slice::from_ref(&lost.arn));
+}
+
+#[test]
+fn nodes_claiming_together_share_the_backlog_without_overlap() {
+    let Some(db) = TestDb::create("skip_locked") else {
+        return;
+    };
+    // Executions left by a single-node store (no lease): any node may claim them.
+    let single = open(&db);
+    let m = sm("s");
+    let execs: Vec<_> = (0..100)
+        .map(|i| exec(&m.arn, &format!("s{i}"), i + 1))
+        .collect();
+    single
+        .write(
+            execs
+                .iter()
+                .map(|e| Write::CreateExecution(e.clone()))
+                .collect(),
+        )
+        .unwrap();
+    let nodes: Vec<PostgresStore> = (0..3).map(|i| node(&db, &format!("n{i}"), 5_000)).collect();
+    let claimed: Vec<Vec<String>> = std::thread::scope(|sc| {
+        let hs: Vec<_> = nodes
+            .iter()
+            .map(|n| {
+                sc.spawn(move || {
+                    let mut mine = Vec::new();
+                    loop {
+                        let got = n.claim_executions(7).unwrap();
+                        if got.is_empty() {
+                            return mine;
+                        }
+                        mine.extend(got.into_iter().map(|(e, _)| e.arn));
+                    }
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut all: Vec<String> = claimed.iter().flatten().cloned().collect();
+    let total = all.len();
+    all.sort();
+    all.dedup();
+    assert_eq!(total, 100, "no execution claimed twice");
+    assert_eq!(all.len(), 100, "every execution claimed");
+    for (n, mine) in nodes.iter().zip(&claimed) {
+        let mut m = mine.clone();
+        m.sort();
+        assert_eq!(held(n), m);
+    }
+}
+
+#[test]
+fn releasing_wakes_the_other_nodes_which_claim_at_once() {
+    let Some(db) = TestDb::create("release") else {
+        return;
+    };
+    let a = node(&db, "a", 60_000);
+    let b = node(&db, "b", 60_000);
+    let mut wakeups = b.listen().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let listener = std::thread::spawn(move || {
+        while let Some(p) = wakeups.blocking_recv() {
+            if tx.send(p).is_err() {
+                return;
+            }
+        }
+    });
+    let m = sm("w");
+    let e = exec(&m.arn, "w", 1);
+    a.write(vec![Write::CreateExecution(e.clone())]).unwrap();
+    assert!(b.claim_executions(10).unwrap().is_empty());
+    a.release(std::slice::from_ref(&e.arn)).unwrap();
+    let wait = std::time::Duration::from_secs(10);
+    assert_eq!(rx.recv_timeout(wait).as_deref(), Ok("released"));
+    let claimed = b.claim_executions(10).unwrap();
+    assert_eq!(
+        claimed.len(),
+        1,
+        "released: no need to wait for the lease to expire"
+    );
+    assert!(
+        a.write(step(&e.arn, 1, "late")).is_err(),
+        "released: a is fenced"
+    );
+    a.notify("callback:task-token").unwrap();
+    assert_eq!(rx.recv_timeout(wait).as_deref(), Ok("callback:task-token"));
+    drop(b);
+    drop(rx);
+    listener.join().unwrap();
+}
+
+#[test]
+fn a_single_node_store_has_no_leases() {
+    let Some(db) = TestDb::create("no_leases") else {
+        return;
+    };
+    let s = open(&db);
+    assert!(s.claim_executions(1).is_err());
+    assert!(s.leases().is_err());
+}
