@@ -936,3 +936,72 @@ fn a_single_node_store_has_no_leases() {
     assert!(s.claim_executions(1).is_err());
     assert!(s.leases().is_err());
 }
+
+/// Durable steps per second with many executions stepping at once, each waiting for its
+/// step to be durable before the next (as the server's runtime does). A measurement, not a
+/// check: `cargo test -p store --test postgres -- --ignored --nocapture steps_per_second`.
+#[test]
+#[ignore]
+fn steps_per_second() {
+    let Some(db) = TestDb::create("throughput") else {
+        return;
+    };
+    let s = open(&db);
+    let m = sm("p");
+    let (executions, steps) = (256, 40);
+    let execs: Vec<_> = (0..executions)
+        .map(|i| exec(&m.arn, &format!("p{i}"), i + 1))
+        .collect();
+    s.write(
+        execs
+            .iter()
+            .map(|e| Write::CreateExecution(e.clone()))
+            .collect(),
+    )
+    .unwrap();
+    let before = s.stats();
+    let start = std::time::Instant::now();
+    std::thread::scope(|sc| {
+        for chunk in execs.chunks(executions as usize / 16) {
+            let s = &s;
+            sc.spawn(move || {
+                // Each thread drives its executions in lock step, one step each per round,
+                // all submitted before waiting (as tokio tasks would).
+                for round in 1..=steps {
+                    let jobs = chunk
+                        .iter()
+                        .map(|e| {
+                            vec![Write::Append(Append {
+                                execution_arn: e.arn.clone(),
+                                journal: Some(JournalEntry {
+                                    seq: round,
+                                    at: round as i64,
+                                    event: r#"{"k":"timerFired","timer":1}"#.into(),
+                                }),
+                                events: vec![(
+                                    round,
+                                    format!(r#"{{"id":{round},"type":"PassStateEntered"}}"#),
+                                )],
+                                timers_added: vec![(round, 1000)],
+                                timers_removed: vec![round.saturating_sub(1)],
+                                ..Default::default()
+                            })]
+                        })
+                        .collect();
+                    assert!(submit_all(s, jobs).iter().all(|r| r.is_ok()));
+                }
+            });
+        }
+    });
+    let took = start.elapsed();
+    let d = delta(&before, &s.stats());
+    let n = (executions as u64) * steps;
+    eprintln!(
+        "{n} durable steps in {took:?}: {:.0} steps/s, {} batches ({:.1} steps each), {:.3} round trips per step",
+        n as f64 / took.as_secs_f64(),
+        d.batches,
+        n as f64 / d.batches as f64,
+        d.round_trips as f64 / n as f64
+    );
+    assert_eq!(d.submissions, n);
+}
