@@ -126,7 +126,7 @@ fn kill_9_mid_flight_then_every_execution_finishes_once() {
     let mut s = Arc::into_inner(server).expect("sole owner");
     eprintln!("started {total} executions in {:?}", t0.elapsed());
     // Let some timers fire so the crash lands between steps of live executions.
-    std::thread::sleep(Duration::from_millis(700));
+    std::thread::sleep(Duration::from_millis(300));
     let open = running(&s);
     s.kill9();
     eprintln!("killed with {open} executions running");

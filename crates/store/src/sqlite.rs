@@ -52,20 +52,32 @@ CREATE INDEX IF NOT EXISTS versions_sm ON versions (sm_arn, version);
 CREATE TABLE IF NOT EXISTS aliases (arn TEXT PRIMARY KEY, sm_arn TEXT NOT NULL, body TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS aliases_sm ON aliases (sm_arn);
 CREATE TABLE IF NOT EXISTS tags (arn TEXT NOT NULL, pos INTEGER NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (arn, pos));
+-- Executions refer to their definition by hash: thousands of executions share one text.
+CREATE TABLE IF NOT EXISTS definitions (hash TEXT PRIMARY KEY, body TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS executions (
   arn TEXT PRIMARY KEY, sm_arn TEXT NOT NULL, sm_name TEXT NOT NULL, version_arn TEXT, alias_arn TEXT,
   name TEXT NOT NULL, status TEXT NOT NULL, input TEXT NOT NULL, output TEXT, error TEXT, cause TEXT,
   start_date INTEGER NOT NULL, stop_date INTEGER, seed INTEGER NOT NULL, role_arn TEXT NOT NULL,
-  definition TEXT NOT NULL, seq INTEGER NOT NULL, redrive_count INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS executions_seq ON executions (seq);
+  def_hash TEXT NOT NULL, seq INTEGER NOT NULL, redrive_count INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS executions_sm ON executions (sm_arn, seq);
 CREATE INDEX IF NOT EXISTS executions_open ON executions (status) WHERE status = 'RUNNING';
-CREATE TABLE IF NOT EXISTS history (exec_arn TEXT NOT NULL, id INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (exec_arn, id)) WITHOUT ROWID;
+-- One row per engine step: its events as lines of `id<TAB>json` (JSON text holds no raw
+-- tab or newline), so a step costs one insert whatever its number of events.
+CREATE TABLE IF NOT EXISTS history (exec_arn TEXT NOT NULL, first_id INTEGER NOT NULL, last_id INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (exec_arn, first_id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS journal (exec_arn TEXT NOT NULL, seq INTEGER NOT NULL, at INTEGER NOT NULL, event TEXT NOT NULL, PRIMARY KEY (exec_arn, seq)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS timers (exec_arn TEXT NOT NULL, id INTEGER NOT NULL, fire_at INTEGER NOT NULL, PRIMARY KEY (exec_arn, id)) WITHOUT ROWID;
 ";
 
-const EXEC_COLS: &str = "arn, sm_arn, sm_name, version_arn, alias_arn, name, status, input, output, error, cause, start_date, stop_date, seed, role_arn, definition, seq, redrive_count";
+const EXEC_COLS: &str = "arn, sm_arn, sm_name, version_arn, alias_arn, name, status, input, output, error, cause, start_date, stop_date, seed, role_arn, def_hash, seq, redrive_count";
+
+/// Executions with their definition text.
+const EXEC_SELECT: &str = "SELECT e.arn, e.sm_arn, e.sm_name, e.version_arn, e.alias_arn, e.name, e.status, e.input, e.output, e.error, e.cause, e.start_date, e.stop_date, e.seed, e.role_arn, d.body, e.seq, e.redrive_count FROM executions e JOIN definitions d ON d.hash = e.def_hash";
+
+fn definition_hash(text: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(text.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
 
 fn exec_from_row(r: &Row<'_>) -> rusqlite::Result<ExecutionRecord> {
     Ok(ExecutionRecord {
@@ -188,7 +200,7 @@ fn commit_batch(conn: &mut Connection, batch: &[Job]) -> Vec<Result<()>> {
     for (writes, _) in batch {
         let r = (|| -> Result<()> {
             tx.execute_batch("SAVEPOINT job").map_err(err)?;
-            let applied = writes.iter().try_for_each(|w| apply(&tx, w));
+            let applied = apply_job(&tx, writes);
             match applied {
                 Ok(()) => tx.execute_batch("RELEASE job").map_err(err),
                 Err(e) => {
@@ -270,39 +282,114 @@ fn apply(tx: &rusqlite::Transaction<'_>, w: &Write) -> Result<()> {
                 st.execute(params![arn, i as i64, k, v]).map_err(err)?;
             }
         }
-        Write::CreateExecution(e) => {
-            let mut st = tx
-                .prepare_cached(&format!(
-                    "INSERT OR IGNORE INTO executions ({EXEC_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
-                ))
-                .map_err(err)?;
-            let n = st
-                .execute(params![
-                    e.arn,
-                    e.state_machine_arn,
-                    e.state_machine_name,
-                    e.version_arn,
-                    e.alias_arn,
-                    e.name,
-                    e.status,
-                    e.input,
-                    e.output,
-                    e.error,
-                    e.cause,
-                    e.start_date,
-                    e.stop_date,
-                    e.seed as i64,
-                    e.role_arn,
-                    e.definition,
-                    e.seq,
-                    e.redrive_count as i64
-                ])
-                .map_err(err)?;
-            if n == 0 {
-                return Err(StoreError::ExecutionExists(e.arn.clone()));
+        Write::CreateExecution(e) => insert_execution(tx, e, None)?,
+        Write::Append(a) => append(tx, a)?,
+    }
+    Ok(())
+}
+
+/// Inserts an execution, closed already when `close` is given.
+fn insert_execution(
+    tx: &rusqlite::Transaction<'_>,
+    e: &ExecutionRecord,
+    close: Option<&ExecutionClose>,
+) -> Result<()> {
+    let hash = definition_hash(&e.definition);
+    tx.prepare_cached("INSERT OR IGNORE INTO definitions (hash, body) VALUES (?1, ?2)")
+        .map_err(err)?
+        .execute(params![hash, e.definition])
+        .map_err(err)?;
+    let mut st = tx
+        .prepare_cached(&format!(
+            "INSERT OR IGNORE INTO executions ({EXEC_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
+        ))
+        .map_err(err)?;
+    let n = st
+        .execute(params![
+            e.arn,
+            e.state_machine_arn,
+            e.state_machine_name,
+            e.version_arn,
+            e.alias_arn,
+            e.name,
+            close.map_or(&e.status, |c| &c.status),
+            e.input,
+            close.map_or(e.output.as_ref(), |c| c.output.as_ref()),
+            close.map_or(e.error.as_ref(), |c| c.error.as_ref()),
+            close.map_or(e.cause.as_ref(), |c| c.cause.as_ref()),
+            e.start_date,
+            close.map_or(e.stop_date, |c| Some(c.stop_date)),
+            e.seed as i64,
+            e.role_arn,
+            hash,
+            e.seq,
+            e.redrive_count as i64
+        ])
+        .map_err(err)?;
+    if n == 0 {
+        return Err(StoreError::ExecutionExists(e.arn.clone()));
+    }
+    Ok(())
+}
+
+/// Applies one submission. A new execution followed by its first step (what StartExecution
+/// writes; for short executions it is the whole run) takes the fast path: the execution row
+/// is inserted in its final state and there is no earlier history, journal or timer to look at.
+fn apply_job(tx: &rusqlite::Transaction<'_>, writes: &[Write]) -> Result<()> {
+    let mut i = 0;
+    while let Some(w) = writes.get(i) {
+        if let (Write::CreateExecution(e), Some(Write::Append(a))) = (w, writes.get(i + 1)) {
+            if a.execution_arn == e.arn && a.journal.is_none() && a.timers_removed.is_empty() {
+                insert_execution(tx, e, a.close.as_ref())?;
+                insert_history(tx, &e.arn, a.events.iter())?;
+                if a.close.is_none() {
+                    insert_timers(tx, &e.arn, &a.timers_added)?;
+                }
+                i += 2;
+                continue;
             }
         }
-        Write::Append(a) => append(tx, a)?,
+        apply(tx, w)?;
+        i += 1;
+    }
+    Ok(())
+}
+
+/// One history row holding a step's events.
+fn insert_history<'a>(
+    tx: &rusqlite::Transaction<'_>,
+    arn: &str,
+    events: impl Iterator<Item = &'a (u64, String)>,
+) -> Result<()> {
+    let fresh: Vec<&(u64, String)> = events.collect();
+    if let (Some(first), Some(last)) = (fresh.first(), fresh.last()) {
+        let mut body = String::with_capacity(fresh.iter().map(|(_, t)| t.len() + 24).sum());
+        for (id, text) in &fresh {
+            body.push_str(&id.to_string());
+            body.push('\t');
+            body.push_str(text);
+            body.push('\n');
+        }
+        tx.prepare_cached(
+            "INSERT INTO history (exec_arn, first_id, last_id, body) VALUES (?1, ?2, ?3, ?4)",
+        )
+        .map_err(err)?
+        .execute(params![arn, first.0 as i64, last.0 as i64, body])
+        .map_err(err)?;
+    }
+    Ok(())
+}
+
+fn insert_timers(tx: &rusqlite::Transaction<'_>, arn: &str, timers: &[(u64, i64)]) -> Result<()> {
+    if !timers.is_empty() {
+        let mut st = tx
+            .prepare_cached(
+                "INSERT OR REPLACE INTO timers (exec_arn, id, fire_at) VALUES (?1, ?2, ?3)",
+            )
+            .map_err(err)?;
+        for (id, at) in timers {
+            st.execute(params![arn, *id as i64, at]).map_err(err)?;
+        }
     }
     Ok(())
 }
@@ -310,15 +397,19 @@ fn apply(tx: &rusqlite::Transaction<'_>, w: &Write) -> Result<()> {
 fn append(tx: &rusqlite::Transaction<'_>, a: &Append) -> Result<()> {
     let arn = &a.execution_arn;
     if !a.events.is_empty() {
-        // OR IGNORE: an event id is recorded once, even if a step is re-submitted.
-        let mut st = tx
-            .prepare_cached(
-                "INSERT OR IGNORE INTO history (exec_arn, id, body) VALUES (?1, ?2, ?3)",
-            )
+        // Event ids grow within an execution: an id up to the last recorded one is already
+        // there (a re-submitted step) and is not recorded twice.
+        let recorded: i64 = tx
+            .prepare_cached("SELECT COALESCE(MAX(last_id), 0) FROM history WHERE exec_arn = ?1")
+            .map_err(err)?
+            .query_row(params![arn], |r| r.get(0))
             .map_err(err)?;
-        for (id, body) in &a.events {
-            st.execute(params![arn, *id as i64, body]).map_err(err)?;
-        }
+        let fresh: Vec<&(u64, String)> = a
+            .events
+            .iter()
+            .filter(|(id, _)| *id as i64 > recorded)
+            .collect();
+        insert_history(tx, arn, fresh.into_iter())?;
     }
     if let Some(j) = &a.journal {
         tx.prepare_cached(
@@ -328,16 +419,7 @@ fn append(tx: &rusqlite::Transaction<'_>, a: &Append) -> Result<()> {
         .execute(params![arn, j.seq as i64, j.at, j.event])
         .map_err(err)?;
     }
-    if !a.timers_added.is_empty() {
-        let mut st = tx
-            .prepare_cached(
-                "INSERT OR REPLACE INTO timers (exec_arn, id, fire_at) VALUES (?1, ?2, ?3)",
-            )
-            .map_err(err)?;
-        for (id, at) in &a.timers_added {
-            st.execute(params![arn, *id as i64, at]).map_err(err)?;
-        }
-    }
+    insert_timers(tx, arn, &a.timers_added)?;
     if !a.timers_removed.is_empty() {
         let mut st = tx
             .prepare_cached("DELETE FROM timers WHERE exec_arn = ?1 AND id = ?2")
@@ -460,11 +542,9 @@ impl Store for SqliteStore {
 
     fn execution(&self, arn: &str) -> Result<Option<ExecutionRecord>> {
         self.read(|c| {
-            c.prepare_cached(&format!(
-                "SELECT {EXEC_COLS} FROM executions WHERE arn = ?1"
-            ))?
-            .query_row(params![arn], exec_from_row)
-            .optional()
+            c.prepare_cached(&format!("{EXEC_SELECT} WHERE e.arn = ?1"))?
+                .query_row(params![arn], exec_from_row)
+                .optional()
         })
     }
 
@@ -474,15 +554,13 @@ impl Store for SqliteStore {
                 // A version/alias ARN extends its state machine's ARN by `:suffix`.
                 let sm = sm_of(a);
                 let mut st = c.prepare_cached(&format!(
-                    "SELECT {EXEC_COLS} FROM executions WHERE sm_arn = ?1 ORDER BY seq DESC"
+                    "{EXEC_SELECT} WHERE e.sm_arn = ?1 ORDER BY e.seq DESC"
                 ))?;
                 let rows = st.query_map(params![sm], exec_from_row)?;
                 rows.collect::<rusqlite::Result<Vec<_>>>()
             }
             None => {
-                let mut st = c.prepare_cached(&format!(
-                    "SELECT {EXEC_COLS} FROM executions ORDER BY seq DESC"
-                ))?;
+                let mut st = c.prepare_cached(&format!("{EXEC_SELECT} ORDER BY e.seq DESC"))?;
                 let rows = st.query_map([], exec_from_row)?;
                 rows.collect::<rusqlite::Result<Vec<_>>>()
             }
@@ -496,7 +574,7 @@ impl Store for SqliteStore {
     fn open_executions(&self) -> Result<Vec<ExecutionRecord>> {
         self.read(|c| {
             let mut st = c.prepare_cached(&format!(
-                "SELECT {EXEC_COLS} FROM executions WHERE status = 'RUNNING' ORDER BY seq"
+                "{EXEC_SELECT} WHERE e.status = 'RUNNING' ORDER BY e.seq"
             ))?;
             let rows = st.query_map([], exec_from_row)?;
             rows.collect()
@@ -506,11 +584,19 @@ impl Store for SqliteStore {
     fn history(&self, execution_arn: &str) -> Result<Vec<(u64, String)>> {
         self.read(|c| {
             let mut st =
-                c.prepare_cached("SELECT id, body FROM history WHERE exec_arn = ?1 ORDER BY id")?;
-            let rows = st.query_map(params![execution_arn], |r| {
-                Ok((r.get::<_, i64>(0)? as u64, r.get(1)?))
-            })?;
-            rows.collect()
+                c.prepare_cached("SELECT body FROM history WHERE exec_arn = ?1 ORDER BY first_id")?;
+            let rows = st.query_map(params![execution_arn], |r| r.get::<_, String>(0))?;
+            let mut out = Vec::new();
+            for body in rows {
+                for line in body?.lines() {
+                    if let Some((id, text)) = line.split_once('\t') {
+                        if let Ok(id) = id.parse::<u64>() {
+                            out.push((id, text.to_string()));
+                        }
+                    }
+                }
+            }
+            Ok(out)
         })
     }
 
