@@ -260,11 +260,67 @@ fn many_concurrent_submissions(s: &'static dyn Store) {
     assert_eq!(s.executions(&f).unwrap().len(), 400);
 }
 
+/// What StartExecution writes: the execution and its first step in one submission.
+fn create_with_first_step(s: &dyn Store) {
+    let m = sm("f");
+    let done = exec(&m.arn, "done", 500);
+    s.write(vec![
+        Write::CreateExecution(done.clone()),
+        Write::Append(Append {
+            execution_arn: done.arn.clone(),
+            events: vec![(1, "a".into()), (2, "b".into())],
+            close: Some(ExecutionClose {
+                status: "SUCCEEDED".into(),
+                output: Some("1".into()),
+                error: None,
+                cause: None,
+                stop_date: 6,
+            }),
+            ..Default::default()
+        }),
+    ])
+    .unwrap();
+    let got = s.execution(&done.arn).unwrap().unwrap();
+    assert_eq!(
+        (got.status.as_str(), got.output.as_deref(), got.stop_date),
+        ("SUCCEEDED", Some("1"), Some(6))
+    );
+    assert_eq!(s.history(&done.arn).unwrap().len(), 2);
+    let waiting = exec(&m.arn, "waiting", 501);
+    s.write(vec![
+        Write::CreateExecution(waiting.clone()),
+        Write::Append(Append {
+            execution_arn: waiting.arn.clone(),
+            events: vec![(1, "a".into())],
+            timers_added: vec![(1, 99)],
+            ..Default::default()
+        }),
+    ])
+    .unwrap();
+    assert_eq!(
+        s.execution(&waiting.arn).unwrap().unwrap().status,
+        "RUNNING"
+    );
+    assert_eq!(s.timers(&waiting.arn).unwrap()[0].fire_at, 99);
+    // The same name again: refused whole, the first one untouched.
+    let r = s.write(vec![
+        Write::CreateExecution(waiting.clone()),
+        Write::Append(Append {
+            execution_arn: waiting.arn.clone(),
+            events: vec![(1, "other".into())],
+            ..Default::default()
+        }),
+    ]);
+    assert_eq!(r, Err(StoreError::ExecutionExists(waiting.arn.clone())));
+    assert_eq!(s.history(&waiting.arn).unwrap(), vec![(1, "a".to_string())]);
+}
+
 fn suite(s: &'static dyn Store) {
     state_machines_versions_aliases_tags(s);
     executions_history_journal_timers(s);
     failed_submission_changes_nothing(s);
     many_concurrent_submissions(s);
+    create_with_first_step(s);
 }
 
 // ---------------------------------------------------------------------------------------
