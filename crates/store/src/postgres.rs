@@ -452,6 +452,10 @@ impl PostgresStore {
             .parse()
             .map_err(|e: tokio_postgres::Error| StoreError::Backend(e.to_string()))?;
         config.application_name("stepline");
+        if config.get_connect_timeout().is_none() {
+            // A reconnect must not hang the store on an unreachable host.
+            config.connect_timeout(std::time::Duration::from_secs(10));
+        }
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("stepline-postgres")

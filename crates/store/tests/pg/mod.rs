@@ -133,13 +133,14 @@ fn find_server() -> Option<Server> {
     }
 }
 
+/// Written to the stderr file itself: libtest captures `eprintln!` of passing tests, and a
+/// skip must be seen.
 fn loud(msg: &str) {
-    eprintln!(
-        "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"
-    );
-    eprintln!("!!! SKIPPING POSTGRESQL TESTS: {msg}");
-    eprintln!(
-        "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n"
+    use std::io::Write;
+    let bar = "!".repeat(80);
+    let _ = writeln!(
+        std::io::stderr(),
+        "\n{bar}\n!!! SKIPPING POSTGRESQL TESTS: {msg}\n{bar}\n"
     );
 }
 
@@ -259,7 +260,8 @@ fn start_private() -> Result<Server, String> {
         bin.display(),
         dir.display()
     );
-    eprintln!("PostgreSQL tests use {origin}");
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "PostgreSQL tests use {origin}");
     Ok(Server { base, origin })
 }
 
