@@ -324,7 +324,6 @@ fn version_json(v: &VersionRecord, name: &str) -> Value {
         "creationDate": epoch(v.creation_date),
         "loggingConfiguration": parse_json_text(&v.logging_configuration),
         "tracingConfiguration": parse_json_text(&v.tracing_configuration),
-        "revisionId": v.revision_id,
     });
     if let Some(d) = &v.description {
         out["description"] = json!(d);
@@ -1347,7 +1346,7 @@ fn describe_for_execution(st: &AppState, r: &Req<'_>) -> ApiResult<Value> {
         ),
     };
     let mut out = json!({
-        "stateMachineArn": e.version_arn.clone().unwrap_or_else(|| e.state_machine_arn.clone()),
+        "stateMachineArn": e.state_machine_arn,
         "name": e.state_machine_name,
         "definition": e.definition,
         "roleArn": e.role_arn,

@@ -403,6 +403,14 @@ fn versions_and_aliases() {
     let d = s.wait_done(e["executionArn"].as_str().unwrap(), LONG);
     assert_eq!(d["output"], "{\"Arg1\":\"argument1\"}");
     assert_eq!(d["stateMachineVersionArn"], v1);
+    // As AWS: the machine's ARN, the version's definition and revision.
+    let dfe = s.ok(
+        "DescribeStateMachineForExecution",
+        json!({"executionArn": e["executionArn"]}),
+    );
+    assert_eq!(dfe["stateMachineArn"], arn);
+    assert!(dfe["definition"].as_str().unwrap().contains("argument1"));
+    assert!(dfe["revisionId"].is_string());
 
     // Aliases route to versions.
     let a = s.ok(
