@@ -350,10 +350,12 @@ fn describe_state_machine(st: &AppState, r: &Req<'_>) -> ApiResult<Value> {
     }
 }
 
+/// A state machine ARN where versions and aliases do not qualify: AWS answers a qualified
+/// ARN as a state machine that does not exist.
 fn plain_machine_arn(arn: &str) -> ApiResult<String> {
     match parse_machine_arn(arn, "stateMachineArn")? {
         MachineRef::Machine(m) => Ok(m),
-        _ => Err(ApiError::invalid_arn(format!("Invalid ARN: {arn}"))),
+        _ => Err(sm_not_found(arn)),
     }
 }
 
