@@ -350,10 +350,12 @@ fn describe_state_machine(st: &AppState, r: &Req<'_>) -> ApiResult<Value> {
     }
 }
 
+/// A state machine ARN where versions and aliases do not qualify: AWS answers a qualified
+/// ARN as a state machine that does not exist.
 fn plain_machine_arn(arn: &str) -> ApiResult<String> {
     match parse_machine_arn(arn, "stateMachineArn")? {
         MachineRef::Machine(m) => Ok(m),
-        _ => Err(ApiError::invalid_arn(format!("Invalid ARN: {arn}"))),
+        _ => Err(sm_not_found(arn)),
     }
 }
 
@@ -1231,11 +1233,21 @@ fn list_executions(st: &AppState, r: &Req<'_>) -> ApiResult<Value> {
             "This operation is not supported by this type of state machine",
         ));
     }
-    let all = st.store.executions(&ExecutionFilter {
+    // Pages are read from the store by creation order: the token is where the page ended.
+    let limit = if max == 0 { 100 } else { max };
+    let before_seq = token.map(decode_seq_token).transpose()?;
+    let mut page = st.store.executions(&ExecutionFilter {
         state_machine_arn: Some(sm_arn.to_string()),
         status: status.map(str::to_string),
+        before_seq,
+        limit: Some(limit + 1),
     })?;
-    let (page, next) = paginate(all, token, max, 100)?;
+    let next = if page.len() > limit {
+        page.truncate(limit);
+        page.last().map(|e| encode_seq_token(e.seq))
+    } else {
+        None
+    };
     let items: Vec<Value> = page
         .iter()
         .map(|e| {
@@ -1264,6 +1276,21 @@ fn list_executions(st: &AppState, r: &Req<'_>) -> ApiResult<Value> {
         out["nextToken"] = json!(n);
     }
     Ok(out)
+}
+
+fn encode_seq_token(seq: i64) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("stepline:seq:{seq}"))
+}
+
+fn decode_seq_token(token: &str) -> ApiResult<i64> {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|s| s.strip_prefix("stepline:seq:").and_then(|n| n.parse().ok()))
+        .ok_or_else(|| ApiError::new("InvalidToken", format!("Invalid Token: '{token}'")))
 }
 
 fn strip_data(v: &mut Value) {

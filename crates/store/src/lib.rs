@@ -185,6 +185,10 @@ pub struct ExecutionFilter {
     /// A state machine ARN (all its executions) or a version/alias ARN (theirs only).
     pub state_machine_arn: Option<String>,
     pub status: Option<String>,
+    /// Only executions created before this `seq` (the page after one ending there).
+    pub before_seq: Option<i64>,
+    /// At most this many (newest first).
+    pub limit: Option<usize>,
 }
 
 pub trait Store: Send + Sync {
@@ -233,6 +237,9 @@ pub(crate) fn matches_filter(e: &ExecutionRecord, f: &ExecutionFilter) -> bool {
         if &e.status != s {
             return false;
         }
+    }
+    if f.before_seq.is_some_and(|b| e.seq >= b) {
+        return false;
     }
     match &f.state_machine_arn {
         None => true,

@@ -198,6 +198,7 @@ impl Store for MemoryStore {
             .rev()
             .filter_map(|arn| inner.executions.get(arn))
             .filter(|e| matches_filter(e, filter))
+            .take(filter.limit.unwrap_or(usize::MAX))
             .cloned()
             .collect())
     }

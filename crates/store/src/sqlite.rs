@@ -549,26 +549,26 @@ impl Store for SqliteStore {
     }
 
     fn executions(&self, filter: &ExecutionFilter) -> Result<Vec<ExecutionRecord>> {
-        let all = self.read(|c| match &filter.state_machine_arn {
-            Some(a) => {
-                // A version/alias ARN extends its state machine's ARN by `:suffix`.
-                let sm = sm_of(a);
-                let mut st = c.prepare_cached(&format!(
-                    "{EXEC_SELECT} WHERE e.sm_arn = ?1 ORDER BY e.seq DESC"
-                ))?;
-                let rows = st.query_map(params![sm], exec_from_row)?;
-                rows.collect::<rusqlite::Result<Vec<_>>>()
-            }
-            None => {
-                let mut st = c.prepare_cached(&format!("{EXEC_SELECT} ORDER BY e.seq DESC"))?;
-                let rows = st.query_map([], exec_from_row)?;
-                rows.collect::<rusqlite::Result<Vec<_>>>()
-            }
-        })?;
-        Ok(all
-            .into_iter()
-            .filter(|e| matches_filter(e, filter))
-            .collect())
+        // A version/alias ARN extends its state machine's ARN by `:suffix`.
+        let sm = filter.state_machine_arn.as_deref().map(sm_of);
+        let qualifier = filter
+            .state_machine_arn
+            .as_deref()
+            .filter(|a| Some(*a) != sm);
+        let limit = filter.limit.map_or(-1, |l| l.min(i64::MAX as usize) as i64);
+        self.read(|c| {
+            let mut st = c.prepare_cached(&format!(
+                "{EXEC_SELECT} WHERE (?1 IS NULL OR e.sm_arn = ?1) \
+                 AND (?2 IS NULL OR e.version_arn = ?2 OR e.alias_arn = ?2) \
+                 AND (?3 IS NULL OR e.status = ?3) AND (?4 IS NULL OR e.seq < ?4) \
+                 ORDER BY e.seq DESC LIMIT ?5"
+            ))?;
+            let rows = st.query_map(
+                params![sm, qualifier, filter.status, filter.before_seq, limit],
+                exec_from_row,
+            )?;
+            rows.collect()
+        })
     }
 
     fn open_executions(&self) -> Result<Vec<ExecutionRecord>> {

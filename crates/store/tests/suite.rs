@@ -130,7 +130,7 @@ fn executions_history_journal_timers(s: &dyn Store) {
     assert_eq!(s.max_execution_seq().unwrap(), 2);
     let f = ExecutionFilter {
         state_machine_arn: Some(m.arn.clone()),
-        status: None,
+        ..Default::default()
     };
     let names: Vec<String> = s
         .executions(&f)
@@ -139,9 +139,32 @@ fn executions_history_journal_timers(s: &dyn Store) {
         .map(|e| e.name)
         .collect();
     assert_eq!(names, ["two", "one"], "newest first");
+    let page = ExecutionFilter {
+        state_machine_arn: Some(m.arn.clone()),
+        limit: Some(1),
+        ..Default::default()
+    };
+    let first: Vec<(String, i64)> = s
+        .executions(&page)
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.name, e.seq))
+        .collect();
+    assert_eq!(first, [("two".to_string(), 2)]);
+    let next = ExecutionFilter {
+        before_seq: Some(2),
+        ..page
+    };
+    let names: Vec<String> = s
+        .executions(&next)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.name)
+        .collect();
+    assert_eq!(names, ["one"], "the page after seq 2");
     let fv = ExecutionFilter {
         state_machine_arn: Some(format!("{}:1", m.arn)),
-        status: None,
+        ..Default::default()
     };
     assert_eq!(s.executions(&fv).unwrap().len(), 1);
 
@@ -203,6 +226,7 @@ fn executions_history_journal_timers(s: &dyn Store) {
     let fs = ExecutionFilter {
         state_machine_arn: Some(m.arn.clone()),
         status: Some("SUCCEEDED".into()),
+        ..Default::default()
     };
     assert_eq!(s.executions(&fs).unwrap().len(), 1);
     assert_eq!(s.history(&e1.arn).unwrap().len(), 4);
@@ -244,7 +268,7 @@ fn many_concurrent_submissions(s: &'static dyn Store) {
     }
     let f = ExecutionFilter {
         state_machine_arn: Some(m.arn.clone()),
-        status: None,
+        ..Default::default()
     };
     assert_eq!(s.executions(&f).unwrap().len(), 400);
 }
