@@ -154,7 +154,7 @@ pub async fn serve(
     st: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(st))
+    axum::serve(listener, console::mount(router(st)))
         .with_graceful_shutdown(shutdown)
         .await
 }
