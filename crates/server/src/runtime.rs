@@ -53,12 +53,17 @@ pub struct Runtime {
 /// The journal's encoding of engine events.
 fn event_to_json(e: &Event) -> Value {
     match e {
-        Event::TaskStarted { task } => json!({"k": "taskStarted", "task": task}),
+        Event::TaskStarted { task, worker_name } => {
+            json!({"k": "taskStarted", "task": task, "worker": worker_name})
+        }
         Event::TaskSucceeded { task, output } => {
             json!({"k": "taskSucceeded", "task": task, "output": output})
         }
         Event::TaskFailed { task, error, cause } => {
             json!({"k": "taskFailed", "task": task, "error": error, "cause": cause})
+        }
+        Event::TaskSubmitted { task, output } => {
+            json!({"k": "taskSubmitted", "task": task, "output": output})
         }
         Event::TaskHeartbeat { task } => json!({"k": "taskHeartbeat", "task": task}),
         Event::TimerFired { timer } => json!({"k": "timer", "timer": timer}),
@@ -70,7 +75,14 @@ fn event_from_json(v: &Value) -> Option<Event> {
     let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
     let n = |k: &str| v.get(k).and_then(Value::as_u64);
     Some(match v.get("k")?.as_str()? {
-        "taskStarted" => Event::TaskStarted { task: n("task")? },
+        "taskStarted" => Event::TaskStarted {
+            task: n("task")?,
+            worker_name: s("worker"),
+        },
+        "taskSubmitted" => Event::TaskSubmitted {
+            task: n("task")?,
+            output: v.get("output")?.clone(),
+        },
         "taskSucceeded" => Event::TaskSucceeded {
             task: n("task")?,
             output: v.get("output")?.clone(),
@@ -139,7 +151,7 @@ impl Pending {
                 }
                 return vec![*timer];
             }
-            Event::TaskStarted { task } => {
+            Event::TaskStarted { task, .. } => {
                 if let Some(t) = self.tasks.get_mut(task) {
                     t.1 = true;
                 }
@@ -161,7 +173,10 @@ fn invoke_tasks(
 ) {
     for (inv, started) in invocations {
         if !started {
-            inbox.push_back(Event::TaskStarted { task: inv.task });
+            inbox.push_back(Event::TaskStarted {
+                task: inv.task,
+                worker_name: None,
+            });
         }
         match resolver.invoke(&inv) {
             TaskOutcome::Succeeded(output) => inbox.push_back(Event::TaskSucceeded {
