@@ -299,10 +299,9 @@ pub struct Coverage {
 }
 
 fn ratio(done: usize, total: usize) -> String {
-    if total == 0 {
-        "0/0".to_string()
-    } else {
-        format!("{done}/{total} ({}%)", done * 100 / total)
+    match (done * 100).checked_div(total) {
+        Some(pct) => format!("{done}/{total} ({pct}%)"),
+        None => "0/0".to_string(),
     }
 }
 

@@ -41,6 +41,14 @@ pub struct Args {
     no_coverage: bool,
 }
 
+/// Whether `name` passes an optional `--state-machine` / `--test-case` filter.
+fn selected(filter: &Option<String>, name: &str) -> bool {
+    match filter {
+        Some(f) => f == name,
+        None => true,
+    }
+}
+
 fn definition_path(args: &Args, name: &str) -> Result<PathBuf, String> {
     for d in &args.definitions {
         if let Some((n, path)) = d.split_once('=') {
@@ -123,7 +131,7 @@ pub fn main(args: Args) -> ExitCode {
     let machines: Vec<_> = config
         .state_machines
         .iter()
-        .filter(|m| args.state_machine.as_deref().map_or(true, |n| n == m.name))
+        .filter(|m| selected(&args.state_machine, &m.name))
         .collect();
     if machines.is_empty() {
         eprintln!(
@@ -141,7 +149,7 @@ pub fn main(args: Args) -> ExitCode {
         let cases: Vec<_> = m
             .test_cases
             .iter()
-            .filter(|t| args.test_case.as_deref().map_or(true, |n| n == t.name))
+            .filter(|t| selected(&args.test_case, &t.name))
             .collect();
         if cases.is_empty() {
             continue;
