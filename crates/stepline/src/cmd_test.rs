@@ -246,3 +246,93 @@ pub fn main(args: Args) -> ExitCode {
         ExitCode::SUCCESS
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixtures() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../integrations/tests/fixtures")
+    }
+
+    fn args(mock_file: PathBuf) -> Args {
+        Args {
+            mock_file,
+            definitions: Vec::new(),
+            state_machine: None,
+            test_case: None,
+            config: None,
+            json: false,
+            no_coverage: false,
+        }
+    }
+
+    fn temp(name: &str, files: &[(&str, String)]) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("stepline-cmd-test-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        for (f, text) in files {
+            std::fs::write(dir.join(f), text).expect("write");
+        }
+        dir
+    }
+
+    #[test]
+    fn the_sample_passes_and_finds_its_definition_next_to_the_file() {
+        assert_eq!(
+            main(args(fixtures().join("orders/MockConfigFile.json"))),
+            ExitCode::SUCCESS
+        );
+        let mut a = args(fixtures().join("aws-doc/MockConfigFile.json"));
+        a.json = true;
+        assert_eq!(main(a), ExitCode::SUCCESS);
+    }
+
+    #[test]
+    fn an_unmet_expectation_exits_1() {
+        let mock = std::fs::read_to_string(fixtures().join("orders/MockConfigFile.json"))
+            .expect("fixture")
+            .replace("\"Error\": \"OrderDeclined\"", "\"Error\": \"Nope\"");
+        let dir = temp("unmet", &[("mock.json", mock)]);
+        let mut a = args(dir.join("mock.json"));
+        // The definition is not next to this file: name it explicitly.
+        a.definitions = vec![format!(
+            "OrderFlow={}",
+            fixtures().join("orders/OrderFlow.asl.json").display()
+        )];
+        assert_eq!(main(a), ExitCode::from(1));
+        // Only the passing cases: 0.
+        let mut a = args(dir.join("mock.json"));
+        a.definitions = vec![format!(
+            "OrderFlow={}",
+            fixtures().join("orders/OrderFlow.asl.json").display()
+        )];
+        a.test_case = Some("HappyPath".into());
+        assert_eq!(main(a), ExitCode::SUCCESS);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn a_missing_definition_exits_1_and_unusable_input_exits_2() {
+        let mock = std::fs::read_to_string(fixtures().join("orders/MockConfigFile.json"))
+            .expect("fixture");
+        let dir = temp(
+            "nodef",
+            &[
+                ("mock.json", mock),
+                ("bad.json", "{\"StateMachines\":1}".into()),
+            ],
+        );
+        assert_eq!(main(args(dir.join("mock.json"))), ExitCode::from(1));
+        assert_eq!(main(args(dir.join("bad.json"))), ExitCode::from(2));
+        assert_eq!(main(args(dir.join("absent.json"))), ExitCode::from(2));
+        let mut a = args(fixtures().join("orders/MockConfigFile.json"));
+        a.test_case = Some("NoSuchCase".into());
+        assert_eq!(main(a), ExitCode::from(2));
+        let mut a = args(fixtures().join("orders/MockConfigFile.json"));
+        a.state_machine = Some("Other".into());
+        assert_eq!(main(a), ExitCode::from(2));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
