@@ -100,6 +100,10 @@ impl LocalLambdaResolver {
         if let Some(dir) = &f.cwd {
             cmd.current_dir(dir);
         }
+        // Its own process group, so that a timeout also stops what the command started
+        // (`sh -c "sleep 60"` leaves `sleep` holding the pipes otherwise).
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
         let mut child = match cmd.spawn() {
             Ok(c) => c,
             Err(e) => return RunEnd::SpawnFailed(format!("{program}: {e}")),
@@ -138,17 +142,19 @@ impl LocalLambdaResolver {
             match child.try_wait() {
                 Ok(Some(status)) => break Some(status),
                 Ok(None) if start.elapsed() >= limit => {
-                    let _ = child.kill();
-                    let _ = child.wait();
+                    stop(&mut child);
                     break None;
                 }
                 Ok(None) => std::thread::sleep(Duration::from_millis(2)),
                 Err(_) => {
-                    let _ = child.kill();
-                    let _ = child.wait();
+                    stop(&mut child);
                     break None;
                 }
             }
+        };
+        let Some(status) = status else {
+            // The pipe threads end when the last holder of the pipes is gone; not waited for.
+            return RunEnd::Deadline;
         };
         if let Some(w) = writer {
             let _ = w.join();
@@ -156,10 +162,7 @@ impl LocalLambdaResolver {
         let stdout = out.and_then(|h| h.join().ok()).unwrap_or_default();
         // stderr is the function's log stream; like CloudWatch Logs it is not part of the result.
         let _ = err.map(|h| h.join());
-        match status {
-            Some(status) => RunEnd::Exited { status, stdout },
-            None => RunEnd::Deadline,
-        }
+        RunEnd::Exited { status, stdout }
     }
 
     fn function_error(error: &str, cause: String) -> TaskOutcome {
@@ -314,6 +317,23 @@ impl TaskResolver for LocalLambdaResolver {
             _ => TaskOutcome::Succeeded(result),
         }
     }
+}
+
+/// Kills a command that ran out of time, with the processes it started.
+fn stop(child: &mut std::process::Child) {
+    #[cfg(unix)]
+    {
+        // The child leads its own process group (see `run`): signal the whole group.
+        let _ = Command::new("kill")
+            .arg("-KILL")
+            .arg("--")
+            .arg(format!("-{}", child.id()))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 fn now_millis() -> i64 {

@@ -407,3 +407,20 @@ fn configuration_errors_are_reported() {
         Err(ConfigError::Io { .. })
     ));
 }
+
+#[test]
+fn a_timeout_also_stops_processes_the_command_started() {
+    let dir = TempDir::with(&[]);
+    let c = config(
+        &dir,
+        "[lambda.functions.shell]\ncommand = [\"sh\", \"-c\", \"sleep 30; echo {}\"]\ntimeout = 1\n",
+    );
+    let mut r = LocalLambdaResolver::new(&c.lambda);
+    let started = std::time::Instant::now();
+    let f = run(&legacy("shell"), &mut r, json!({}));
+    assert!(
+        started.elapsed().as_secs() < 10,
+        "waited for the grandchild"
+    );
+    assert_eq!(f.outcome.error.as_deref(), Some("Sandbox.Timedout"));
+}
