@@ -20,4 +20,6 @@ pub mod testing;
 pub use config::{Config, ConfigError};
 pub use lambda_local::{LambdaFunctionConfig, LocalLambdaResolver};
 pub use mock_config::{MockConfig, MockConfigError};
-pub use mock_resolver::{mock_resolver_from_file, MockResolver};
+pub use mock_resolver::{
+    default_mock_config_path, mock_resolver_from_file, split_test_case_arn, MockResolver,
+};

@@ -154,3 +154,53 @@ pub fn mock_resolver_from_file(
     let config = MockConfig::load(path)?;
     MockResolver::new(&config, state_machine_name, test_case)
 }
+
+/// Splits a `StartExecution` state machine ARN carrying a test case, as Step Functions Local
+/// accepts it: `arn:aws:states:us-east-1:123456789012:stateMachine:LambdaSQSIntegration#HappyPath`
+/// → (the ARN without the suffix, `LambdaSQSIntegration`, `HappyPath`). `None` when there is no
+/// `#` suffix (or it is empty): an ordinary execution.
+pub fn split_test_case_arn(state_machine_arn: &str) -> Option<(&str, &str, &str)> {
+    let (arn, test_case) = state_machine_arn.rsplit_once('#')?;
+    if test_case.is_empty() {
+        return None;
+    }
+    let name = arn.rsplit(':').next().unwrap_or(arn);
+    Some((arn, name, test_case))
+}
+
+/// Where Step Functions Local looks for the mock configuration file: `$SFN_MOCK_CONFIG`, else
+/// `MockConfigFile.json` in the working folder when it exists.
+pub fn default_mock_config_path() -> Option<std::path::PathBuf> {
+    if let Some(p) = std::env::var_os("SFN_MOCK_CONFIG").filter(|p| !p.is_empty()) {
+        return Some(p.into());
+    }
+    let p = std::path::PathBuf::from("MockConfigFile.json");
+    p.is_file().then_some(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_case_arns() {
+        assert_eq!(
+            split_test_case_arn(
+                "arn:aws:states:us-east-1:123456789012:stateMachine:LambdaSQSIntegration#HappyPath"
+            ),
+            Some((
+                "arn:aws:states:us-east-1:123456789012:stateMachine:LambdaSQSIntegration",
+                "LambdaSQSIntegration",
+                "HappyPath"
+            ))
+        );
+        assert_eq!(
+            split_test_case_arn("arn:aws:states:us-east-1:1:stateMachine:M"),
+            None
+        );
+        assert_eq!(
+            split_test_case_arn("arn:aws:states:us-east-1:1:stateMachine:M#"),
+            None
+        );
+    }
+}
