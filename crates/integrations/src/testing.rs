@@ -5,7 +5,7 @@
 use crate::mock_config::{Expectation, MockConfig, MockConfigError};
 use crate::mock_resolver::MockResolver;
 use engine::driver::run_to_completion;
-use engine::history::ErrorCause;
+use engine::history::{ErrorCause, StateKind};
 use engine::{
     EventDetails, ExecutionContext, ExecutionStatus, HistoryEvent, Program, SeededEntropy,
     TaskResolver, Timestamp,
@@ -294,7 +294,8 @@ pub struct Coverage {
     pub transitions: BTreeSet<(String, String)>,
     /// (state, catcher index).
     pub catchers: BTreeSet<(String, usize)>,
-    /// (state, retrier index).
+    /// (state, retrier index). Task retries, and Parallel/Map retries after a branch's
+    /// task failed.
     pub retriers: BTreeSet<(String, usize)>,
 }
 
@@ -362,13 +363,20 @@ impl Coverage {
                 }
                 d => {
                     let Some(ec) = task_failure(d) else { continue };
-                    let retried = successors
-                        .get(&e.id)
-                        .is_some_and(|next| next.iter().any(|n| is_schedule(&n.details)));
-                    if !retried {
+                    // A retry follows the failure directly: a Task schedules again; a
+                    // Parallel or Map whose branch failed starts again.
+                    let retried = successors.get(&e.id).and_then(|next| {
+                        next.iter().find_map(|n| match n.details {
+                            _ if is_schedule(&n.details) => Some(None),
+                            EventDetails::ParallelStateStarted => Some(Some(StateKind::Parallel)),
+                            EventDetails::MapStateStarted { .. } => Some(Some(StateKind::Map)),
+                            _ => None,
+                        })
+                    });
+                    let Some(kind) = retried else {
                         continue;
-                    }
-                    let Some(state) = entered_state(&by_id, e) else {
+                    };
+                    let Some(state) = entered_state(&by_id, e, kind) else {
                         continue;
                     };
                     let error = ec.error.as_deref().unwrap_or("");
@@ -494,13 +502,20 @@ impl Coverage {
     }
 }
 
-/// The state whose `*StateEntered` begins the chain `e` is on.
-fn entered_state(by_id: &HashMap<u64, &HistoryEvent>, e: &HistoryEvent) -> Option<String> {
+/// The state whose `*StateEntered` begins the chain `e` is on (the nearest one of `kind`,
+/// when given: the Parallel or Map around a failed branch).
+fn entered_state(
+    by_id: &HashMap<u64, &HistoryEvent>,
+    e: &HistoryEvent,
+    kind: Option<StateKind>,
+) -> Option<String> {
     let mut cur = e;
     // The chain never holds more events than the history; the bound only guards bad input.
     for _ in 0..=by_id.len() {
-        if let EventDetails::StateEntered { name, .. } = &cur.details {
-            return Some(name.to_string());
+        if let EventDetails::StateEntered { name, kind: k, .. } = &cur.details {
+            if kind.is_none() || kind == Some(*k) {
+                return Some(name.to_string());
+            }
         }
         cur = by_id.get(&cur.previous_event_id)?;
     }

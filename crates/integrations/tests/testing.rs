@@ -257,3 +257,32 @@ fn json_eq_compares_numbers_by_value() {
     assert!(!json_eq(&json!({"a": 1}), &json!({"a": 1, "b": 2})));
     assert!(!json_eq(&json!([1, 2]), &json!([2, 1])));
 }
+
+#[test]
+fn a_parallel_retry_is_attributed_to_the_parallel_state() {
+    let text = r#"{"StartAt":"P","States":{"P":{"Type":"Parallel","Retry":[{"ErrorEquals":["Boom"],"IntervalSeconds":1}],"End":true,
+        "Branches":[{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::sns:publish","Parameters":{"TopicArn":"t","Message":"m"},
+        "Retry":[{"ErrorEquals":["Other"]}],"End":true}}}]}}}"#;
+    let config = MockConfig::parse(
+        r#"{"StateMachines":{"M":{"TestCases":{"C":{"T":"R"}}}},"MockedResponses":{"R":{
+            "0":{"Throw":{"Error":"Boom","Cause":"x"}},"1":{"Return":{"MessageId":"1"}}}}}"#,
+    )
+    .expect("config");
+    let r = run_test_case(
+        program(text),
+        &config,
+        "M",
+        "C",
+        Box::new(NoIntegrations::new()),
+    )
+    .expect("runs");
+    assert_eq!(r.status, ExecutionStatus::Succeeded);
+    let mut cov = Coverage::new(&serde_json::from_str(text).expect("json"));
+    cov.add(&r.history);
+    let j = cov.to_json();
+    assert_eq!(j["retry"]["covered"], 1);
+    assert_eq!(
+        j["retry"]["missing"],
+        json!([{"state": "T", "retrier": 0, "errorEquals": ["Other"]}])
+    );
+}
