@@ -10,7 +10,8 @@
 //!   are generated; everything else is what AWS returns.
 //! - A function error (exit status not 0 with `{"errorType", "errorMessage", ...}` on stdout):
 //!   error = `errorType`, cause = that object as JSON text, as Lambda's runtimes report
-//!   unhandled exceptions. Without `errorType`: `Lambda.Unknown`. No JSON at all:
+//!   unhandled exceptions (for the legacy form the text as the command wrote it, for
+//!   `lambda:invoke` re-serialised compactly, as AWS records each). Without `errorType`: `Lambda.Unknown`. No JSON at all:
 //!   `Runtime.ExitError` ("Runtime exited with error: exit status N"). Exit 0 with stdout that
 //!   is not JSON: `Runtime.MarshalError`.
 //! - The function's own timeout: `Sandbox.Timedout` ("Task timed out after N.00 seconds").
@@ -267,20 +268,30 @@ impl TaskResolver for LocalLambdaResolver {
         let text = String::from_utf8_lossy(&stdout);
         let trimmed = text.trim();
         if !status.success() {
+            // The legacy form records the error payload as the runtime wrote it (Python's
+            // `", "` separators and all); `lambda:invoke` records it re-serialised, compact.
+            let legacy = matches!(kind, ResourceKind::LambdaFunction { .. });
             return match serde_json::from_str::<Value>(trimmed) {
-                Ok(Value::Object(o)) => match o.get("errorType").and_then(Value::as_str) {
-                    Some(t) => {
-                        let t = t.to_string();
-                        LocalLambdaResolver::function_error(&t, Value::Object(o).to_string())
-                    }
-                    None => LocalLambdaResolver::function_error(
-                        "Lambda.Unknown",
-                        format!(
-                            "The cause could not be determined because Lambda did not return an error type. Returned payload: {}",
-                            Value::Object(o)
+                Ok(Value::Object(o)) => {
+                    let error_type = o
+                        .get("errorType")
+                        .and_then(Value::as_str)
+                        .map(str::to_string);
+                    let payload = if legacy {
+                        trimmed.to_string()
+                    } else {
+                        Value::Object(o).to_string()
+                    };
+                    match error_type {
+                        Some(t) => LocalLambdaResolver::function_error(&t, payload),
+                        None => LocalLambdaResolver::function_error(
+                            "Lambda.Unknown",
+                            format!(
+                                "The cause could not be determined because Lambda did not return an error type. Returned payload: {payload}"
+                            ),
                         ),
-                    ),
-                },
+                    }
+                }
                 _ => {
                     let how = match status.code() {
                         Some(code) => format!("exit status {code}"),

@@ -238,13 +238,27 @@ fn function_error_reports_error_type_and_payload_as_cause() {
         .history
         .iter()
         .any(|e| matches!(&e.details, EventDetails::LambdaFunctionFailed(ec) if ec.error.as_deref() == Some("Exception"))));
-    // The same through lambda:invoke: a TaskFailed with the same error and cause.
+    // The legacy form keeps the payload text as written (Python's separators).
+    let f = run(&legacy("raise"), &mut r, json!({}));
+    assert_eq!(
+        f.outcome.cause.as_deref(),
+        Some(
+            r#"{"errorMessage": "Some exception was raised.", "errorType": "Exception", "stackTrace": []}"#
+        )
+    );
+    // Through lambda:invoke: a TaskFailed with the same error, the cause compact.
     let f = run(
         &service(""),
         &mut r,
         json!({"FunctionName": "raise", "Payload": null}),
     );
     assert_eq!(f.outcome.error.as_deref(), Some("Exception"));
+    assert_eq!(
+        f.outcome.cause.as_deref(),
+        Some(
+            r#"{"errorMessage":"Some exception was raised.","errorType":"Exception","stackTrace":[]}"#
+        )
+    );
     assert!(f.history.iter().any(|e| e.event_type() == "TaskFailed"));
 }
 
@@ -255,7 +269,7 @@ fn an_error_without_type_is_lambda_unknown() {
     assert_eq!(f.outcome.error.as_deref(), Some("Lambda.Unknown"));
     assert_eq!(
         f.outcome.cause.as_deref(),
-        Some("The cause could not be determined because Lambda did not return an error type. Returned payload: {\"errorMessage\":\"no type\"}")
+        Some("The cause could not be determined because Lambda did not return an error type. Returned payload: {\"errorMessage\": \"no type\"}")
     );
 }
 
