@@ -232,14 +232,19 @@ impl TaskResolver for LocalLambdaResolver {
         };
         let name = function_name(function).to_string();
         let event = match kind {
-            ResourceKind::LambdaInvoke { .. } => inv
-                .parameters
-                .get("Payload")
-                .cloned()
-                .unwrap_or_else(|| Value::Object(Map::new())),
+            // No payload (absent or null): the function gets `{}`, as AWS recorded.
+            ResourceKind::LambdaInvoke { .. } => match inv.parameters.get("Payload") {
+                None | Some(Value::Null) => Value::Object(Map::new()),
+                Some(p) => p.clone(),
+            },
             _ => (*inv.parameters).clone(),
         };
-        let event_text = event.to_string();
+        // A string `Payload` is the request body itself, as Lambda's Invoke API takes it
+        // (`"Payload": "{\"a\":1}"` sends the object).
+        let event_text = match (&kind, &event) {
+            (ResourceKind::LambdaInvoke { .. }, Value::String(s)) => s.clone(),
+            _ => event.to_string(),
+        };
         let function_limit = Duration::from_secs(f.timeout);
         let (limit, state_binds) = match inv.timeout_seconds {
             Some(t) if Duration::from_secs(t) < function_limit => (Duration::from_secs(t), true),

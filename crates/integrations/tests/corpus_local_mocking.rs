@@ -15,146 +15,13 @@ use engine::driver::run_to_completion;
 use engine::{ExecutionContext, ExecutionType, Program, SeededEntropy, Timestamp};
 use integrations::mock_config::MockConfig;
 use integrations::MockResolver;
-use regex::Regex;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
+
+mod common;
+use common::*;
 use std::sync::Arc;
-
-fn corpus_dir() -> PathBuf {
-    match std::env::var("STEPLINE_CORPUS") {
-        Ok(p) => PathBuf::from(p).join("localstack"),
-        Err(_) => {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/localstack")
-        }
-    }
-}
-
-/// Placeholders that stand for a whole value, plus the values LocalStack's transformers wrote
-/// over run-dependent names in these cases.
-const WHOLE: &[&str] = &[
-    "timestamp",
-    "date",
-    "snf_role_arn",
-    "sfn_role_arn",
-    "task_token",
-    "map_run_arn",
-    "execution-arn",
-    "state-machine-arn",
-    "start-date",
-    "stop-date",
-    "x-amzn-RequestId",
-    "X-Amzn-Trace-Id",
-    "RequestId",
-    "stateExitedEventDetails.output",
-    "executionSucceededEventDetails.output",
-];
-
-/// Function names LocalStack's `RegexTransformer`s replaced inside strings.
-const NAMES: &[&str] = &[
-    "lambda_function_name",
-    "function_name_branch1",
-    "function_name_branch2",
-];
-
-const SKIP: &[&str] = &["SdkHttpMetadata", "SdkResponseMetadata", "ExecutedVersion"];
-
-struct Matcher {
-    token: Regex,
-}
-
-impl Matcher {
-    fn smatch(&self, exp: &Value, act: &Value) -> bool {
-        match (exp, act) {
-            (Value::String(e), _) if WHOLE.contains(&e.as_str()) => true,
-            (Value::String(e), _) => {
-                let mut e = e.clone();
-                for n in NAMES {
-                    e = e.replace(n, "<fn>");
-                }
-                if !self.token.is_match(&e) {
-                    return act.as_str() == Some(e.as_str());
-                }
-                let Value::String(a) = act else {
-                    return self.token.find(&e).is_some_and(|m| m.as_str() == e);
-                };
-                let mut pat = String::from("(?s)^");
-                let mut last = 0;
-                for m in self.token.find_iter(&e) {
-                    pat.push_str(&regex::escape(&e[last..m.start()]));
-                    pat.push_str(".+?");
-                    last = m.end();
-                }
-                pat.push_str(&regex::escape(&e[last..]));
-                pat.push('$');
-                Regex::new(&pat).map(|r| r.is_match(a)).unwrap_or(false)
-            }
-            (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
-            (Value::Object(e), Value::Object(a)) => {
-                e.len() == a.len()
-                    && e.iter()
-                        .all(|(k, v)| a.get(k).is_some_and(|av| self.smatch(v, av)))
-            }
-            (Value::Array(e), Value::Array(a)) => {
-                e.len() == a.len() && e.iter().zip(a).all(|(x, y)| self.smatch(x, y))
-            }
-            _ => exp == act,
-        }
-    }
-}
-
-fn strip(v: &mut Value) {
-    match v {
-        Value::Object(m) => {
-            for k in SKIP {
-                m.remove(*k);
-            }
-            m.values_mut().for_each(strip);
-        }
-        Value::Array(a) => a.iter_mut().for_each(strip),
-        _ => {}
-    }
-}
-
-fn parsed(v: &Value) -> Value {
-    match v {
-        Value::String(s) => serde_json::from_str(s).unwrap_or_else(|_| v.clone()),
-        other => other.clone(),
-    }
-}
-
-/// An event as compared: JSON-text fields parsed, timestamp dropped, skipped paths removed.
-fn normalise_event(ev: &Value) -> Value {
-    let mut ev = ev.clone();
-    if let Value::Object(m) = &mut ev {
-        m.remove("timestamp");
-        for (k, v) in m.iter_mut() {
-            if !k.ends_with("EventDetails") {
-                continue;
-            }
-            let Value::Object(d) = v else { continue };
-            for f in ["input", "output", "parameters", "cause"] {
-                if let Some(x) = d.get_mut(f) {
-                    *x = parsed(x);
-                }
-            }
-            if let Some(Value::Object(av)) = d.get_mut("assignedVariables") {
-                for x in av.values_mut() {
-                    *x = parsed(x);
-                }
-            }
-        }
-    }
-    strip(&mut ev);
-    ev
-}
-
-fn details(ev: &Value) -> Value {
-    ev.as_object()
-        .and_then(|m| m.iter().find(|(k, _)| k.ends_with("EventDetails")))
-        .map(|(_, d)| d.clone())
-        .unwrap_or(Value::Null)
-}
 
 /// Task state names of a definition, nested ones included.
 fn task_states(def: &Value, out: &mut Vec<(String, String)>) {
@@ -261,45 +128,6 @@ fn recorded_mock(history: &[Value], state: &str) -> Value {
         }
     }
     Value::Object(steps)
-}
-
-/// Run-dependent names LocalStack's transformers replaced in the recording: where the case's
-/// input and the recorded `ExecutionStarted` input differ, the input's string becomes the
-/// recording's, everywhere in our history.
-fn renames(input: &Value, recorded: &Value, out: &mut Vec<(String, String)>) {
-    match (input, recorded) {
-        (Value::String(a), Value::String(b)) if a != b && !a.is_empty() => {
-            out.push((a.clone(), b.clone()))
-        }
-        (Value::Object(a), Value::Object(b)) => {
-            for (k, v) in a {
-                if let Some(w) = b.get(k) {
-                    renames(v, w, out);
-                }
-            }
-        }
-        (Value::Array(a), Value::Array(b)) => {
-            for (v, w) in a.iter().zip(b) {
-                renames(v, w, out);
-            }
-        }
-        _ => {}
-    }
-}
-
-fn rename(v: &mut Value, names: &[(String, String)]) {
-    match v {
-        Value::String(s) => {
-            for (from, to) in names {
-                if s.contains(from.as_str()) {
-                    *s = s.replace(from.as_str(), to);
-                }
-            }
-        }
-        Value::Object(m) => m.values_mut().for_each(|x| rename(x, names)),
-        Value::Array(a) => a.iter_mut().for_each(|x| rename(x, names)),
-        _ => {}
-    }
 }
 
 struct Verdict {
@@ -453,9 +281,7 @@ fn corpus_local_mocking() {
         return;
     };
     let index: Vec<Value> = serde_json::from_str(&index).expect("index.json");
-    let m = Matcher {
-        token: Regex::new(r"<[A-Za-z0-9_:\-]+>").expect("static regex"),
-    };
+    let m = Matcher::new();
     let mut passing = BTreeSet::new();
     let (mut total, mut outcome_ok) = (0, 0);
     for entry in index.iter().filter(|e| e["group"] == "local_mocking") {

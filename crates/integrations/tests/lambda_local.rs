@@ -438,3 +438,38 @@ fn a_timeout_also_stops_processes_the_command_started() {
     );
     assert_eq!(f.outcome.error.as_deref(), Some("Sandbox.Timedout"));
 }
+
+#[test]
+fn lambda_invoke_payload_strings_are_the_body_and_null_is_empty() {
+    let (_d, mut r) = setup();
+    // `"Payload": "0.0"` sends the JSON number 0.0, as Lambda's Invoke API takes the string
+    // as the request body.
+    let f = run(
+        &service(""),
+        &mut r,
+        json!({"FunctionName": "echo", "Payload": "0.0"}),
+    );
+    assert_eq!(
+        f.outcome.output.as_deref().map(|o| o["Payload"].clone()),
+        Some(json!(0.0))
+    );
+    let f = run(
+        &service(""),
+        &mut r,
+        json!({"FunctionName": "echo", "Payload": "{\"a\": [1]}"}),
+    );
+    assert_eq!(
+        f.outcome.output.as_deref().map(|o| o["Payload"].clone()),
+        Some(json!({"a": [1]}))
+    );
+    // No payload: the function gets {}.
+    let f = run(
+        &service(""),
+        &mut r,
+        json!({"FunctionName": "echo", "Payload": null}),
+    );
+    assert_eq!(
+        f.outcome.output.as_deref().map(|o| o["Payload"].clone()),
+        Some(json!({}))
+    );
+}
