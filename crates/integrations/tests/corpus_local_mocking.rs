@@ -222,32 +222,7 @@ fn run_case(case: &Value, m: &Matcher) -> Result<Verdict, String> {
             v
         })
         .collect();
-    let in_order = want.len() == got.len() && want.iter().zip(&got).all(|(w, g)| m.smatch(w, g));
-    // LocalStack's parallel transformer rewrote this recording (event ids replaced, order
-    // changed, branch-level events dropped): every recorded event must appear, ids aside.
-    let no_ids = |v: &Value| {
-        let mut v = v.clone();
-        if let Value::Object(m) = &mut v {
-            m.remove("id");
-            m.remove("previousEventId");
-        }
-        v
-    };
-    let history_ok = in_order
-        || (id.contains("parallel") && want.len() <= got.len() && {
-            let got: Vec<Value> = got.iter().map(no_ids).collect();
-            let mut used = vec![false; got.len()];
-            want.iter().map(no_ids).all(|w| {
-                let hit = got
-                    .iter()
-                    .enumerate()
-                    .position(|(i, g)| !used[i] && m.smatch(&w, g));
-                if let Some(i) = hit {
-                    used[i] = true;
-                }
-                hit.is_some()
-            })
-        });
+    let history_ok = history_matches(m, &want, &got);
     if !history_ok {
         let first = want
             .iter()
