@@ -90,6 +90,19 @@ fn handler_for(id: &str) -> Option<&'static str> {
             ID_FUNCTION
         } else if in_file("error_handling/test_states_errors.py") && test.contains("large_utf8") {
             LARGE_UTF8
+        } else if in_file("comments/test_comments.py")
+            || in_file("context_object/test_context_object.py")
+            || in_file("evaluate_jsonata/test_base_evaluate_expressions.py")
+            || in_file("outputdecl/test_output.py")
+            || in_file("query_language/test_mixed_query_language.py")
+            || (in_file("scenarios/test_base_scenarios.py")
+                && (test.starts_with("test_catch_states_runtime")
+                    || test.starts_with("test_map_state_config_distributed_reentrant_lambda")
+                    || test.starts_with("test_map_state_nested_config_distributed")))
+        {
+            // LocalStack's identity function (`LAMBDA_ID_FUNCTION`); every result AWS
+            // recorded for these cases equals the function's input.
+            ID_FUNCTION
         } else {
             return None;
         },
@@ -268,7 +281,12 @@ fn corpus_lambda_local_functions() {
         let text = std::fs::read_to_string(dir.join(entry["file"].as_str().unwrap_or("")))
             .expect("case file");
         let case: Value = serde_json::from_str(&text).expect("case json");
-        match run_case(&case, handler, &tmp, &m) {
+        let started = std::time::Instant::now();
+        let result = run_case(&case, handler, &tmp, &m);
+        if started.elapsed().as_secs() >= 2 {
+            println!("slow ({} s): {id}", started.elapsed().as_secs());
+        }
+        match result {
             Ok(notes) if notes.is_empty() => {
                 passing.insert(id);
             }

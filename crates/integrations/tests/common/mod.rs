@@ -39,6 +39,8 @@ pub const WHOLE: &[&str] = &[
 /// Function names LocalStack's `RegexTransformer`s replaced inside strings.
 pub const NAMES: &[&str] = &[
     "lambda_function_name",
+    "lambda_function_1_name",
+    "lambda_function_2_name",
     "function_name_branch1",
     "function_name_branch2",
 ];
