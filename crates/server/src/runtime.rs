@@ -621,7 +621,10 @@ mod tests {
     #[test]
     fn journal_events_round_trip() {
         let events = vec![
-            Event::TaskStarted { task: 3 },
+            Event::TaskStarted {
+                task: 3,
+                worker_name: None,
+            },
             Event::TaskSucceeded {
                 task: 3,
                 output: json!({"a": [1, "x"]}),

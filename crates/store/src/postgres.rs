@@ -1201,6 +1201,7 @@ impl Store for PostgresStore {
         Ok(all
             .into_iter()
             .filter(|e| matches_filter(e, filter))
+            .take(filter.limit.unwrap_or(usize::MAX))
             .collect())
     }
 
