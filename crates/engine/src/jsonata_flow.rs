@@ -160,6 +160,11 @@ impl Execution {
             Ok(a) => a,
             Err(f) => return self.fail_jsonata(id, state, f),
         };
+        if let Some(map) = &assigned {
+            if let Err(e) = self.check_assign_limits(id, map) {
+                return self.fail_uncatchable(id, state, e);
+            }
+        }
         let output = match output {
             None => default_output,
             Some(t) => match self.jeval(id, t, sv) {

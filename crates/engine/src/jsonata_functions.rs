@@ -91,8 +91,21 @@ pub(crate) fn base_bindings() -> &'static jsonata::Bindings {
                 )),
                 None => Ok(None),
             });
+        // With a seed, the same number every time (AWS's extension); assumed to be Java's
+        // `new Random(seed).nextDouble()`, AWS's runtime being JVM-based.
         let random: jsonata::CustomFunction =
-            std::sync::Arc::new(|ctx, _args| Ok(Some(Value::from(ctx.random()))));
+            std::sync::Arc::new(|ctx, args| match args.first().cloned().flatten() {
+                None => Ok(Some(Value::from(ctx.random()))),
+                seed => {
+                    let seed = as_int(&seed, 1, "random")?;
+                    Ok(Some(Value::from(java_next_double(seed))))
+                }
+            });
+        // Step Functions leaves `$eval` out of JSONata: calling it fails like calling any
+        // unbound name.
+        let eval: jsonata::CustomFunction = std::sync::Arc::new(|_ctx, _args| {
+            Err(jerr("T1006", "Attempted to invoke a non-function"))
+        });
         let uuid: jsonata::CustomFunction = std::sync::Arc::new(|ctx, _args| {
             let mut bytes = [0u8; 16];
             for chunk in bytes.chunks_mut(4) {
@@ -139,6 +152,7 @@ pub(crate) fn base_bindings() -> &'static jsonata::Bindings {
             ("random", None, random),
             ("uuid", None, uuid),
             ("hash", None, hash),
+            ("eval", None, eval),
         ] {
             b = match b.clone().function(name, sig, f) {
                 Ok(nb) => nb,
@@ -147,4 +161,28 @@ pub(crate) fn base_bindings() -> &'static jsonata::Bindings {
         }
         b
     })
+}
+
+/// `new java.util.Random(seed).nextDouble()`.
+fn java_next_double(seed: i64) -> f64 {
+    const MULT: u64 = 0x5_DEEC_E66D;
+    const MASK: u64 = (1 << 48) - 1;
+    let mut state = (seed as u64 ^ MULT) & MASK;
+    let mut next = |bits: u32| -> u64 {
+        state = (state.wrapping_mul(MULT).wrapping_add(0xB)) & MASK;
+        state >> (48 - bits)
+    };
+    let hi = next(26);
+    let lo = next(27);
+    ((hi << 27) + lo) as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn java_random_next_double_matches_the_jdk() {
+        // `new Random(42).nextDouble()` and `new Random(0).nextDouble()` on a JDK.
+        assert_eq!(super::java_next_double(42), 0.7275636800328681);
+        assert_eq!(super::java_next_double(0), 0.730967787376657);
+    }
 }
