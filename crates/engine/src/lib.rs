@@ -20,6 +20,7 @@ pub mod resolver;
 mod states;
 pub mod time;
 mod vars;
+pub mod workloads;
 
 pub use api::*;
 pub use execution::{Execution, MAX_HISTORY_EVENTS, MAX_PAYLOAD_BYTES};

@@ -32,20 +32,6 @@ impl Vars {
         }
     }
 
-    /// Calls `f` on every visible variable (inner scopes first; shadowed ones skipped).
-    pub fn visit(&self, f: &mut dyn FnMut(&str, &Value)) {
-        let mut seen = std::collections::HashSet::new();
-        let mut cur = Some(self);
-        while let Some(v) = cur {
-            for (k, val) in v.values.iter() {
-                if seen.insert(k.as_str()) {
-                    f(k, val);
-                }
-            }
-            cur = v.parent.as_deref();
-        }
-    }
-
     /// Stores `value` (`size` bytes as JSON) in this scope.
     pub fn assign(&mut self, name: String, value: Value, size: usize) {
         let old = Arc::make_mut(&mut self.values).insert(name, value);
