@@ -5,7 +5,7 @@
 use crate::execution::{ContextExtra, Execution, Flow, ThreadEnd, ThreadId};
 use crate::expr::{JTemplate, JsonataFailure};
 use crate::history::{ErrorCause, EventDetails, StateKind};
-use crate::jsonata_functions::base_bindings;
+use crate::jsonata_functions::step_functions;
 use crate::program::{AssignSpec, CState, StateIdx};
 use serde_json::{Map, Value};
 use std::sync::Arc;
@@ -52,7 +52,15 @@ impl Execution {
         }
         let null = Value::Null;
         let seed = (self.entropy.borrow_mut().random() * (u64::MAX as f64)) as u64;
-        let mut bindings = base_bindings().clone().now(self.now.millis()).seed(seed);
+        let mut bindings = jsonata::Bindings::new().now(self.now.millis()).seed(seed);
+        for (name, f) in step_functions() {
+            if t.mentions(name) {
+                bindings = match bindings.clone().function(name, None, Arc::clone(f)) {
+                    Ok(b) => b,
+                    Err(_) => bindings,
+                };
+            }
+        }
         // Only what the expressions mention is built and bound: `$states.context` and the
         // variables are rebuilt for every evaluation otherwise.
         if t.mentions("states") {

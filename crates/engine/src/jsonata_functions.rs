@@ -39,11 +39,12 @@ fn as_int(v: &Option<Value>, arg: usize, name: &str) -> Result<i64, jsonata::Err
 }
 
 /// The functions Step Functions adds to JSONata: `$partition`, `$range`, `$hash`, `$random`,
-/// `$uuid`, `$parse`. Built once; evaluations clone the (cheap) bindings.
-pub(crate) fn base_bindings() -> &'static jsonata::Bindings {
-    static BASE: std::sync::OnceLock<jsonata::Bindings> = std::sync::OnceLock::new();
+/// `$uuid`, `$parse` (and `$eval`, which it takes away). Built once; an evaluation binds only
+/// those its expression mentions, binding costs allocations on every evaluation.
+pub(crate) fn step_functions() -> &'static [(&'static str, jsonata::CustomFunction)] {
+    static BASE: std::sync::OnceLock<Vec<(&'static str, jsonata::CustomFunction)>> =
+        std::sync::OnceLock::new();
     BASE.get_or_init(|| {
-        let mut b = jsonata::Bindings::new();
         let partition: jsonata::CustomFunction = std::sync::Arc::new(|_ctx, args| {
             let items = as_array(&args.first().cloned().flatten(), "partition")?;
             let size = as_int(&args.get(1).cloned().flatten(), 2, "partition")?;
@@ -145,21 +146,15 @@ pub(crate) fn base_bindings() -> &'static jsonata::Bindings {
                 .map(Some)
                 .map_err(|e| jerr("D3137", e.cause))
         });
-        for (name, sig, f) in [
-            ("partition", None, partition),
-            ("range", None, range),
-            ("parse", None, parse),
-            ("random", None, random),
-            ("uuid", None, uuid),
-            ("hash", None, hash),
-            ("eval", None, eval),
-        ] {
-            b = match b.clone().function(name, sig, f) {
-                Ok(nb) => nb,
-                Err(_) => b,
-            };
-        }
-        b
+        vec![
+            ("partition", partition),
+            ("range", range),
+            ("parse", parse),
+            ("random", random),
+            ("uuid", uuid),
+            ("hash", hash),
+            ("eval", eval),
+        ]
     })
 }
 
