@@ -23,7 +23,7 @@ mod vars;
 pub mod workloads;
 
 pub use api::*;
-pub use execution::{Execution, MAX_HISTORY_EVENTS, MAX_PAYLOAD_BYTES};
+pub use execution::{Execution, EXPRESS_MAX_SECONDS, MAX_HISTORY_EVENTS, MAX_PAYLOAD_BYTES};
 pub use history::{EventDetails, HistoryEvent};
 pub use program::{CompileError, Program};
 pub use resolver::{NoIntegrations, TaskOutcome, TaskResolver};
