@@ -319,3 +319,44 @@ fn express_executions_time_out_after_five_minutes() {
     let f = run_as(engine::ExecutionType::Standard, &def);
     assert_eq!(f.outcome.status, ExecutionStatus::Succeeded);
 }
+
+#[test]
+fn start_execution_tasks_describe_their_child() {
+    let def = json!({"StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2",
+              "Parameters": {"StateMachineArn": "arn:aws:states:us-east-1:111111111111:stateMachine:Child",
+                             "Input": {"k.$": "$.v"}, "Name": "kid"}, "End": true},
+    }});
+    let mut child = None;
+    let mut r = FnResolver(|inv: &engine::TaskInvocation| {
+        child = inv.child();
+        TaskOutcome::Succeeded(json!({}))
+    });
+    run_with(&def, json!({"v": 1}), &mut r, Box::new(FixedRandom(0.0)));
+    assert_eq!(
+        child,
+        Some(engine::ChildExecution {
+            mode: engine::ChildMode::SyncV2,
+            state_machine_arn: Some(
+                "arn:aws:states:us-east-1:111111111111:stateMachine:Child".into()
+            ),
+            input: Some(json!({"k": 1})),
+            name: Some("kid".into()),
+        })
+    );
+    let mut other = Some(engine::ChildExecution {
+        mode: engine::ChildMode::Sync,
+        state_machine_arn: None,
+        input: None,
+        name: None,
+    });
+    let lambda = json!({"StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+              "Parameters": {"FunctionName": "f"}, "End": true}}});
+    let mut r = FnResolver(|inv: &engine::TaskInvocation| {
+        other = inv.child();
+        TaskOutcome::Succeeded(json!({}))
+    });
+    run_with(&lambda, json!({}), &mut r, Box::new(FixedRandom(0.0)));
+    assert_eq!(other, None);
+}
