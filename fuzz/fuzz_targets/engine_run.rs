@@ -75,7 +75,8 @@ fn value(b: &mut Bytes, depth: u8) -> Value {
             for _ in 0..b.byte() % 4 {
                 let k = b.pick(&["a", "b", "n", "s", "x.$", "y.$", "z"]).to_string();
                 let v = if k.ends_with(".$") {
-                    json!(b.pick(if b.flag() { PATHS } else { INTRINSICS }))
+                    let set = if b.flag() { PATHS } else { INTRINSICS };
+                    json!(b.pick(set))
                 } else {
                     value(b, depth + 1)
                 };
