@@ -87,13 +87,13 @@ impl Execution {
             .iter()
             .map(|(k, v)| (k.clone(), serde_json::to_string(v).unwrap_or_default()))
             .collect();
-        recorded.sort_by(|a, b| a.0.cmp(&b.0));
         if let Some(th) = self.thread_mut(id) {
-            for (k, v) in map {
-                let size = crate::execution::payload_size(&v);
-                th.vars.assign(k, v, size);
+            // The recorded JSON text's length is the variable's size.
+            for ((k, v), (_, text)) in map.into_iter().zip(&recorded) {
+                th.vars.assign(k, v, text.len());
             }
         }
+        recorded.sort_by(|a, b| a.0.cmp(&b.0));
         Some(recorded)
     }
 }
