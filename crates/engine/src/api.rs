@@ -133,6 +133,64 @@ pub struct TaskInvocation {
     pub state_name: Arc<str>,
 }
 
+/// How a parent waits for a nested execution (`arn:aws:states:::states:startExecution` and
+/// its suffixes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChildMode {
+    /// No suffix: the task succeeds once the child has started.
+    RequestResponse,
+    /// `.sync`: the task ends with the child; its output is the child's DescribeExecution
+    /// with `Output` as JSON text.
+    Sync,
+    /// `.sync:2`: like `.sync`, with `Output` as parsed JSON.
+    SyncV2,
+    /// `.waitForTaskToken`: the task ends on SendTaskSuccess/Failure with its token.
+    WaitForTaskToken,
+}
+
+/// A nested execution a Task asks for: what a host needs to start the child. The task is
+/// still delivered as [`Effect::InvokeTask`] and answered with the usual task events; this is
+/// the parsed view of its parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChildExecution {
+    pub mode: ChildMode,
+    /// `StateMachineArn` (required by the API; `None` when the parameters lack it).
+    pub state_machine_arn: Option<String>,
+    /// `Input`: an object, or JSON text (AWS accepts both).
+    pub input: Option<Value>,
+    /// `Name`: the child execution's name.
+    pub name: Option<String>,
+}
+
+impl TaskInvocation {
+    /// The nested execution this task starts, when its resource is Step Functions'
+    /// `startExecution` integration.
+    pub fn child(&self) -> Option<ChildExecution> {
+        let rest = self.resource.strip_prefix("arn:")?;
+        let (_partition, rest) = rest.split_once(':')?;
+        let service = rest.strip_prefix("states:::states:startExecution")?;
+        let mode = match service {
+            "" => ChildMode::RequestResponse,
+            ".sync" => ChildMode::Sync,
+            ".sync:2" => ChildMode::SyncV2,
+            ".waitForTaskToken" => ChildMode::WaitForTaskToken,
+            _ => return None,
+        };
+        let p = self.parameters.as_object();
+        let text = |k: &str| {
+            p.and_then(|m| m.get(k))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        };
+        Some(ChildExecution {
+            mode,
+            state_machine_arn: text("StateMachineArn"),
+            input: p.and_then(|m| m.get("Input")).cloned(),
+            name: text("Name"),
+        })
+    }
+}
+
 /// Something the engine needs done outside.
 #[derive(Debug, Clone)]
 pub enum Effect {

@@ -13,6 +13,9 @@ use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
+/// How long an EXPRESS execution may run (AWS: five minutes).
+pub const EXPRESS_MAX_SECONDS: u64 = 300;
+
 /// AWS's payload limit (input, output, results): 256 KiB.
 pub const MAX_PAYLOAD_BYTES: usize = 262_144;
 /// AWS's history limit for STANDARD executions.
@@ -175,7 +178,16 @@ impl Execution {
                 state_machine_version_arn: None,
             },
         );
-        if let Some(t) = ex.program.timeout_seconds {
+        // Express executions run at most five minutes, whatever the machine's TimeoutSeconds.
+        let timeout = match ex.ctx.execution_type {
+            ExecutionType::Express => Some(
+                ex.program
+                    .timeout_seconds
+                    .map_or(EXPRESS_MAX_SECONDS, |t| t.min(EXPRESS_MAX_SECONDS)),
+            ),
+            _ => ex.program.timeout_seconds,
+        };
+        if let Some(t) = timeout {
             let timer = ex.new_timer_id();
             ex.execution_timer = Some(timer);
             ex.out.effects.push(Effect::StartTimer {

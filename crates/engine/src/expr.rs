@@ -203,6 +203,8 @@ pub(crate) enum JTemplate {
         src: String,
         expr: Box<jsonata::Expression>,
         location: String,
+        /// Every `$name` the expression mentions: only these variables need binding.
+        refs: Vec<String>,
     },
     Object(Vec<(String, JTemplate)>),
     Array(Vec<JTemplate>),
@@ -238,6 +240,7 @@ impl JTemplate {
                     )
                 })?;
                 JTemplate::Expr {
+                    refs: dollar_names(&src),
                     src,
                     expr: Box::new(expr),
                     location: location.to_string(),
@@ -271,7 +274,12 @@ impl JTemplate {
     ) -> Result<Value, JsonataFailure> {
         match self {
             JTemplate::Literal(v) => Ok(v.clone()),
-            JTemplate::Expr { src, expr, location } => match expr.evaluate(input, bindings) {
+            JTemplate::Expr {
+                src,
+                expr,
+                location,
+                ..
+            } => match expr.evaluate(input, bindings) {
                 Ok(Some(v)) => Ok(v),
                 Ok(None) => Err(JsonataFailure::new(
                     location,
@@ -302,6 +310,23 @@ impl JTemplate {
         }
     }
 
+    /// Calls `f` on every `$name` any expression of the template mentions.
+    pub fn visit_refs<'a>(&'a self, f: &mut dyn FnMut(&'a str)) {
+        match self {
+            JTemplate::Literal(_) => {}
+            JTemplate::Expr { refs, .. } => refs.iter().for_each(|r| f(r)),
+            JTemplate::Object(fields) => fields.iter().for_each(|(_, t)| t.visit_refs(f)),
+            JTemplate::Array(items) => items.iter().for_each(|t| t.visit_refs(f)),
+        }
+    }
+
+    /// Whether any expression of the template mentions `$name`.
+    pub fn mentions(&self, name: &str) -> bool {
+        let mut found = false;
+        self.visit_refs(&mut |r| found |= r == name);
+        found
+    }
+
     /// The expression text and field location, for type errors on the result.
     pub fn describe(&self) -> Option<(&str, &str)> {
         match self {
@@ -309,6 +334,26 @@ impl JTemplate {
             _ => None,
         }
     }
+}
+
+/// The distinct `$name`s in a JSONata source (a superset of the variables it can read:
+/// JSONata has no dynamic variable lookup, and `$eval` is unavailable).
+fn dollar_names(src: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut rest = src;
+    while let Some(i) = rest.find('$') {
+        rest = &rest[i + 1..];
+        let end = rest
+            .char_indices()
+            .find(|(_, c)| !(c.is_alphanumeric() || *c == '_'))
+            .map_or(rest.len(), |(j, _)| j);
+        let name = &rest[..end];
+        if !name.is_empty() && !out.iter().any(|n| n == name) {
+            out.push(name.to_string());
+        }
+        rest = &rest[end..];
+    }
+    out
 }
 
 /// JSONata's name for a JSON value's type, as AWS's type errors print it.

@@ -5,7 +5,7 @@
 use crate::execution::{ContextExtra, Execution, Flow, ThreadEnd, ThreadId};
 use crate::expr::{JTemplate, JsonataFailure};
 use crate::history::{ErrorCause, EventDetails, StateKind};
-use crate::jsonata_functions::base_bindings;
+use crate::jsonata_functions::step_functions;
 use crate::program::{AssignSpec, CState, StateIdx};
 use serde_json::{Map, Value};
 use std::sync::Arc;
@@ -50,28 +50,42 @@ impl Execution {
         if let JTemplate::Literal(v) = t {
             return Ok(v.clone());
         }
-        let mut states = Map::new();
         let null = Value::Null;
-        states.insert("input".into(), sv.input.unwrap_or(&null).clone());
-        states.insert("context".into(), self.context_object(id, sv.extra));
-        if let Some(r) = sv.result {
-            states.insert("result".into(), r.clone());
-        }
-        if let Some(e) = sv.error_output {
-            states.insert("errorOutput".into(), e.clone());
-        }
         let seed = (self.entropy.borrow_mut().random() * (u64::MAX as f64)) as u64;
-        let mut bindings = base_bindings()
-            .clone()
-            .now(self.now.millis())
-            .seed(seed)
-            .var("states", Value::Object(states));
+        let mut bindings = jsonata::Bindings::new().now(self.now.millis()).seed(seed);
+        for (name, f) in step_functions() {
+            if t.mentions(name) {
+                bindings = match bindings.clone().function(name, None, Arc::clone(f)) {
+                    Ok(b) => b,
+                    Err(_) => bindings,
+                };
+            }
+        }
+        // Only what the expressions mention is built and bound: `$states.context` and the
+        // variables are rebuilt for every evaluation otherwise.
+        if t.mentions("states") {
+            let mut states = Map::new();
+            states.insert("input".into(), sv.input.unwrap_or(&null).clone());
+            states.insert("context".into(), self.context_object(id, sv.extra));
+            if let Some(r) = sv.result {
+                states.insert("result".into(), r.clone());
+            }
+            if let Some(e) = sv.error_output {
+                states.insert("errorOutput".into(), e.clone());
+            }
+            bindings = bindings.var("states", Value::Object(states));
+        }
         if let Some(th) = self.thread(id) {
             let mut vars = Vec::new();
-            th.vars
-                .visit(&mut |k, v| vars.push((k.to_string(), v.clone())));
+            t.visit_refs(&mut |name| {
+                if name != "states" {
+                    if let Some(v) = th.vars.get(name) {
+                        vars.push((name, v.clone()));
+                    }
+                }
+            });
             for (k, v) in vars {
-                bindings = bindings.var(&k, v);
+                bindings = bindings.var(k, v);
             }
         }
         t.evaluate(sv.input.unwrap_or(&null), &bindings)
@@ -160,6 +174,11 @@ impl Execution {
             Ok(a) => a,
             Err(f) => return self.fail_jsonata(id, state, f),
         };
+        if let Some(map) = &assigned {
+            if let Err(e) = self.check_assign_limits(id, map) {
+                return self.fail_uncatchable(id, state, e);
+            }
+        }
         let output = match output {
             None => default_output,
             Some(t) => match self.jeval(id, t, sv) {

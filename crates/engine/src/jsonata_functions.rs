@@ -39,11 +39,12 @@ fn as_int(v: &Option<Value>, arg: usize, name: &str) -> Result<i64, jsonata::Err
 }
 
 /// The functions Step Functions adds to JSONata: `$partition`, `$range`, `$hash`, `$random`,
-/// `$uuid`, `$parse`. Built once; evaluations clone the (cheap) bindings.
-pub(crate) fn base_bindings() -> &'static jsonata::Bindings {
-    static BASE: std::sync::OnceLock<jsonata::Bindings> = std::sync::OnceLock::new();
+/// `$uuid`, `$parse` (and `$eval`, which it takes away). Built once; an evaluation binds only
+/// those its expression mentions, binding costs allocations on every evaluation.
+pub(crate) fn step_functions() -> &'static [(&'static str, jsonata::CustomFunction)] {
+    static BASE: std::sync::OnceLock<Vec<(&'static str, jsonata::CustomFunction)>> =
+        std::sync::OnceLock::new();
     BASE.get_or_init(|| {
-        let mut b = jsonata::Bindings::new();
         let partition: jsonata::CustomFunction = std::sync::Arc::new(|_ctx, args| {
             let items = as_array(&args.first().cloned().flatten(), "partition")?;
             let size = as_int(&args.get(1).cloned().flatten(), 2, "partition")?;
@@ -91,8 +92,21 @@ pub(crate) fn base_bindings() -> &'static jsonata::Bindings {
                 )),
                 None => Ok(None),
             });
+        // With a seed, the same number every time (AWS's extension); assumed to be Java's
+        // `new Random(seed).nextDouble()`, AWS's runtime being JVM-based.
         let random: jsonata::CustomFunction =
-            std::sync::Arc::new(|ctx, _args| Ok(Some(Value::from(ctx.random()))));
+            std::sync::Arc::new(|ctx, args| match args.first().cloned().flatten() {
+                None => Ok(Some(Value::from(ctx.random()))),
+                seed => {
+                    let seed = as_int(&seed, 1, "random")?;
+                    Ok(Some(Value::from(java_next_double(seed))))
+                }
+            });
+        // Step Functions leaves `$eval` out of JSONata: calling it fails like calling any
+        // unbound name.
+        let eval: jsonata::CustomFunction = std::sync::Arc::new(|_ctx, _args| {
+            Err(jerr("T1006", "Attempted to invoke a non-function"))
+        });
         let uuid: jsonata::CustomFunction = std::sync::Arc::new(|ctx, _args| {
             let mut bytes = [0u8; 16];
             for chunk in bytes.chunks_mut(4) {
@@ -132,19 +146,38 @@ pub(crate) fn base_bindings() -> &'static jsonata::Bindings {
                 .map(Some)
                 .map_err(|e| jerr("D3137", e.cause))
         });
-        for (name, sig, f) in [
-            ("partition", None, partition),
-            ("range", None, range),
-            ("parse", None, parse),
-            ("random", None, random),
-            ("uuid", None, uuid),
-            ("hash", None, hash),
-        ] {
-            b = match b.clone().function(name, sig, f) {
-                Ok(nb) => nb,
-                Err(_) => b,
-            };
-        }
-        b
+        vec![
+            ("partition", partition),
+            ("range", range),
+            ("parse", parse),
+            ("random", random),
+            ("uuid", uuid),
+            ("hash", hash),
+            ("eval", eval),
+        ]
     })
+}
+
+/// `new java.util.Random(seed).nextDouble()`.
+fn java_next_double(seed: i64) -> f64 {
+    const MULT: u64 = 0x5_DEEC_E66D;
+    const MASK: u64 = (1 << 48) - 1;
+    let mut state = (seed as u64 ^ MULT) & MASK;
+    let mut next = |bits: u32| -> u64 {
+        state = (state.wrapping_mul(MULT).wrapping_add(0xB)) & MASK;
+        state >> (48 - bits)
+    };
+    let hi = next(26);
+    let lo = next(27);
+    ((hi << 27) + lo) as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn java_random_next_double_matches_the_jdk() {
+        // `new Random(42).nextDouble()` and `new Random(0).nextDouble()` on a JDK.
+        assert_eq!(super::java_next_double(42), 0.7275636800328681);
+        assert_eq!(super::java_next_double(0), 0.730967787376657);
+    }
 }

@@ -20,9 +20,10 @@ pub mod resolver;
 mod states;
 pub mod time;
 mod vars;
+pub mod workloads;
 
 pub use api::*;
-pub use execution::{Execution, MAX_HISTORY_EVENTS, MAX_PAYLOAD_BYTES};
+pub use execution::{Execution, EXPRESS_MAX_SECONDS, MAX_HISTORY_EVENTS, MAX_PAYLOAD_BYTES};
 pub use history::{EventDetails, HistoryEvent};
 pub use program::{CompileError, Program};
 pub use resolver::{NoIntegrations, TaskOutcome, TaskResolver};

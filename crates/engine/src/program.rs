@@ -162,7 +162,7 @@ pub(crate) enum Body {
     Pass {
         result: Option<Arc<Value>>,
     },
-    Task(TaskSpec),
+    Task(Box<TaskSpec>),
     Choice {
         rules: Vec<CRule>,
         default: Option<StateIdx>,
@@ -402,7 +402,7 @@ impl Compiler {
             ),
             model::StateKind::Task(t) => (
                 StateKind::Task,
-                Body::Task(TaskSpec {
+                Body::Task(Box::new(TaskSpec {
                     resource: Arc::from(t.resource.as_str()),
                     timeout_seconds: number(
                         &t.timeout_seconds,
@@ -429,7 +429,7 @@ impl Compiler {
                     } else {
                         None
                     },
-                }),
+                })),
             ),
             model::StateKind::Choice(c) => {
                 let mut rules = Vec::with_capacity(c.choices.len());

@@ -8,6 +8,8 @@ use std::sync::Arc;
 pub(crate) struct Vars {
     parent: Option<Arc<Vars>>,
     values: Arc<Map<String, Value>>,
+    /// Serialised size of `values`, for AWS's 10 MiB limit on stored variables.
+    bytes: usize,
 }
 
 impl Vars {
@@ -19,6 +21,7 @@ impl Vars {
         Vars {
             parent: Some(Arc::new(outer.clone())),
             values: Arc::default(),
+            bytes: 0,
         }
     }
 
@@ -29,22 +32,29 @@ impl Vars {
         }
     }
 
-    /// Calls `f` on every visible variable (inner scopes first; shadowed ones skipped).
-    pub fn visit(&self, f: &mut dyn FnMut(&str, &Value)) {
-        let mut seen = std::collections::HashSet::new();
-        let mut cur = Some(self);
-        while let Some(v) = cur {
-            for (k, val) in v.values.iter() {
-                if seen.insert(k.as_str()) {
-                    f(k, val);
-                }
-            }
-            cur = v.parent.as_deref();
-        }
+    /// Stores `value` (`size` bytes as JSON) in this scope.
+    pub fn assign(&mut self, name: String, value: Value, size: usize) {
+        let old = Arc::make_mut(&mut self.values).insert(name, value);
+        let old_size = old.as_ref().map_or(0, crate::execution::payload_size);
+        self.bytes = self.bytes.saturating_sub(old_size) + size;
     }
 
-    pub fn assign(&mut self, name: String, value: Value) {
-        Arc::make_mut(&mut self.values).insert(name, value);
+    /// Bytes held by this scope and the scopes it reads from.
+    pub fn total_bytes(&self) -> usize {
+        let mut total = 0;
+        let mut cur = Some(self);
+        while let Some(v) = cur {
+            total += v.bytes;
+            cur = v.parent.as_deref();
+        }
+        total
+    }
+
+    /// Size of `name`'s value in this scope (0 when it is not assigned here).
+    pub fn own_size(&self, name: &str) -> usize {
+        self.values
+            .get(name)
+            .map_or(0, crate::execution::payload_size)
     }
 }
 

@@ -288,3 +288,75 @@ fn assign_sets_variables_visible_to_later_states() {
     let f = run(&def, json!({"v": 5}));
     assert_eq!(output(&f), json!({"x": 5, "y": "lit"}));
 }
+
+#[test]
+fn express_executions_time_out_after_five_minutes() {
+    let def = json!({"StartAt": "W", "States": {
+        "W": {"Type": "Wait", "Seconds": 301, "End": true}}});
+    let run_as = |ty: engine::ExecutionType, def: &serde_json::Value| {
+        let mut ctx = engine::ExecutionContext::example("exec-1", "Machine", START);
+        ctx.execution_type = ty;
+        engine::driver::run_to_completion(
+            program(def),
+            json!({}),
+            ctx,
+            Box::new(engine::SeededEntropy::new(1)),
+            &mut engine::NoIntegrations::new(),
+            true,
+        )
+    };
+    let f = run_as(engine::ExecutionType::Express, &def);
+    assert_eq!(f.outcome.status, ExecutionStatus::TimedOut);
+    assert_eq!(f.outcome.error.as_deref(), Some("States.Timeout"));
+    let last = f.history.last().unwrap();
+    assert_eq!(last.event_type(), "ExecutionTimedOut");
+    assert_eq!(last.timestamp.0 - START.0, 300_000);
+    // A shorter machine TimeoutSeconds still applies; STANDARD has no such limit.
+    let short = json!({"TimeoutSeconds": 10, "StartAt": "W", "States": {
+        "W": {"Type": "Wait", "Seconds": 301, "End": true}}});
+    let f = run_as(engine::ExecutionType::Express, &short);
+    assert_eq!(f.history.last().unwrap().timestamp.0 - START.0, 10_000);
+    let f = run_as(engine::ExecutionType::Standard, &def);
+    assert_eq!(f.outcome.status, ExecutionStatus::Succeeded);
+}
+
+#[test]
+fn start_execution_tasks_describe_their_child() {
+    let def = json!({"StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2",
+              "Parameters": {"StateMachineArn": "arn:aws:states:us-east-1:111111111111:stateMachine:Child",
+                             "Input": {"k.$": "$.v"}, "Name": "kid"}, "End": true},
+    }});
+    let mut child = None;
+    let mut r = FnResolver(|inv: &engine::TaskInvocation| {
+        child = inv.child();
+        TaskOutcome::Succeeded(json!({}))
+    });
+    run_with(&def, json!({"v": 1}), &mut r, Box::new(FixedRandom(0.0)));
+    assert_eq!(
+        child,
+        Some(engine::ChildExecution {
+            mode: engine::ChildMode::SyncV2,
+            state_machine_arn: Some(
+                "arn:aws:states:us-east-1:111111111111:stateMachine:Child".into()
+            ),
+            input: Some(json!({"k": 1})),
+            name: Some("kid".into()),
+        })
+    );
+    let mut other = Some(engine::ChildExecution {
+        mode: engine::ChildMode::Sync,
+        state_machine_arn: None,
+        input: None,
+        name: None,
+    });
+    let lambda = json!({"StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+              "Parameters": {"FunctionName": "f"}, "End": true}}});
+    let mut r = FnResolver(|inv: &engine::TaskInvocation| {
+        other = inv.child();
+        TaskOutcome::Succeeded(json!({}))
+    });
+    run_with(&lambda, json!({}), &mut r, Box::new(FixedRandom(0.0)));
+    assert_eq!(other, None);
+}

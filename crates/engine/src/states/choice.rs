@@ -90,7 +90,19 @@ impl Execution {
                     chosen = Some(rule);
                     break;
                 }
-                Ok(_) => {}
+                Ok(Value::Bool(false)) => {}
+                Ok(v) => {
+                    let (src, location) = t.describe().unwrap_or(("", "Condition"));
+                    let f = crate::expr::JsonataFailure::new(
+                        location,
+                        format!(
+                            "The JSONata expression '{src}' specified for the field '{location}' returned an unexpected result type. Expected 'boolean', but was '{}' for value: {}",
+                            crate::expr::jsonata_type_name(&v),
+                            v
+                        ),
+                    );
+                    return self.fail_jsonata(id, state, f);
+                }
                 Err(f) => return self.fail_jsonata(id, state, f),
             }
         }
