@@ -1,5 +1,6 @@
 //! `stepline bench`: in-process throughput of the engine on the issues' workloads (history
-//! recorded, virtual clock), printed as state transitions per second.
+//! recorded, virtual clock), printed as state transitions per second; `stepline bench server`
+//! drives a running `stepline serve` over HTTP instead.
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -21,9 +22,20 @@ pub struct Args {
     /// Print one JSON object per workload instead of a table.
     #[arg(long)]
     json: bool,
+    #[command(subcommand)]
+    target: Option<Target>,
+}
+
+#[derive(clap::Subcommand)]
+enum Target {
+    /// Measure a running server: Standard executions and StartSyncExecution over HTTP.
+    Server(server::bench::Args),
 }
 
 pub fn main(args: Args) -> ExitCode {
+    if let Some(Target::Server(server_args)) = args.target {
+        return server::bench::main(server_args);
+    }
     let all = engine::workloads::all();
     if args.list {
         for w in &all {

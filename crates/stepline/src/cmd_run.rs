@@ -36,6 +36,13 @@ pub struct Args {
     /// Seed for UUIDs and random numbers (default: from the clock).
     #[arg(long)]
     seed: Option<u64>,
+    /// A Step Functions Local mock configuration file: the Task states that --test-case lists
+    /// answer from it (the state machine is named after the definition file).
+    #[arg(long, requires = "test_case")]
+    mock: Option<PathBuf>,
+    /// The test case of --mock to run.
+    #[arg(long, requires = "mock")]
+    test_case: Option<String>,
 }
 
 /// Sleeps until each timer is due.
@@ -145,7 +152,20 @@ pub fn main(args: Args) -> ExitCode {
             engine::Entropy::uuid(&mut entropy)
         );
     }
-    let mut resolver = NoIntegrations::new();
+    let mut resolver: Box<dyn engine::TaskResolver> = match (&args.mock, &args.test_case) {
+        (Some(file), Some(case)) => {
+            // `OrderFlow.asl.json` is the state machine `OrderFlow`, as Step Functions Local names it.
+            let machine = sm_name.strip_suffix(".asl").unwrap_or(&sm_name);
+            match integrations::mock_resolver_from_file(file, machine, case) {
+                Ok(r) => Box::new(r),
+                Err(e) => {
+                    eprintln!("stepline run: {e}");
+                    return ExitCode::from(2);
+                }
+            }
+        }
+        _ => Box::new(NoIntegrations::new()),
+    };
     let mut clock: Box<dyn Clock> = if args.real_time {
         Box::new(RealClock)
     } else {
@@ -156,7 +176,7 @@ pub fn main(args: Args) -> ExitCode {
         input,
         ctx,
         Box::new(entropy),
-        &mut resolver,
+        resolver.as_mut(),
         args.history,
         clock.as_mut(),
     );
