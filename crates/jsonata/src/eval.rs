@@ -262,10 +262,14 @@ impl Eval {
 
     fn eval_inner(&mut self, node: &Node, input: &Option<Value>, env: usize) -> R {
         match &node.kind {
-            Kind::Path(steps) if is_simple_field(node, steps) && !matches!(input, Some(Value::Array(..))) => {
+            Kind::Path(steps)
+                if is_simple_field(node, steps) && !matches!(input, Some(Value::Array(..))) =>
+            {
                 // `name` on a single (non-array) item: the general path machinery would
                 // build and then unwrap a one-item sequence; a direct lookup is equivalent.
-                let Some(Kind::Name(n)) = steps.first().map(|s| &s.kind) else { return Ok(None) };
+                let Some(Kind::Name(n)) = steps.first().map(|s| &s.kind) else {
+                    return Ok(None);
+                };
                 lookup_field(input.as_ref(), n)
             }
             Kind::Path(steps) => match self.path(node, steps, input, env, false)? {
@@ -733,6 +737,11 @@ impl Eval {
 
     pub fn filter(&mut self, pred: &Node, input: Option<Value>, env: usize) -> R {
         let Some(input) = input else {
+            // jsonata-js still evaluates the predicate once, against an undefined context
+            // (so its errors surface); the undefined item it may keep is dropped here.
+            if !matches!(pred.kind, Kind::Num(_)) {
+                self.eval(pred, &None, env)?;
+            }
             return Ok(Some(Value::seq(vec![])));
         };
         let items: &[Value] = input.members();
