@@ -461,7 +461,8 @@ impl Eval {
                     return Ok(Some(Value::Func(Arc::new(Func::Chain(a, b)))));
                 }
                 let fv = f.unwrap_or(Value::Null);
-                self.apply(&fv, vec![lhs], &None, env, node.pos, None)
+                // jsonata-js applies `~>` functions with a null (not undefined) context
+                self.apply(&fv, vec![lhs], &Some(Value::Null), env, node.pos, None)
             }
             Kind::Sort(_) => Ok(None),
             Kind::Transform(def) => {
@@ -1443,8 +1444,8 @@ impl Eval {
             }
             Func::Chain(a, b) => {
                 let x = args.into_iter().next().flatten();
-                let r1 = self.apply(a, vec![x], &None, env, 0, None)?;
-                self.apply(b, vec![r1], &None, env, 0, None)
+                let r1 = self.apply(a, vec![x], &Some(Value::Null), env, 0, None)?;
+                self.apply(b, vec![r1], &Some(Value::Null), env, 0, None)
             }
         }
     }

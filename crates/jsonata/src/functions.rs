@@ -334,7 +334,7 @@ fn get_match(
             _ => ev.apply(
                 matcher,
                 vec![Some(Value::String(st.clone()))],
-                &None,
+                &Some(Value::Null),
                 ctx.env,
                 0,
                 None,
@@ -347,7 +347,7 @@ fn get_match(
 
 fn next_match(ev: &mut Eval, m: &Match, st: &Arc<str>, ctx: &Ctx) -> Result<Option<Match>, Err> {
     let Some(next) = &m.next else { return Ok(None) };
-    let r = ev.apply(next, vec![], &None, ctx.env, 0, None)?;
+    let r = ev.apply(next, vec![], &Some(Value::Null), ctx.env, 0, None)?;
     to_match(r, st)
 }
 
@@ -591,7 +591,7 @@ fn f_replace(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
                         let r = ev.apply(
                             f,
                             vec![Some(Value::Object(Obj::new(obj)))],
-                            &None,
+                            &Some(Value::Null),
                             ctx.env,
                             0,
                             None,
@@ -885,7 +885,14 @@ fn f_map(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
     };
     let mut out = Vec::new();
     for (i, v) in arr.members().iter().enumerate() {
-        let r = ev.apply(&f, hof_args(&f, v, i, &arr), &None, ctx.env, 0, None)?;
+        let r = ev.apply(
+            &f,
+            hof_args(&f, v, i, &arr),
+            &Some(Value::Null),
+            ctx.env,
+            0,
+            None,
+        )?;
         if let Some(r) = r {
             out.push(r);
         }
@@ -902,7 +909,14 @@ fn f_filter(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
     };
     let mut out = Vec::new();
     for (i, v) in arr.members().iter().enumerate() {
-        let r = ev.apply(&f, hof_args(&f, v, i, &arr), &None, ctx.env, 0, None)?;
+        let r = ev.apply(
+            &f,
+            hof_args(&f, v, i, &arr),
+            &Some(Value::Null),
+            ctx.env,
+            0,
+            None,
+        )?;
         if boolean(&r) {
             out.push(v.clone());
         }
@@ -919,7 +933,14 @@ fn f_single(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
     for (i, v) in arr.members().iter().enumerate() {
         let ok = match &f {
             Some(f) => {
-                let r = ev.apply(f, hof_args(f, v, i, &arr), &None, ctx.env, 0, None)?;
+                let r = ev.apply(
+                    f,
+                    hof_args(f, v, i, &arr),
+                    &Some(Value::Null),
+                    ctx.env,
+                    0,
+                    None,
+                )?;
                 boolean(&r)
             }
             None => true,
@@ -975,7 +996,7 @@ fn f_reduce(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
         if ar >= 4 {
             args.push(Some(arr.clone()));
         }
-        acc = ev.apply(&f, args, &None, ctx.env, 0, None)?;
+        acc = ev.apply(&f, args, &Some(Value::Null), ctx.env, 0, None)?;
         i += 1;
     }
     Ok(acc)
@@ -999,7 +1020,7 @@ fn f_sift(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
         if ar >= 3 {
             args.push(Some(objv.clone()));
         }
-        let r = ev.apply(&f, args, &None, ctx.env, 0, None)?;
+        let r = ev.apply(&f, args, &Some(Value::Null), ctx.env, 0, None)?;
         if boolean(&r) {
             out.insert(k.clone(), v.clone());
         }
@@ -1028,7 +1049,7 @@ fn f_each(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
         if ar >= 3 {
             args.push(Some(objv.clone()));
         }
-        if let Some(r) = ev.apply(&f, args, &None, ctx.env, 0, None)? {
+        if let Some(r) = ev.apply(&f, args, &Some(Value::Null), ctx.env, 0, None)? {
             out.push(r);
         }
     }
@@ -1072,7 +1093,7 @@ fn f_sort(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
                     let r = ev.apply(
                         &f,
                         vec![Some(x.clone()), Some(y.clone())],
-                        &None,
+                        &Some(Value::Null),
                         env,
                         0,
                         None,
