@@ -144,7 +144,12 @@ fn f_substring(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
     };
     let chars: Vec<char> = st.chars().collect();
     let len = chars.len() as i64;
-    let mut start = num_arg(a, 1).unwrap_or(0.0);
+    // an undefined start is NaN in JavaScript: slice(NaN) starts at 0, a NaN end is empty
+    let start_given = num_arg(a, 1);
+    if start_given.is_none() && num_arg(a, 2).is_some_and(|l| l > 0.0) {
+        return s("");
+    }
+    let mut start = start_given.unwrap_or(0.0);
     if len as f64 + start < 0.0 {
         start = 0.0;
     }
@@ -788,7 +793,12 @@ fn f_power(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
         return Ok(None);
     };
     let e = num_arg(a, 1).unwrap_or(f64::NAN);
-    let r = x.powf(e);
+    // JavaScript's Math.pow gives NaN where IEEE pow gives 1: pow(1, NaN), pow(±1, ±Infinity)
+    let r = if e.is_nan() || (x.abs() == 1.0 && e.is_infinite()) {
+        f64::NAN
+    } else {
+        x.powf(e)
+    };
     if !r.is_finite() {
         let mut err = Err::new("D3061").value_num(x);
         err.exp = Some(Value::Number(e));
