@@ -134,14 +134,9 @@ pub fn append(a: Option<Value>, b: Option<Value>) -> Option<Value> {
         (Some(a), Some(b)) => {
             let mut v: Vec<Value> = a.members().to_vec();
             v.extend_from_slice(b.members());
-            // Array.prototype.concat keeps the sequence marker only when the first
-            // operand carried it through createSequence: jsonata-js returns a plain array.
-            let flags = if a.is_sequence() || !a.is_array() {
-                SEQ
-            } else {
-                0
-            };
-            Some(Value::Array(Arr::new(v), flags))
+            // jsonata-js joins with Array.prototype.concat, whose result is a plain array
+            // (not a sequence), whatever its operands were.
+            Some(Value::Array(Arr::new(v), 0))
         }
     }
 }
