@@ -70,8 +70,13 @@ pub struct Limits {
     pub deadline: Option<Instant>,
 }
 
+/// Internal: a sibling's evaluation was cut short (see `Eval::concurrently`); never escapes.
+const ABORT: &str = "(abort)";
+
 pub struct Eval {
     pub frames: Vec<Frame>,
+    steps: u64,
+    step_limit: u64,
     depth: usize,
     limits: Limits,
     tick: u32,
@@ -129,14 +134,9 @@ pub fn append(a: Option<Value>, b: Option<Value>) -> Option<Value> {
         (Some(a), Some(b)) => {
             let mut v: Vec<Value> = a.members().to_vec();
             v.extend_from_slice(b.members());
-            // Array.prototype.concat keeps the sequence marker only when the first
-            // operand carried it through createSequence: jsonata-js returns a plain array.
-            let flags = if a.is_sequence() || !a.is_array() {
-                SEQ
-            } else {
-                0
-            };
-            Some(Value::Array(Arr::new(v), flags))
+            // jsonata-js joins with Array.prototype.concat, whose result is a plain array
+            // (not a sequence), whatever its operands were.
+            Some(Value::Array(Arr::new(v), 0))
         }
     }
 }
@@ -161,6 +161,8 @@ impl Eval {
                 parent: None,
                 vars: Vec::new(),
             }],
+            steps: 0,
+            step_limit: u64::MAX,
             depth: 0,
             limits,
             tick: 0,
@@ -224,7 +226,56 @@ impl Eval {
         }
     }
 
+    /// jsonata-js evaluates array-constructor items and object-constructor values with
+    /// `Promise.all`: when several fail, the one that fails after the fewest evaluation steps
+    /// is reported. Items run in order here; after a failure, later items may only run for
+    /// fewer steps than the failing one took, which is all that can change the outcome.
+    fn concurrently(
+        &mut self,
+        n: usize,
+        mut f: impl FnMut(&mut Eval, usize) -> R,
+    ) -> Result<Vec<Option<Value>>, Err> {
+        let outer_limit = self.step_limit;
+        let mut best: Option<(u64, Err)> = None;
+        let mut out = Vec::with_capacity(n);
+        for i in 0..n {
+            let start = self.steps;
+            if let Some((cost, _)) = &best {
+                self.step_limit = outer_limit.min(start + cost);
+            }
+            let r = f(self, i);
+            self.step_limit = outer_limit;
+            match r {
+                Ok(v) => {
+                    if best.is_none() {
+                        out.push(v);
+                    }
+                }
+                Err(e) => {
+                    if self.steps > outer_limit {
+                        return Err(e);
+                    }
+                    if e.code == ABORT {
+                        continue;
+                    }
+                    let cost = self.steps - start;
+                    if best.as_ref().is_none_or(|(c, _)| cost < *c) {
+                        best = Some((cost, e));
+                    }
+                }
+            }
+        }
+        match best {
+            Some((_, e)) => Err(e),
+            None => Ok(out),
+        }
+    }
+
     fn enter(&mut self) -> Result<(), Err> {
+        self.steps += 1;
+        if self.steps > self.step_limit {
+            return Err(Err::new(ABORT));
+        }
         self.depth += 1;
         if self.depth > self.limits.max_depth {
             return Err(Err::new("U1001"));
@@ -311,8 +362,9 @@ impl Eval {
             }
             Kind::Array(items) => {
                 let mut out: Vec<Value> = Vec::with_capacity(items.len());
-                for it in items {
-                    let v = self.eval(it, input, env)?;
+                let vals =
+                    self.concurrently(items.len(), |ev, i| ev.eval(&items[i], input, env))?;
+                for (it, v) in items.iter().zip(vals) {
                     if let Some(v) = v {
                         if matches!(it.kind, Kind::Array(_)) {
                             out.push(v);
@@ -404,7 +456,8 @@ impl Eval {
                     return Ok(Some(Value::Func(Arc::new(Func::Chain(a, b)))));
                 }
                 let fv = f.unwrap_or(Value::Null);
-                self.apply(&fv, vec![lhs], &None, env, node.pos, None)
+                // jsonata-js applies `~>` functions with a null (not undefined) context
+                self.apply(&fv, vec![lhs], &Some(Value::Null), env, node.pos, None)
             }
             Kind::Sort(_) => Ok(None),
             Kind::Transform(def) => {
@@ -737,6 +790,11 @@ impl Eval {
 
     pub fn filter(&mut self, pred: &Node, input: Option<Value>, env: usize) -> R {
         let Some(input) = input else {
+            // jsonata-js still evaluates the predicate once, against an undefined context
+            // (so its errors surface); the undefined item it may keep is dropped here.
+            if !matches!(pred.kind, Kind::Num(_)) {
+                self.eval(pred, &None, env)?;
+            }
             return Ok(Some(Value::seq(vec![])));
         };
         let items: &[Value] = input.members();
@@ -852,30 +910,34 @@ impl Eval {
                 }
             }
         }
-        let mut result = Map::with_capacity(groups.len());
-        for (key, e) in groups {
+        let entries: Vec<(Arc<str>, Entry)> = groups.into_iter().collect();
+        let vals = self.concurrently(entries.len(), |ev, i| {
+            let (_, e) = &entries[i];
             let expr = &g.pairs[e.expr_index].1;
-            let v = match e.data {
-                GroupData::V(d) => self.eval(expr, &d, env)?,
+            match &e.data {
+                GroupData::V(d) => ev.eval(expr, d, env),
                 GroupData::T(ts) => {
                     // reduceTupleStream: merge the tuples, appending values per binding
                     let mut merged: Tuple = Vec::new();
-                    for (i, t) in ts.into_iter().enumerate() {
+                    for (i, t) in ts.iter().enumerate() {
                         if i == 0 {
-                            merged = t;
+                            merged = t.clone();
                         } else {
                             for (k, v) in t {
-                                let cur = tuple_get(&merged, &k).cloned().flatten();
-                                tuple_set(&mut merged, &k, append(cur, v));
+                                let cur = tuple_get(&merged, k).cloned().flatten();
+                                tuple_set(&mut merged, k, append(cur, v.clone()));
                             }
                         }
                     }
                     let ctx = tuple_at(&merged);
                     merged.retain(|(k, _)| &**k != AT);
-                    let frame = self.tuple_frame(env, &merged);
-                    self.eval(expr, &ctx, frame)?
+                    let frame = ev.tuple_frame(env, &merged);
+                    ev.eval(expr, &ctx, frame)
                 }
-            };
+            }
+        })?;
+        let mut result = Map::with_capacity(entries.len());
+        for ((key, _), v) in entries.into_iter().zip(vals) {
             if let Some(v) = v {
                 result.insert(key, v);
             }
@@ -1377,8 +1439,8 @@ impl Eval {
             }
             Func::Chain(a, b) => {
                 let x = args.into_iter().next().flatten();
-                let r1 = self.apply(a, vec![x], &None, env, 0, None)?;
-                self.apply(b, vec![r1], &None, env, 0, None)
+                let r1 = self.apply(a, vec![x], &Some(Value::Null), env, 0, None)?;
+                self.apply(b, vec![r1], &Some(Value::Null), env, 0, None)
             }
         }
     }

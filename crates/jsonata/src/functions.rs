@@ -144,7 +144,12 @@ fn f_substring(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
     };
     let chars: Vec<char> = st.chars().collect();
     let len = chars.len() as i64;
-    let mut start = num_arg(a, 1).unwrap_or(0.0);
+    // an undefined start is NaN in JavaScript: slice(NaN) starts at 0, a NaN end is empty
+    let start_given = num_arg(a, 1);
+    if start_given.is_none() && num_arg(a, 2).is_some_and(|l| l > 0.0) {
+        return s("");
+    }
+    let mut start = start_given.unwrap_or(0.0);
     if len as f64 + start < 0.0 {
         start = 0.0;
     }
@@ -334,7 +339,7 @@ fn get_match(
             _ => ev.apply(
                 matcher,
                 vec![Some(Value::String(st.clone()))],
-                &None,
+                &Some(Value::Null),
                 ctx.env,
                 0,
                 None,
@@ -347,7 +352,7 @@ fn get_match(
 
 fn next_match(ev: &mut Eval, m: &Match, st: &Arc<str>, ctx: &Ctx) -> Result<Option<Match>, Err> {
     let Some(next) = &m.next else { return Ok(None) };
-    let r = ev.apply(next, vec![], &None, ctx.env, 0, None)?;
+    let r = ev.apply(next, vec![], &Some(Value::Null), ctx.env, 0, None)?;
     to_match(r, st)
 }
 
@@ -591,7 +596,7 @@ fn f_replace(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
                         let r = ev.apply(
                             f,
                             vec![Some(Value::Object(Obj::new(obj)))],
-                            &None,
+                            &Some(Value::Null),
                             ctx.env,
                             0,
                             None,
@@ -788,7 +793,12 @@ fn f_power(_: &mut Eval, a: &[Option<Value>], _: &Ctx) -> R {
         return Ok(None);
     };
     let e = num_arg(a, 1).unwrap_or(f64::NAN);
-    let r = x.powf(e);
+    // JavaScript's Math.pow gives NaN where IEEE pow gives 1: pow(1, NaN), pow(±1, ±Infinity)
+    let r = if e.is_nan() || (x.abs() == 1.0 && e.is_infinite()) {
+        f64::NAN
+    } else {
+        x.powf(e)
+    };
     if !r.is_finite() {
         let mut err = Err::new("D3061").value_num(x);
         err.exp = Some(Value::Number(e));
@@ -885,7 +895,14 @@ fn f_map(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
     };
     let mut out = Vec::new();
     for (i, v) in arr.members().iter().enumerate() {
-        let r = ev.apply(&f, hof_args(&f, v, i, &arr), &None, ctx.env, 0, None)?;
+        let r = ev.apply(
+            &f,
+            hof_args(&f, v, i, &arr),
+            &Some(Value::Null),
+            ctx.env,
+            0,
+            None,
+        )?;
         if let Some(r) = r {
             out.push(r);
         }
@@ -902,7 +919,14 @@ fn f_filter(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
     };
     let mut out = Vec::new();
     for (i, v) in arr.members().iter().enumerate() {
-        let r = ev.apply(&f, hof_args(&f, v, i, &arr), &None, ctx.env, 0, None)?;
+        let r = ev.apply(
+            &f,
+            hof_args(&f, v, i, &arr),
+            &Some(Value::Null),
+            ctx.env,
+            0,
+            None,
+        )?;
         if boolean(&r) {
             out.push(v.clone());
         }
@@ -919,7 +943,14 @@ fn f_single(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
     for (i, v) in arr.members().iter().enumerate() {
         let ok = match &f {
             Some(f) => {
-                let r = ev.apply(f, hof_args(f, v, i, &arr), &None, ctx.env, 0, None)?;
+                let r = ev.apply(
+                    f,
+                    hof_args(f, v, i, &arr),
+                    &Some(Value::Null),
+                    ctx.env,
+                    0,
+                    None,
+                )?;
                 boolean(&r)
             }
             None => true,
@@ -975,7 +1006,7 @@ fn f_reduce(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
         if ar >= 4 {
             args.push(Some(arr.clone()));
         }
-        acc = ev.apply(&f, args, &None, ctx.env, 0, None)?;
+        acc = ev.apply(&f, args, &Some(Value::Null), ctx.env, 0, None)?;
         i += 1;
     }
     Ok(acc)
@@ -999,7 +1030,7 @@ fn f_sift(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
         if ar >= 3 {
             args.push(Some(objv.clone()));
         }
-        let r = ev.apply(&f, args, &None, ctx.env, 0, None)?;
+        let r = ev.apply(&f, args, &Some(Value::Null), ctx.env, 0, None)?;
         if boolean(&r) {
             out.insert(k.clone(), v.clone());
         }
@@ -1028,7 +1059,7 @@ fn f_each(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
         if ar >= 3 {
             args.push(Some(objv.clone()));
         }
-        if let Some(r) = ev.apply(&f, args, &None, ctx.env, 0, None)? {
+        if let Some(r) = ev.apply(&f, args, &Some(Value::Null), ctx.env, 0, None)? {
             out.push(r);
         }
     }
@@ -1072,7 +1103,7 @@ fn f_sort(ev: &mut Eval, a: &[Option<Value>], ctx: &Ctx) -> R {
                     let r = ev.apply(
                         &f,
                         vec![Some(x.clone()), Some(y.clone())],
-                        &None,
+                        &Some(Value::Null),
                         env,
                         0,
                         None,

@@ -279,7 +279,12 @@ impl Expression {
             ev.bind(0, &name, Some(value::from_json(v)));
         }
         let input = input.0.clone();
-        ev.bind(0, &Arc::from("$"), input.clone());
+        // `$$` is the document itself, bound before an array input is wrapped
+        let root = match &input {
+            Some(Value::Array(a, f)) if f & value::OUTER != 0 => a.first().cloned(),
+            other => other.clone(),
+        };
+        ev.bind(0, &Arc::from("$"), root);
         let prev_floor =
             value::set_stack_budget(bindings.stack_limit.unwrap_or(DEFAULT_STACK_LIMIT));
         let r = ev.eval(&self.ast, &input, 0);

@@ -1448,6 +1448,13 @@ pub fn compile_regex(pattern: &str, flags: &str, pos: usize) -> Result<RegexLit,
                 Some('/') => out.push('/'),
                 Some('d') => out.push_str(if in_class { "0-9" } else { "[0-9]" }),
                 Some('D') => out.push_str(if in_class { "\\D" } else { "[^0-9]" }),
+                // JavaScript's \w is ASCII-only
+                Some('w') => out.push_str(if in_class {
+                    "a-zA-Z0-9_"
+                } else {
+                    "[a-zA-Z0-9_]"
+                }),
+                Some('W') => out.push_str(if in_class { "\\W" } else { "[^a-zA-Z0-9_]" }),
                 Some(n) => {
                     out.push('\\');
                     out.push(*n);

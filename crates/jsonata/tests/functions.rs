@@ -261,3 +261,28 @@ fn bindings_override_and_supply_variables() {
         Some(json!(7))
     );
 }
+
+#[test]
+fn compiled_expressions_are_shareable_across_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Expression>();
+    assert_send_sync::<Bindings>();
+    assert_send_sync::<jsonata::Input>();
+    let e = Arc::new(Expression::compile("$sum(a) * 2").unwrap());
+    let handles: Vec<_> = (0..4)
+        .map(|i| {
+            let e = e.clone();
+            std::thread::spawn(move || e.evaluate(&json!({"a": [i, 1]}), &Bindings::new()).unwrap())
+        })
+        .collect();
+    let got: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert_eq!(
+        got,
+        vec![
+            Some(json!(2)),
+            Some(json!(4)),
+            Some(json!(6)),
+            Some(json!(8))
+        ]
+    );
+}
