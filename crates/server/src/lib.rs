@@ -9,6 +9,7 @@
 pub mod activities;
 pub mod bench;
 pub mod cli;
+pub mod nested;
 pub mod ops;
 pub mod protocol;
 pub mod runtime;

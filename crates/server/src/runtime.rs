@@ -184,10 +184,10 @@ fn invoke_tasks(
     resolver: &mut NoIntegrations,
     invocations: Vec<(engine::TaskInvocation, bool)>,
     inbox: &mut VecDeque<Event>,
-    waiting: (&crate::waiting::Waiting, &str),
+    waiting: (&Arc<Runtime>, &str),
 ) {
     for (inv, started) in invocations {
-        if crate::waiting::is_waiting(&inv) {
+        if crate::waiting::handles(&inv) {
             crate::waiting::invoke(waiting.0, waiting.1, &inv, started, inbox);
             continue;
         }
@@ -483,7 +483,7 @@ impl Runtime {
     }
 
     async fn drive(
-        &self,
+        self: &Arc<Self>,
         arn: &str,
         mut ex: Execution,
         mut pending: Pending,
@@ -497,7 +497,7 @@ impl Runtime {
         };
         let mut inbox = VecDeque::new();
         let tasks: Vec<_> = pending.tasks.values().cloned().collect();
-        invoke_tasks(&mut resolver, tasks, &mut inbox, (&self.waiting, arn));
+        invoke_tasks(&mut resolver, tasks, &mut inbox, (self, arn));
         let mut rx_open = true;
         loop {
             if let Some(o) = &pending.outcome {
@@ -574,7 +574,7 @@ impl Runtime {
                     _ => None,
                 })
                 .collect();
-            invoke_tasks(&mut resolver, invocations, &mut inbox, (&self.waiting, arn));
+            invoke_tasks(&mut resolver, invocations, &mut inbox, (self, arn));
         }
     }
 

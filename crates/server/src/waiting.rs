@@ -304,18 +304,31 @@ impl TaskTimers {
     }
 }
 
-/// Performs a waiting task: registers its token; a callback integration counts as started
-/// at once (the message carrying the token is sent), an activity when a worker takes it.
+/// Whether the server performs this task itself (waits, nested executions).
+pub fn handles(inv: &TaskInvocation) -> bool {
+    is_waiting(inv) || crate::nested::is_child(inv)
+}
+
+/// Performs a task [`handles`] accepts: registers its token; a callback integration counts as
+/// started at once (the message carrying the token is sent), an activity when a worker takes
+/// it; a nested execution is started.
 pub fn invoke(
-    w: &Waiting,
+    rt: &Arc<crate::runtime::Runtime>,
     execution_arn: &str,
     inv: &TaskInvocation,
     started: bool,
     inbox: &mut VecDeque<Event>,
 ) {
-    let callback = activity_of(inv).is_none();
-    w.register(execution_arn, inv, started || callback);
-    if callback && !started {
-        inbox.push_back(Event::TaskStarted { task: inv.task });
+    let child = crate::nested::is_child(inv);
+    if is_waiting(inv) {
+        let callback = activity_of(inv).is_none();
+        rt.waiting
+            .register(execution_arn, inv, started || callback);
+        if callback && !started && !child {
+            inbox.push_back(Event::TaskStarted { task: inv.task });
+        }
+    }
+    if child {
+        crate::nested::invoke(rt, execution_arn, inv, started);
     }
 }
