@@ -189,7 +189,10 @@ async fn run(
             Err(e) if e.kind == "ExecutionAlreadyExists" && !child_arn.is_empty() => {}
             Err(e) => {
                 return Err((
-                    format!("StepFunctions.{}Exception", e.kind.trim_end_matches("Exception")),
+                    format!(
+                        "StepFunctions.{}Exception",
+                        e.kind.trim_end_matches("Exception")
+                    ),
                     format!("{} (Service: Sfn, Status Code: 400)", e.message),
                 ))
             }
@@ -208,7 +211,9 @@ async fn run(
                     .flatten()
                     .map_or(0, |r| r.start_date),
             };
-            Ok(Some(json!({"ExecutionArn": child_arn, "StartDate": ms(start)})))
+            Ok(Some(
+                json!({"ExecutionArn": child_arn, "StartDate": ms(start)}),
+            ))
         }
         Mode::Sync | Mode::SyncV2 => follow(rt, parent, &child_arn, mode == Mode::SyncV2).await,
     }

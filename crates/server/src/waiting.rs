@@ -322,8 +322,7 @@ pub fn invoke(
     let child = crate::nested::is_child(inv);
     if is_waiting(inv) {
         let callback = activity_of(inv).is_none();
-        rt.waiting
-            .register(execution_arn, inv, started || callback);
+        rt.waiting.register(execution_arn, inv, started || callback);
         if callback && !started && !child {
             inbox.push_back(Event::TaskStarted { task: inv.task });
         }

@@ -105,7 +105,10 @@ fn activity_api() {
     assert_eq!(again["activityArn"], a["activityArn"]);
     assert_eq!(again["creationDate"], a["creationDate"], "idempotent");
     s.ok("CreateActivity", json!({"name": "act-2"}));
-    let d = s.ok("DescribeActivity", json!({"activityArn": activity_arn("act-1")}));
+    let d = s.ok(
+        "DescribeActivity",
+        json!({"activityArn": activity_arn("act-1")}),
+    );
     assert_eq!(d["name"], "act-1");
     assert_eq!(d["encryptionConfiguration"]["type"], "AWS_OWNED_KEY");
     let l = s.ok("ListActivities", json!({}));
@@ -119,8 +122,14 @@ fn activity_api() {
     let page = s.ok("ListActivities", json!({"maxResults": 1}));
     assert_eq!(page["activities"].as_array().unwrap().len(), 1);
     assert!(page["nextToken"].is_string());
-    s.ok("DeleteActivity", json!({"activityArn": activity_arn("act-1")}));
-    s.ok("DeleteActivity", json!({"activityArn": activity_arn("act-1")}));
+    s.ok(
+        "DeleteActivity",
+        json!({"activityArn": activity_arn("act-1")}),
+    );
+    s.ok(
+        "DeleteActivity",
+        json!({"activityArn": activity_arn("act-1")}),
+    );
     let m = s.err(
         "DescribeActivity",
         json!({"activityArn": activity_arn("act-1")}),
@@ -154,7 +163,10 @@ fn activity_worker_success_heartbeat_and_failure() {
         .to_string();
     let m = s.create_machine(
         "act-m",
-        &activity_machine(&act, json!({"TimeoutSeconds": 600, "HeartbeatSeconds": 300})),
+        &activity_machine(
+            &act,
+            json!({"TimeoutSeconds": 600, "HeartbeatSeconds": 300}),
+        ),
     );
     let e1 = start(&s, &m, "e1", json!({"n": 1}));
     let e2 = start(&s, &m, "e2", json!({"n": 2}));
@@ -219,9 +231,14 @@ fn a_waiting_poller_gets_the_next_task() {
         std::thread::sleep(Duration::from_millis(500));
         let e = start(&s, &m, "lp1", json!({"x": true}));
         let got = poller.join().unwrap();
-        let token = got["taskToken"].as_str().expect("the waiting poller got it");
+        let token = got["taskToken"]
+            .as_str()
+            .expect("the waiting poller got it");
         assert_eq!(got["input"], "{\"x\":true}");
-        s.ok("SendTaskSuccess", json!({"taskToken": token, "output": "1"}));
+        s.ok(
+            "SendTaskSuccess",
+            json!({"taskToken": token, "output": "1"}),
+        );
         assert_eq!(s.wait_done(&e, LONG)["output"], "1");
     });
 }
@@ -234,7 +251,10 @@ fn activity_timeouts() {
         .unwrap()
         .to_string();
     // Never taken: TimeoutSeconds runs from scheduling.
-    let m = s.create_machine("to-m", &activity_machine(&act, json!({"TimeoutSeconds": 1})));
+    let m = s.create_machine(
+        "to-m",
+        &activity_machine(&act, json!({"TimeoutSeconds": 1})),
+    );
     let e = start(&s, &m, "t1", json!({}));
     let d = s.wait_done(&e, LONG);
     assert_eq!(d["status"], "FAILED");
@@ -270,7 +290,10 @@ fn callbacks() {
         json!({"taskToken": t, "output": "{not json"}),
         "InvalidOutput",
     );
-    s.ok("SendTaskSuccess", json!({"taskToken": t, "output": "{\"r\":2}"}));
+    s.ok(
+        "SendTaskSuccess",
+        json!({"taskToken": t, "output": "{\"r\":2}"}),
+    );
     let d = s.wait_done(&e, LONG);
     assert_eq!(d["status"], "SUCCEEDED");
     assert_eq!(d["output"], "{\"r\":2}");
@@ -368,7 +391,10 @@ fn tokens_and_activity_tasks_survive_kill_9() {
     s.ok("DescribeActivity", json!({"activityArn": act}));
     let (t, input) = take_task(&s, &act, "w2");
     assert_eq!(input, json!({"q": 1}), "the queued task, not the taken one");
-    s.ok("SendTaskSuccess", json!({"taskToken": t, "output": "\"a\""}));
+    s.ok(
+        "SendTaskSuccess",
+        json!({"taskToken": t, "output": "\"a\""}),
+    );
     s.ok(
         "SendTaskSuccess",
         json!({"taskToken": taken_token, "output": "\"b\""}),

@@ -49,11 +49,22 @@ fn output(d: &Value) -> Value {
 fn sync_sync2_request_response_and_failure() {
     let s = Server::start_in_memory();
     let (ok, fail, _) = child_machines(&s);
-    let p1 = s.create_machine("p-sync", &parent("arn:aws:states:::states:startExecution.sync"));
-    let p2 = s.create_machine("p-sync2", &parent("arn:aws:states:::states:startExecution.sync:2"));
+    let p1 = s.create_machine(
+        "p-sync",
+        &parent("arn:aws:states:::states:startExecution.sync"),
+    );
+    let p2 = s.create_machine(
+        "p-sync2",
+        &parent("arn:aws:states:::states:startExecution.sync:2"),
+    );
     let p0 = s.create_machine("p-rr", &parent("arn:aws:states:::states:startExecution"));
 
-    let e = start(&s, &p1, "a", json!({"sm": ok, "in": {"k": 1}, "name": "c1"}));
+    let e = start(
+        &s,
+        &p1,
+        "a",
+        json!({"sm": ok, "in": {"k": 1}, "name": "c1"}),
+    );
     let d = s.wait_done(&e, LONG);
     assert_eq!(d["status"], "SUCCEEDED", "{d}");
     let o = output(&d);
@@ -63,9 +74,18 @@ fn sync_sync2_request_response_and_failure() {
     assert_eq!(o["Input"], "{\"k\":1}");
     assert_eq!(o["ExecutionArn"], execution_arn("child-ok", "c1"));
 
-    let e = start(&s, &p2, "b", json!({"sm": ok, "in": {"k": 2}, "name": "c2"}));
+    let e = start(
+        &s,
+        &p2,
+        "b",
+        json!({"sm": ok, "in": {"k": 2}, "name": "c2"}),
+    );
     let o = output(&s.wait_done(&e, LONG));
-    assert_eq!(o["Output"], json!({"got": {"k": 2}}), ".sync:2: Output is JSON");
+    assert_eq!(
+        o["Output"],
+        json!({"got": {"k": 2}}),
+        ".sync:2: Output is JSON"
+    );
 
     let e = start(&s, &p0, "c", json!({"sm": ok, "in": null, "name": "c3"}));
     let o = output(&s.wait_done(&e, LONG));
@@ -82,20 +102,35 @@ fn sync_sync2_request_response_and_failure() {
     assert_eq!(cause["Error"], "SomeFailure");
     assert_eq!(cause["Status"], "FAILED");
 
-    let e = start(&s, &p1, "e", json!({"sm": "arn:aws:states:us-east-1:123456789012:stateMachine:nope", "in": {}, "name": "c5"}));
+    let e = start(
+        &s,
+        &p1,
+        "e",
+        json!({"sm": "arn:aws:states:us-east-1:123456789012:stateMachine:nope", "in": {}, "name": "c5"}),
+    );
     let d = s.wait_done(&e, LONG);
-    assert_eq!(d["error"], "StepFunctions.StateMachineDoesNotExistException");
+    assert_eq!(
+        d["error"],
+        "StepFunctions.StateMachineDoesNotExistException"
+    );
 }
 
 #[test]
 fn stopping_the_parent_stops_a_sync_child() {
     let s = Server::start_in_memory();
     let (_, _, slow) = child_machines(&s);
-    let p = s.create_machine("p-stop", &parent("arn:aws:states:::states:startExecution.sync"));
+    let p = s.create_machine(
+        "p-stop",
+        &parent("arn:aws:states:::states:startExecution.sync"),
+    );
     let e = start(&s, &p, "s", json!({"sm": slow, "in": {}, "name": "stopme"}));
     let child = execution_arn("child-slow", "stopme");
     let deadline = Instant::now() + LONG;
-    while s.call("DescribeExecution", json!({"executionArn": child})).0 != 200 {
+    while s
+        .call("DescribeExecution", json!({"executionArn": child}))
+        .0
+        != 200
+    {
         assert!(Instant::now() < deadline, "child never started");
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -109,11 +144,23 @@ fn a_sync_parent_survives_kill_9() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = Server::start(dir.path());
     let (_, _, slow) = child_machines(&s);
-    let p = s.create_machine("p-dur", &parent("arn:aws:states:::states:startExecution.sync:2"));
-    let e = start(&s, &p, "k", json!({"sm": slow, "in": {}, "name": "durable-child"}));
+    let p = s.create_machine(
+        "p-dur",
+        &parent("arn:aws:states:::states:startExecution.sync:2"),
+    );
+    let e = start(
+        &s,
+        &p,
+        "k",
+        json!({"sm": slow, "in": {}, "name": "durable-child"}),
+    );
     let child = execution_arn("child-slow", "durable-child");
     let deadline = Instant::now() + LONG;
-    while s.call("DescribeExecution", json!({"executionArn": child})).0 != 200 {
+    while s
+        .call("DescribeExecution", json!({"executionArn": child}))
+        .0
+        != 200
+    {
         assert!(Instant::now() < deadline, "child never started");
         std::thread::sleep(Duration::from_millis(50));
     }
