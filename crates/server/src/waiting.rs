@@ -246,6 +246,15 @@ impl Waiting {
         }
     }
 
+    /// Every token waiting, with its execution (benchmarks, diagnostics).
+    pub fn tokens(&self) -> Vec<(String, String)> {
+        self.lock()
+            .tokens
+            .iter()
+            .map(|(t, i)| (t.clone(), i.execution_arn.clone()))
+            .collect()
+    }
+
     pub fn waiting_count(&self) -> usize {
         self.lock().tokens.len()
     }
