@@ -50,19 +50,27 @@ pub async fn dispatch(
 }
 
 fn load(st: &AppState) -> ApiResult<()> {
-    if st.rt.waiting.loaded.get().is_some() {
+    Ok(load_activities(&*st.store, &st.rt.waiting)?)
+}
+
+/// Reads the activity list from the store once.
+pub fn load_activities(
+    store: &dyn store::Store,
+    waiting: &crate::waiting::Waiting,
+) -> Result<(), store::StoreError> {
+    if waiting.loaded.get().is_some() {
         return Ok(());
     }
-    for (arn, v) in st.store.tags(REGISTRY_ARN)? {
+    for (arn, v) in store.tags(REGISTRY_ARN)? {
         let v: Value = serde_json::from_str(&v).unwrap_or(Value::Null);
         let name = v.get("name").and_then(Value::as_str).unwrap_or_default();
-        st.rt.waiting.put_activity(Activity {
+        waiting.put_activity(Activity {
             name: name.to_string(),
             creation_ms: v.get("creationDate").and_then(Value::as_i64).unwrap_or(0),
             arn,
         });
     }
-    let _ = st.rt.waiting.loaded.set(());
+    let _ = waiting.loaded.set(());
     Ok(())
 }
 

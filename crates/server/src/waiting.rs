@@ -329,6 +329,23 @@ pub fn invoke(
     inbox: &mut VecDeque<Event>,
 ) {
     let child = crate::nested::is_child(inv);
+    if let Some(activity) = activity_of(inv) {
+        // AWS fails the execution on an activity that does not exist (States.Runtime); the
+        // engine has already recorded ActivityScheduled, so this is as close as the server gets.
+        let known = crate::activities::load_activities(&*rt.store, &rt.waiting).is_err()
+            || rt.waiting.activity(activity).is_some();
+        if !known && !started {
+            inbox.push_back(Event::TaskFailed {
+                task: inv.task,
+                error: Some("States.Runtime".into()),
+                cause: Some(format!(
+                    "An error occurred while executing the state '{}'. The activity {activity} does not exist.",
+                    inv.state_name
+                )),
+            });
+            return;
+        }
+    }
     if is_waiting(inv) {
         let callback = activity_of(inv).is_none();
         rt.waiting.register(execution_arn, inv, started || callback);

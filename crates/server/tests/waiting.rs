@@ -418,3 +418,20 @@ fn tokens_and_activity_tasks_survive_kill_9() {
         assert_eq!(ids, (1..=ids.len() as u64).collect::<Vec<_>>(), "{e}");
     }
 }
+
+#[test]
+fn a_task_on_a_missing_activity_fails_the_execution() {
+    let s = Server::start_in_memory();
+    let m = s.create_machine(
+        "missing-act",
+        &activity_machine(&activity_arn("never-created"), json!({})),
+    );
+    let e = start(&s, &m, "x", json!({}));
+    let d = s.wait_done(&e, LONG);
+    assert_eq!(d["status"], "FAILED");
+    assert_eq!(d["error"], "States.Runtime");
+    assert!(d["cause"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("does not exist"));
+}
