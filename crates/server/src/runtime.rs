@@ -30,7 +30,8 @@ pub enum Control {
         reply: oneshot::Sender<Result<i64, String>>,
     },
     /// A worker's or callback's answer to a waiting task (see [`crate::waiting`]).
-    Deliver(Event),
+    /// Boxed: the channel's slots are as large as its largest message.
+    Deliver(Box<Event>),
 }
 
 /// How an execution ended, for StartSyncExecution and tests.
@@ -479,7 +480,7 @@ impl Runtime {
         let Some(tx) = self.running.lock().ok().and_then(|r| r.get(arn).cloned()) else {
             return false;
         };
-        tx.send(Control::Deliver(event)).is_ok()
+        tx.send(Control::Deliver(Box::new(event))).is_ok()
     }
 
     async fn drive(
@@ -526,7 +527,7 @@ impl Runtime {
                             reply = Some(r);
                             Event::Stop { error, cause }
                         }
-                        Some(Control::Deliver(e)) => e,
+                        Some(Control::Deliver(e)) => *e,
                         None => { rx_open = false; continue; }
                     },
                     _ = sleep => match next {
