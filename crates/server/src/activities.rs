@@ -181,7 +181,8 @@ fn list_activities(st: &AppState, r: &Req<'_>) -> ApiResult<Value> {
 
 async fn get_activity_task(st: &AppState, r: &Req<'_>) -> ApiResult<Value> {
     let arn = activity_arn(r)?;
-    if let Some(w) = r.str_opt("workerName")? {
+    let worker = r.str_opt("workerName")?;
+    if let Some(w) = worker {
         check_len(w, "workerName", 1, 80)?;
     }
     load(st)?;
@@ -214,6 +215,9 @@ async fn get_activity_task(st: &AppState, r: &Req<'_>) -> ApiResult<Value> {
             continue;
         }
         st.rt.waiting.mark_started(&task.token);
+        if let Some(w) = worker {
+            st.rt.waiting.set_worker(&task.execution_arn, task.task, w);
+        }
         if !st
             .rt
             .deliver(&task.execution_arn, Event::TaskStarted { task: task.task })

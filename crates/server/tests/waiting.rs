@@ -196,6 +196,10 @@ fn activity_worker_success_heartbeat_and_failure() {
             "ExecutionSucceeded"
         ]
     );
+    assert_eq!(
+        s.history(&e1)[3]["activityStartedEventDetails"]["workerName"],
+        "w1"
+    );
     let sched = &s.history(&e1)[2]["activityScheduledEventDetails"];
     assert_eq!(sched["resource"], act.as_str());
     assert_eq!(sched["timeoutInSeconds"], 600);
