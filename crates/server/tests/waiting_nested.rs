@@ -173,3 +173,46 @@ fn a_sync_parent_survives_kill_9() {
     let l = s.ok("ListExecutions", json!({"stateMachineArn": slow}));
     assert_eq!(l["executions"].as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn wait_for_task_token_child() {
+    let s = Server::start_in_memory();
+    let (ok, _, _) = child_machines(&s);
+    let p = s.create_machine(
+        "p-token",
+        &json!({"StartAt": "Child", "States": {"Child": {
+            "Type": "Task", "Resource": "arn:aws:states:::states:startExecution.waitForTaskToken",
+            "Parameters": {"StateMachineArn.$": "$.sm", "Name": "tok-child",
+                           "Input": {"TaskToken.$": "$$.Task.Token",
+                                     "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id"}},
+            "End": true}}}),
+    );
+    let e = start(&s, &p, "t", json!({"sm": ok}));
+    let child = execution_arn("child-ok", "tok-child");
+    let deadline = Instant::now() + LONG;
+    while s
+        .call("DescribeExecution", json!({"executionArn": child}))
+        .0
+        != 200
+    {
+        assert!(Instant::now() < deadline, "child never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let c = s.wait_done(&child, LONG);
+    let out = output(&c);
+    assert_eq!(
+        out["got"]["AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID"],
+        e.as_str()
+    );
+    let token = out["got"]["TaskToken"]
+        .as_str()
+        .expect("token in the child's input");
+    let d = s.ok("DescribeExecution", json!({"executionArn": e}));
+    assert_eq!(d["status"], "RUNNING", "waits for the token, not the child");
+    s.ok(
+        "SendTaskSuccess",
+        json!({"taskToken": token, "output": "{\"via\":\"token\"}"}),
+    );
+    let d = s.wait_done(&e, LONG);
+    assert_eq!(output(&d), json!({"via": "token"}));
+}
