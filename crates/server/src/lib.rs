@@ -6,11 +6,14 @@
 //! unchecked; the region of the credential scope, when present, names the region of the ARNs a
 //! request creates. Errors are `{"__type", "message"}` with HTTP 400.
 
+pub mod activities;
 pub mod bench;
 pub mod cli;
+pub mod nested;
 pub mod ops;
 pub mod protocol;
 pub mod runtime;
+pub mod waiting;
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};

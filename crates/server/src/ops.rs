@@ -61,6 +61,9 @@ pub async fn dispatch(
     body: &Map<String, Value>,
 ) -> ApiResult<Value> {
     let r = Req(body);
+    if let Some(res) = crate::activities::dispatch(st, caller, op, &r).await {
+        return res;
+    }
     match op {
         "CreateStateMachine" => create_state_machine(st, caller, &r),
         "DescribeStateMachine" => describe_state_machine(st, &r),

@@ -29,6 +29,9 @@ pub enum Control {
         cause: Option<String>,
         reply: oneshot::Sender<Result<i64, String>>,
     },
+    /// A worker's or callback's answer to a waiting task (see [`crate::waiting`]).
+    /// Boxed: the channel's slots are as large as its largest message.
+    Deliver(Box<Event>),
 }
 
 /// How an execution ended, for StartSyncExecution and tests.
@@ -48,6 +51,8 @@ pub struct Runtime {
     permits: Arc<Semaphore>,
     pub region: String,
     pub account: String,
+    /// Activity and callback tasks waiting for an answer.
+    pub waiting: Arc<crate::waiting::Waiting>,
 }
 
 /// The journal's encoding of engine events.
@@ -111,11 +116,15 @@ struct Pending {
     /// Tasks invoked and not yet answered; `true` once `TaskStarted` was handled.
     tasks: HashMap<u64, (engine::TaskInvocation, bool)>,
     outcome: Option<Outcome>,
+    task_timers: crate::waiting::TaskTimers,
+    /// Tokens of waiting tasks that ended in the last step.
+    ended_tokens: Vec<String>,
 }
 
 impl Pending {
     /// Notes a step's effects; returns the timer changes to record.
     fn note(&mut self, effects: &[Effect]) -> (Vec<(u64, i64)>, Vec<u64>) {
+        self.task_timers.note(effects);
         let (mut added, mut removed) = (Vec::new(), Vec::new());
         for e in effects {
             match e {
@@ -134,16 +143,34 @@ impl Pending {
                     self.tasks.insert(inv.task, (inv.clone(), false));
                 }
                 Effect::CancelTask { task } => {
-                    self.tasks.remove(task);
+                    self.end_task(*task);
                 }
-                Effect::Finish(o) => self.outcome = Some(o.clone()),
+                Effect::Finish(o) => {
+                    self.outcome = Some(o.clone());
+                    let open: Vec<u64> = self.tasks.keys().copied().collect();
+                    for t in open {
+                        self.end_task(t);
+                    }
+                }
             }
         }
         (added, removed)
     }
 
+    fn end_task(&mut self, task: u64) {
+        if let Some((inv, _)) = self.tasks.remove(&task) {
+            if let Some(t) = inv.task_token {
+                self.ended_tokens.push(t);
+            }
+        }
+    }
+
     /// Notes an event handed to the engine.
     fn handled(&mut self, e: &Event) -> Vec<u64> {
+        if let Some(task) = self.task_timers.handled(e) {
+            // The engine timed this task out.
+            self.end_task(task);
+        }
         match e {
             Event::TimerFired { timer } => {
                 if let Some(at) = self.timer_at.remove(timer) {
@@ -157,7 +184,7 @@ impl Pending {
                 }
             }
             Event::TaskSucceeded { task, .. } | Event::TaskFailed { task, .. } => {
-                self.tasks.remove(task);
+                self.end_task(*task);
             }
             _ => {}
         }
@@ -170,8 +197,13 @@ fn invoke_tasks(
     resolver: &mut NoIntegrations,
     invocations: Vec<(engine::TaskInvocation, bool)>,
     inbox: &mut VecDeque<Event>,
+    waiting: (&Arc<Runtime>, &str),
 ) {
     for (inv, started) in invocations {
+        if crate::waiting::handles(&inv) {
+            crate::waiting::invoke(waiting.0, waiting.1, &inv, started, inbox);
+            continue;
+        }
         if !started {
             inbox.push_back(Event::TaskStarted {
                 task: inv.task,
@@ -265,6 +297,7 @@ impl Runtime {
             permits: Arc::new(Semaphore::new(512)),
             region,
             account,
+            waiting: Arc::new(crate::waiting::Waiting::default()),
         })
     }
 
@@ -415,6 +448,13 @@ impl Runtime {
         if let Ok(mut r) = self.running.lock() {
             r.insert(arn.clone(), tx);
         }
+        // Tokens answer as soon as the execution is known to run (before its task is
+        // scheduled), so a callback right after a restart finds its task.
+        for (inv, started) in pending.tasks.values() {
+            if crate::waiting::is_waiting(inv) {
+                self.waiting.register(&arn, inv, *started);
+            }
+        }
         let rt = self.clone();
         tokio::spawn(async move {
             let result = rt.drive(&arn, ex, pending, journal_seq, durable, rx).await;
@@ -450,8 +490,16 @@ impl Runtime {
         rx.await.ok()
     }
 
+    /// Hands an answer to a waiting task to its execution; `false` when it does not run here.
+    pub fn deliver(&self, arn: &str, event: Event) -> bool {
+        let Some(tx) = self.running.lock().ok().and_then(|r| r.get(arn).cloned()) else {
+            return false;
+        };
+        tx.send(Control::Deliver(Box::new(event))).is_ok()
+    }
+
     async fn drive(
-        &self,
+        self: &Arc<Self>,
         arn: &str,
         mut ex: Execution,
         mut pending: Pending,
@@ -465,7 +513,7 @@ impl Runtime {
         };
         let mut inbox = VecDeque::new();
         let tasks: Vec<_> = pending.tasks.values().cloned().collect();
-        invoke_tasks(&mut resolver, tasks, &mut inbox);
+        invoke_tasks(&mut resolver, tasks, &mut inbox, (self, arn));
         let mut rx_open = true;
         loop {
             if let Some(o) = &pending.outcome {
@@ -494,6 +542,7 @@ impl Runtime {
                             reply = Some(r);
                             Event::Stop { error, cause }
                         }
+                        Some(Control::Deliver(e)) => *e,
                         None => { rx_open = false; continue; }
                     },
                     _ = sleep => match next {
@@ -518,7 +567,12 @@ impl Runtime {
                         at,
                         event: event_to_json(&event).to_string(),
                     }),
-                    events: events_json(&step, None),
+                    events: crate::waiting::with_worker_name(
+                        &self.waiting,
+                        arn,
+                        &event,
+                        events_json(&step, None),
+                    ),
                     timers_added: added,
                     timers_removed: removed,
                     close,
@@ -526,6 +580,9 @@ impl Runtime {
                 commit(&*self.store, vec![Write::Append(append)])
                     .await
                     .map_err(|e| e.to_string())?;
+            }
+            for t in pending.ended_tokens.drain(..) {
+                self.waiting.forget(&t);
             }
             if let Some(r) = reply {
                 let _ = r.send(Ok(at));
@@ -538,7 +595,7 @@ impl Runtime {
                     _ => None,
                 })
                 .collect();
-            invoke_tasks(&mut resolver, invocations, &mut inbox);
+            invoke_tasks(&mut resolver, invocations, &mut inbox, (self, arn));
         }
     }
 
@@ -549,7 +606,10 @@ impl Runtime {
         let mut n = 0;
         for rec in open {
             match self.replay(&rec) {
-                Ok(Some((ex, pending, seq))) => {
+                Ok(Some((ex, mut pending, seq))) => {
+                    for t in pending.ended_tokens.drain(..) {
+                        self.waiting.forget(&t);
+                    }
                     self.spawn(rec.arn.clone(), ex, pending, seq, true, None);
                     n += 1;
                 }
