@@ -215,13 +215,11 @@ async fn get_activity_task(st: &AppState, r: &Req<'_>) -> ApiResult<Value> {
             continue;
         }
         st.rt.waiting.mark_started(&task.token);
-        if let Some(w) = worker {
-            st.rt.waiting.set_worker(&task.execution_arn, task.task, w);
-        }
-        if !st
-            .rt
-            .deliver(&task.execution_arn, Event::TaskStarted { task: task.task })
-        {
+        let started = Event::TaskStarted {
+            task: task.task,
+            worker_name: worker.map(str::to_string),
+        };
+        if !st.rt.deliver(&task.execution_arn, started) {
             st.rt.waiting.forget(&task.token);
             continue;
         }

@@ -197,7 +197,13 @@ async fn run(
                 ))
             }
         }
-        rt.deliver(parent, Event::TaskStarted { task: inv.task });
+        rt.deliver(
+            parent,
+            Event::TaskStarted {
+                task: inv.task,
+                worker_name: None,
+            },
+        );
     }
     match mode {
         Mode::WaitForTaskToken => Ok(None),

@@ -567,12 +567,7 @@ impl Runtime {
                         at,
                         event: event_to_json(&event).to_string(),
                     }),
-                    events: crate::waiting::with_worker_name(
-                        &self.waiting,
-                        arn,
-                        &event,
-                        events_json(&step, None),
-                    ),
+                    events: events_json(&step, None),
                     timers_added: added,
                     timers_removed: removed,
                     close,

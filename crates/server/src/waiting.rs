@@ -74,8 +74,6 @@ struct Inner {
     pollers: HashMap<String, VecDeque<Poller>>,
     expired: HashSet<String>,
     expired_order: VecDeque<String>,
-    /// `workerName` of an activity task just taken, until its ActivityStarted is recorded.
-    workers: HashMap<(String, u64), String>,
     next_poller: u64,
 }
 
@@ -210,21 +208,6 @@ impl Waiting {
             .entry(activity.to_string())
             .or_default()
             .push_front(task);
-    }
-
-    /// Notes who took an activity task, for its ActivityStarted event.
-    pub fn set_worker(&self, execution_arn: &str, task: u64, worker: &str) {
-        self.lock()
-            .workers
-            .insert((execution_arn.to_string(), task), worker.to_string());
-    }
-
-    fn take_worker(&self, execution_arn: &str, task: u64) -> Option<String> {
-        let mut g = self.lock();
-        if g.workers.is_empty() {
-            return None;
-        }
-        g.workers.remove(&(execution_arn.to_string(), task))
     }
 
     pub fn mark_started(&self, token: &str) {
@@ -367,44 +350,13 @@ pub fn invoke(
         let callback = activity_of(inv).is_none();
         rt.waiting.register(execution_arn, inv, started || callback);
         if callback && !started && !child {
-            inbox.push_back(Event::TaskStarted { task: inv.task });
+            inbox.push_back(Event::TaskStarted {
+                task: inv.task,
+                worker_name: None,
+            });
         }
     }
     if child {
         crate::nested::invoke(rt, execution_arn, inv, started);
     }
-}
-
-/// Adds the worker's name to the ActivityStarted event a `TaskStarted` produced (the engine's
-/// `TaskStarted` carries no name yet). The history is stored as written, so the name stays.
-pub fn with_worker_name(
-    w: &Waiting,
-    execution_arn: &str,
-    event: &Event,
-    mut events: Vec<(u64, String)>,
-) -> Vec<(u64, String)> {
-    let Event::TaskStarted { task } = event else {
-        return events;
-    };
-    let Some(worker) = w.take_worker(execution_arn, *task) else {
-        return events;
-    };
-    for (_, text) in events.iter_mut() {
-        if !text.contains("\"ActivityStarted\"") {
-            continue;
-        }
-        let Ok(mut v) = serde_json::from_str::<Value>(text) else {
-            continue;
-        };
-        if let Some(m) = v.as_object_mut() {
-            let details = m
-                .entry("activityStartedEventDetails")
-                .or_insert_with(|| Value::Object(Default::default()));
-            if let Some(d) = details.as_object_mut() {
-                d.insert("workerName".into(), Value::String(worker.clone()));
-            }
-        }
-        *text = v.to_string();
-    }
-    events
 }
