@@ -10,75 +10,9 @@
 //! it is absent the test says so and passes.
 
 use asl::validate::{invalid_definition_message, validate, MachineType, ValidateOptions};
-use regex::Regex;
+use corpus::Matcher;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
-
-const WHOLE: &[&str] = &[
-    "timestamp",
-    "datetime",
-    "snf_role_arn",
-    "sfn_role_arn",
-    "RandomNumberGenerated",
-    "date",
-    "time",
-    "start-date",
-    "stop-date",
-    "start-time",
-    "entered-time",
-    "creation-date",
-    "task_token",
-    "a_task_token",
-    "map_run_arn",
-    "message_id",
-    "a_message_id",
-    "execution-arn",
-    "state-machine-arn",
-];
-
-fn corpus_dir() -> PathBuf {
-    match std::env::var("STEPLINE_CORPUS") {
-        Ok(p) => PathBuf::from(p),
-        Err(_) => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
-    }
-}
-
-/// The corpus matching rule (`smatch` of the shared conform tool): placeholder tokens are
-/// wildcards for one value, or for a run of characters inside a string.
-fn smatch(token: &Regex, exp: &Value, act: &Value) -> bool {
-    match (exp, act) {
-        (Value::String(e), _) if WHOLE.contains(&e.as_str()) || is_full_token(token, e) => true,
-        (Value::String(e), Value::String(a)) if token.is_match(e) => {
-            let mut pat = String::from("^");
-            let mut last = 0;
-            for m in token.find_iter(e) {
-                pat.push_str(&regex::escape(&e[last..m.start()]));
-                pat.push_str(".+?");
-                last = m.end();
-            }
-            pat.push_str(&regex::escape(&e[last..]));
-            pat.push('$');
-            Regex::new(&format!("(?s){pat}")).is_ok_and(|r| r.is_match(a))
-        }
-        (Value::Object(e), Value::Object(a)) => {
-            e.len() == a.len()
-                && e.iter()
-                    .all(|(k, v)| a.get(k).is_some_and(|av| smatch(token, v, av)))
-        }
-        (Value::Array(e), Value::Array(a)) => {
-            e.len() == a.len() && e.iter().zip(a).all(|(x, y)| smatch(token, x, y))
-        }
-        (Value::Number(e), Value::Number(a)) => e.as_f64() == a.as_f64(),
-        _ => exp == act,
-    }
-}
-
-fn is_full_token(token: &Regex, s: &str) -> bool {
-    token
-        .find(s)
-        .is_some_and(|m| m.start() == 0 && m.end() == s.len())
-}
 
 struct Outcome {
     group: String,
@@ -89,7 +23,7 @@ struct Outcome {
 
 #[test]
 fn validation_conformance() {
-    let dir = corpus_dir().join("localstack");
+    let dir = corpus::localstack_dir(env!("CARGO_MANIFEST_DIR"));
     let Ok(index_text) = std::fs::read_to_string(dir.join("index.json")) else {
         println!(
             "SKIPPED: corpus not found at {} (set STEPLINE_CORPUS)",
@@ -97,7 +31,7 @@ fn validation_conformance() {
         );
         return;
     };
-    let token = Regex::new(r"<[A-Za-z0-9_:\-]+>").expect("static regex");
+    let m = Matcher::new();
     let index: Vec<Value> = serde_json::from_str(&index_text).expect("index.json is JSON");
     let mut outcomes = Vec::new();
     let mut skipped_not_definition = 0usize;
@@ -129,7 +63,7 @@ fn validation_conformance() {
                 other => other.to_string(),
             };
             let got = validate(&definition, &opts).to_json();
-            let pass = smatch(&token, expected, &got);
+            let pass = m.smatch(expected, &got);
             outcomes.push(Outcome {
                 group,
                 id,
@@ -152,7 +86,7 @@ fn validation_conformance() {
             } else {
                 invalid_definition_message(&definition, &errors)
             };
-            let pass = smatch(&token, &expected["message"], &Value::String(got.clone()));
+            let pass = m.smatch(&expected["message"], &Value::String(got.clone()));
             outcomes.push(Outcome {
                 group,
                 id,

@@ -5,139 +5,22 @@
 //! not cover. Prints pass rates per group; fails when a case listed in
 //! `tests/replay_passing.txt` regresses (`STEPLINE_WRITE_PASSING=1` rewrites the list).
 
+use corpus::Matcher;
 use engine::driver::run_to_completion;
 use engine::{
     ExecutionContext, ExecutionType, Program, SeededEntropy, TaskInvocation, TaskOutcome,
     TaskResolver, Timestamp,
 };
-use regex::Regex;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-const WHOLE: &[&str] = &[
-    "timestamp",
-    "datetime",
-    "snf_role_arn",
-    "sfn_role_arn",
-    "RandomNumberGenerated",
-    "date",
-    "time",
-    "start-date",
-    "stop-date",
-    "start-time",
-    "entered-time",
-    "creation-date",
-    "task_token",
-    "a_task_token",
-    "map_run_arn",
-    "message_id",
-    "a_message_id",
-    "execution-arn",
-    "state-machine-arn",
-];
-
-struct Matcher {
-    token: Regex,
-    token_full: Regex,
-}
-
-impl Matcher {
-    fn new() -> Matcher {
-        Matcher {
-            token: Regex::new(r"<[A-Za-z0-9_:\-]+>").expect("static regex"),
-            token_full: Regex::new(r"^<[A-Za-z0-9_:\-]+>$").expect("static regex"),
-        }
-    }
-
-    /// `exp` (AWS's recording, with placeholders) matches `act`.
-    fn smatch(&self, exp: &Value, act: &Value) -> bool {
-        match (exp, act) {
-            (Value::String(e), _) => {
-                if WHOLE.contains(&e.as_str()) || self.token_full.is_match(e) {
-                    return true;
-                }
-                if self.token.is_match(e) {
-                    let Value::String(a) = act else { return false };
-                    let mut pat = String::from("(?s)^");
-                    let mut last = 0;
-                    for m in self.token.find_iter(e) {
-                        pat.push_str(&regex::escape(&e[last..m.start()]));
-                        pat.push_str(".+?");
-                        last = m.end();
-                    }
-                    pat.push_str(&regex::escape(&e[last..]));
-                    pat.push('$');
-                    return Regex::new(&pat).map(|r| r.is_match(a)).unwrap_or(false);
-                }
-                act.as_str() == Some(e.as_str())
-            }
-            (Value::Bool(_), _) | (_, Value::Bool(_)) => exp == act,
-            (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
-            (Value::Object(e), Value::Object(a)) => {
-                e.len() == a.len()
-                    && e.iter()
-                        .all(|(k, v)| a.get(k).is_some_and(|av| self.smatch(v, av)))
-            }
-            (Value::Array(e), Value::Array(a)) => {
-                e.len() == a.len() && e.iter().zip(a).all(|(x, y)| self.smatch(x, y))
-            }
-            _ => exp == act,
-        }
-    }
-}
-
-fn parse_json_text(v: &mut Value) {
-    if let Value::String(s) = v {
-        if let Ok(p) = serde_json::from_str::<Value>(s) {
-            *v = p;
-        }
-    }
-}
-
-/// Parses the JSON-text fields of an event's details, as `conform.py` does on both sides.
+/// The recordings parsed JSON causes too: compare them parsed on both sides.
 fn parse_fields(ev: &Value) -> Value {
-    let mut ev = ev.clone();
-    if let Value::Object(m) = &mut ev {
-        for (k, v) in m.iter_mut() {
-            if !k.ends_with("EventDetails") {
-                continue;
-            }
-            let Value::Object(d) = v else { continue };
-            for f in [
-                "input",
-                "output",
-                "parameters",
-                "result",
-                "assignedVariables",
-                // The recordings parsed JSON causes too: compare them parsed on both sides.
-                "cause",
-            ] {
-                if let Some(x) = d.get_mut(f) {
-                    parse_json_text(x);
-                }
-            }
-            if let Some(Value::Object(av)) = d.get_mut("assignedVariables") {
-                for x in av.values_mut() {
-                    parse_json_text(x);
-                }
-            }
-        }
-    }
-    ev
+    corpus::parse_event_fields_with(ev, &["cause"])
 }
 
-fn corpus_dir() -> PathBuf {
-    match std::env::var("STEPLINE_CORPUS") {
-        Ok(p) => PathBuf::from(p).join("localstack"),
-        Err(_) => {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/localstack")
-        }
-    }
-}
-
-/// JSON text as AWS's Lambda errors print it (`", "` and `": "` separators).
 fn python_json(v: &Value) -> String {
     match v {
         Value::Array(a) => format!(
@@ -325,7 +208,7 @@ fn run_case(m: &Matcher, case: &Value) -> (bool, Option<bool>) {
 
 #[test]
 fn replay_recorded_task_results() {
-    let dir = corpus_dir();
+    let dir = corpus::localstack_dir(env!("CARGO_MANIFEST_DIR"));
     let Ok(index_text) = std::fs::read_to_string(dir.join("index.json")) else {
         println!(
             "SKIPPED: corpus not found at {} (set STEPLINE_CORPUS)",

@@ -267,7 +267,7 @@ fn corpus_lambda_local_functions() {
     }
     let index: Vec<Value> = serde_json::from_str(&index).expect("index.json");
     let tmp = std::env::temp_dir().join(format!("stepline-corpus-lambda-{}", std::process::id()));
-    let m = Matcher::new();
+    let m = matcher();
     let mut passing = BTreeSet::new();
     let mut skipped = BTreeSet::new();
     let slow = std::env::var("STEPLINE_SLOW_TESTS").is_ok();

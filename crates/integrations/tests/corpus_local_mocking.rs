@@ -256,7 +256,7 @@ fn corpus_local_mocking() {
         return;
     };
     let index: Vec<Value> = serde_json::from_str(&index).expect("index.json");
-    let m = Matcher::new();
+    let m = matcher();
     let mut passing = BTreeSet::new();
     let (mut total, mut outcome_ok) = (0, 0);
     for entry in index.iter().filter(|e| e["group"] == "local_mocking") {

@@ -3,32 +3,16 @@
 
 #![allow(dead_code)]
 
-use regex::Regex;
 use serde_json::Value;
 use std::path::PathBuf;
 
 pub fn corpus_dir() -> PathBuf {
-    match std::env::var("STEPLINE_CORPUS") {
-        Ok(p) => PathBuf::from(p).join("localstack"),
-        Err(_) => {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/localstack")
-        }
-    }
+    corpus::localstack_dir(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Placeholders that stand for a whole value, plus the values LocalStack's transformers wrote
-/// over run-dependent names in these cases.
+/// Besides conform.py's placeholders, the values LocalStack's transformers wrote over
+/// run-dependent names in these cases.
 pub const WHOLE: &[&str] = &[
-    "timestamp",
-    "date",
-    "snf_role_arn",
-    "sfn_role_arn",
-    "task_token",
-    "map_run_arn",
-    "execution-arn",
-    "state-machine-arn",
-    "start-date",
-    "stop-date",
     "x-amzn-RequestId",
     "X-Amzn-Trace-Id",
     "RequestId",
@@ -47,48 +31,11 @@ pub const NAMES: &[&str] = &[
 
 pub const SKIP: &[&str] = &["SdkHttpMetadata", "SdkResponseMetadata", "ExecutedVersion"];
 
-pub struct Matcher {
-    pub token: Regex,
-}
+pub use corpus::Matcher;
 
-impl Matcher {
-    pub fn smatch(&self, exp: &Value, act: &Value) -> bool {
-        match (exp, act) {
-            (Value::String(e), _) if WHOLE.contains(&e.as_str()) => true,
-            (Value::String(e), _) => {
-                let mut e = e.clone();
-                for n in NAMES {
-                    e = e.replace(&format!("<{n}>"), "<fn>").replace(n, "<fn>");
-                }
-                if !self.token.is_match(&e) {
-                    return act.as_str() == Some(e.as_str());
-                }
-                let Value::String(a) = act else {
-                    return self.token.find(&e).is_some_and(|m| m.as_str() == e);
-                };
-                let mut pat = String::from("(?s)^");
-                let mut last = 0;
-                for m in self.token.find_iter(&e) {
-                    pat.push_str(&regex::escape(&e[last..m.start()]));
-                    pat.push_str(".+?");
-                    last = m.end();
-                }
-                pat.push_str(&regex::escape(&e[last..]));
-                pat.push('$');
-                Regex::new(&pat).map(|r| r.is_match(a)).unwrap_or(false)
-            }
-            (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
-            (Value::Object(e), Value::Object(a)) => {
-                e.len() == a.len()
-                    && e.iter()
-                        .all(|(k, v)| a.get(k).is_some_and(|av| self.smatch(v, av)))
-            }
-            (Value::Array(e), Value::Array(a)) => {
-                e.len() == a.len() && e.iter().zip(a).all(|(x, y)| self.smatch(x, y))
-            }
-            _ => exp == act,
-        }
-    }
+/// conform.py's rule, plus this group's whole-value words and function-name aliases.
+pub fn matcher() -> Matcher {
+    Matcher::new().with_whole(WHOLE).with_aliases(NAMES)
 }
 
 pub fn strip(v: &mut Value) {
@@ -180,14 +127,6 @@ pub fn rename(v: &mut Value, names: &[(String, String)]) {
         Value::Object(m) => m.values_mut().for_each(|x| rename(x, names)),
         Value::Array(a) => a.iter_mut().for_each(|x| rename(x, names)),
         _ => {}
-    }
-}
-
-impl Matcher {
-    pub fn new() -> Matcher {
-        Matcher {
-            token: Regex::new(r"<[A-Za-z0-9_:\-]+>").expect("static regex"),
-        }
     }
 }
 

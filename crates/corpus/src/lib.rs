@@ -1,0 +1,218 @@
+//! Shared by every conformance runner: where the corpus recorded against AWS lives, and the
+//! comparison rule of `../shared/tools/conform.py` (`smatch`), so that every runner judges a
+//! case exactly as the project's yardstick does.
+
+use regex::Regex;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// `../shared/corpus/localstack` next to the workspace (from a crate's `CARGO_MANIFEST_DIR`),
+/// or `$STEPLINE_CORPUS/localstack`.
+pub fn localstack_dir(manifest_dir: &str) -> PathBuf {
+    match std::env::var("STEPLINE_CORPUS") {
+        Ok(p) => PathBuf::from(p).join("localstack"),
+        Err(_) => Path::new(manifest_dir).join("../../../shared/corpus/localstack"),
+    }
+}
+
+/// Bare words that LocalStack's snapshot transformers put in place of a whole run-dependent value.
+pub const WHOLE: &[&str] = &[
+    "timestamp",
+    "datetime",
+    "snf_role_arn",
+    "sfn_role_arn",
+    "RandomNumberGenerated",
+    "date",
+    "time",
+    "start-date",
+    "stop-date",
+    "start-time",
+    "entered-time",
+    "creation-date",
+    "task_token",
+    "a_task_token",
+    "map_run_arn",
+    "message_id",
+    "a_message_id",
+    "execution-arn",
+    "state-machine-arn",
+];
+
+/// AWS's recording (with placeholders) against Stepline's answer.
+pub struct Matcher {
+    token: Regex,
+    whole: Vec<String>,
+    /// Names the recordings replaced inside strings, each compared as one wildcard.
+    aliases: Vec<String>,
+}
+
+impl Default for Matcher {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Matcher {
+    /// conform.py's rule exactly.
+    pub fn new() -> Matcher {
+        Matcher {
+            token: Regex::new(r"<[A-Za-z0-9_:\-]+>").expect("static regex"),
+            whole: WHOLE.iter().map(|s| s.to_string()).collect(),
+            aliases: Vec::new(),
+        }
+    }
+
+    /// Also treats these bare words as whole-value placeholders.
+    pub fn with_whole(mut self, words: &[&str]) -> Matcher {
+        self.whole.extend(words.iter().map(|s| s.to_string()));
+        self
+    }
+
+    /// Also treats these names (bare or in `<...>`) as wildcards inside strings.
+    pub fn with_aliases(mut self, names: &[&str]) -> Matcher {
+        self.aliases.extend(names.iter().map(|s| s.to_string()));
+        self
+    }
+
+    fn is_token(&self, s: &str) -> bool {
+        self.token.find(s).is_some_and(|m| m.as_str() == s)
+    }
+
+    /// `exp` (AWS's recording) matches `act`: each placeholder is a wildcard for one non-empty
+    /// value (inside a string: any run of characters).
+    pub fn smatch(&self, exp: &Value, act: &Value) -> bool {
+        match (exp, act) {
+            (Value::String(e), _) => {
+                if self.whole.iter().any(|w| w == e) || self.is_token(e) {
+                    return true;
+                }
+                let mut e = e.clone();
+                for n in &self.aliases {
+                    e = e
+                        .replace(&format!("<{n}>"), "<alias>")
+                        .replace(n, "<alias>");
+                }
+                if !self.token.is_match(&e) {
+                    return act.as_str() == Some(e.as_str());
+                }
+                let Value::String(a) = act else {
+                    return self.is_token(&e);
+                };
+                let mut pat = String::from("(?s)^");
+                let mut last = 0;
+                for m in self.token.find_iter(&e) {
+                    pat.push_str(&regex::escape(&e[last..m.start()]));
+                    pat.push_str(".+?");
+                    last = m.end();
+                }
+                pat.push_str(&regex::escape(&e[last..]));
+                pat.push('$');
+                Regex::new(&pat).is_ok_and(|r| r.is_match(a))
+            }
+            (Value::Bool(_), _) | (_, Value::Bool(_)) => exp == act,
+            (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
+            (Value::Object(e), Value::Object(a)) => {
+                e.len() == a.len()
+                    && e.iter()
+                        .all(|(k, v)| a.get(k).is_some_and(|av| self.smatch(v, av)))
+            }
+            (Value::Array(e), Value::Array(a)) => {
+                e.len() == a.len() && e.iter().zip(a).all(|(x, y)| self.smatch(x, y))
+            }
+            _ => exp == act,
+        }
+    }
+}
+
+fn parse_json_text(v: &mut Value) {
+    if let Value::String(s) = v {
+        if let Ok(p) = serde_json::from_str::<Value>(s) {
+            *v = p;
+        }
+    }
+}
+
+/// Parses the JSON-text fields of a history event's details, as conform.py does on both sides.
+pub fn parse_event_fields(ev: &Value) -> Value {
+    parse_event_fields_with(ev, &[])
+}
+
+/// [`parse_event_fields`], parsing `extra` detail fields too (e.g. `cause`, which some
+/// recordings hold parsed).
+pub fn parse_event_fields_with(ev: &Value, extra: &[&str]) -> Value {
+    let mut ev = ev.clone();
+    if let Value::Object(m) = &mut ev {
+        for (k, v) in m.iter_mut() {
+            if !k.ends_with("EventDetails") {
+                continue;
+            }
+            let Value::Object(d) = v else { continue };
+            for f in [
+                "input",
+                "output",
+                "parameters",
+                "result",
+                "assignedVariables",
+            ] {
+                if let Some(x) = d.get_mut(f) {
+                    parse_json_text(x);
+                }
+            }
+            for f in extra {
+                if let Some(x) = d.get_mut(*f) {
+                    parse_json_text(x);
+                }
+            }
+            if let Some(Value::Object(av)) = d.get_mut("assignedVariables") {
+                for x in av.values_mut() {
+                    parse_json_text(x);
+                }
+            }
+        }
+    }
+    ev
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn placeholders_are_wildcards() {
+        let m = Matcher::new();
+        assert!(m.smatch(&json!("<uuid:1>"), &json!("abc")));
+        assert!(m.smatch(&json!("timestamp"), &json!(12)));
+        assert!(m.smatch(
+            &json!("arn:<partition>:states:<region>:1:x"),
+            &json!("arn:aws:states:us-east-1:1:x")
+        ));
+        assert!(!m.smatch(&json!("arn:<partition>:x"), &json!("arn::y")));
+        assert!(!m.smatch(&json!("a"), &json!("b")));
+        assert!(m.smatch(&json!(1), &json!(1.0)));
+        assert!(!m.smatch(&json!(true), &json!(1)));
+        assert!(!m.smatch(&json!({"a": 1}), &json!({"a": 1, "b": 2})));
+    }
+
+    #[test]
+    fn aliases_match_any_name() {
+        let m = Matcher::new().with_aliases(&["lambda_function_name"]);
+        assert!(m.smatch(
+            &json!("arn:aws:lambda:x:function:lambda_function_name"),
+            &json!("arn:aws:lambda:x:function:fn_1234")
+        ));
+        assert!(!Matcher::new().smatch(
+            &json!("arn:aws:lambda:x:function:lambda_function_name"),
+            &json!("arn:aws:lambda:x:function:fn_1234")
+        ));
+    }
+
+    #[test]
+    fn history_fields_are_parsed() {
+        let ev = json!({"type": "PassStateExited", "stateExitedEventDetails": {"output": "{\"a\":1}", "name": "P"}});
+        assert_eq!(
+            parse_event_fields(&ev)["stateExitedEventDetails"]["output"],
+            json!({"a": 1})
+        );
+    }
+}
