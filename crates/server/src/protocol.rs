@@ -179,35 +179,7 @@ pub fn check_len(value: &str, field: &str, min: usize, max: usize) -> ApiResult<
 pub fn valid_name(name: &str) -> bool {
     !name.is_empty()
         && name.chars().count() <= 80
-        && !name.chars().any(|c| {
-            c.is_whitespace()
-                || matches!(
-                    c,
-                    '<' | '>'
-                        | '{'
-                        | '}'
-                        | '['
-                        | ']'
-                        | '?'
-                        | '*'
-                        | '"'
-                        | '#'
-                        | '%'
-                        | '\\'
-                        | '^'
-                        | '|'
-                        | '~'
-                        | '`'
-                        | '$'
-                        | '&'
-                        | ','
-                        | ';'
-                        | ':'
-                        | '/'
-                )
-                || ('\u{0}'..='\u{1f}').contains(&c)
-                || ('\u{7f}'..='\u{9f}').contains(&c)
-        })
+        && !name.chars().any(asl::validate::is_forbidden_name_char)
 }
 
 pub fn check_name(name: &str, field: &str) -> ApiResult<()> {

@@ -36,6 +36,38 @@ mod syntax;
 use serde_json::{json, Value};
 use std::fmt;
 
+/// Characters AWS refuses in resource names (state machines, executions, activities, aliases)
+/// and in a Map `Label`: whitespace, brackets, wildcards, special and control characters.
+pub fn is_forbidden_name_char(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            '<' | '>'
+                | '{'
+                | '}'
+                | '['
+                | ']'
+                | '?'
+                | '*'
+                | '"'
+                | '#'
+                | '%'
+                | '\\'
+                | '^'
+                | '|'
+                | '~'
+                | '`'
+                | '$'
+                | '&'
+                | ','
+                | ';'
+                | ':'
+                | '/'
+        )
+        || ('\u{0}'..='\u{1f}').contains(&c)
+        || ('\u{7f}'..='\u{9f}').contains(&c)
+}
+
 /// A JSONata parser for [`validate_with_jsonata`]: given the text between `{%` and `%}`, the
 /// parser's message without its error code when the expression does not parse, else `None`.
 pub type JsonataParse<'a> = &'a dyn Fn(&str) -> Option<String>;

@@ -1369,7 +1369,7 @@ impl<'o, 'v> Checker<'o, 'v> {
         };
         let message = if s.is_empty() {
             Some("Label cannot be empty".to_string())
-        } else if let Some(c) = s.chars().find(|c| is_invalid_label_char(*c)) {
+        } else if let Some(c) = s.chars().find(|c| super::is_forbidden_name_char(*c)) {
             Some(format!(
                 "Label contains invalid character: {}",
                 super::py_repr(&c.to_string())
@@ -1666,36 +1666,4 @@ fn is_s3_resource(r: &str, actions: &[&str]) -> bool {
             .is_some_and(|a| actions.contains(&a)),
         _ => false,
     }
-}
-
-/// Characters AWS refuses in a Map `Label`: whitespace, brackets, wildcards, the special
-/// characters of resource names, and control characters.
-fn is_invalid_label_char(c: char) -> bool {
-    c.is_whitespace()
-        || matches!(
-            c,
-            '<' | '>'
-                | '{'
-                | '}'
-                | '['
-                | ']'
-                | '?'
-                | '*'
-                | '"'
-                | '#'
-                | '%'
-                | '\\'
-                | '^'
-                | '|'
-                | '~'
-                | '`'
-                | '$'
-                | '&'
-                | ','
-                | ';'
-                | ':'
-                | '/'
-        )
-        || ('\u{0}'..='\u{1f}').contains(&c)
-        || ('\u{7f}'..='\u{9f}').contains(&c)
 }
