@@ -215,6 +215,25 @@ pub struct Outcome {
     pub cause: Option<String>,
 }
 
+impl Outcome {
+    /// `{status, output, error, cause}` as DescribeExecution gives them (absent fields omitted,
+    /// output parsed): the `stepline run` contract and what the conformance runners compare.
+    pub fn to_describe_json(&self) -> serde_json::Map<String, Value> {
+        let mut out = serde_json::Map::new();
+        out.insert("status".into(), Value::String(self.status.as_str().into()));
+        if let Some(output) = &self.output {
+            out.insert("output".into(), (**output).clone());
+        }
+        if let Some(e) = &self.error {
+            out.insert("error".into(), Value::String(e.clone()));
+        }
+        if let Some(c) = &self.cause {
+            out.insert("cause".into(), Value::String(c.clone()));
+        }
+        out
+    }
+}
+
 /// What handling one event produced: history events to record and effects to perform.
 #[derive(Debug, Default)]
 pub struct Step {

@@ -157,17 +157,7 @@ fn run_case(m: &Matcher, case: &Value) -> (bool, Option<bool>) {
         true,
     );
     let o = &finished.outcome;
-    let mut got = Map::new();
-    got.insert("status".into(), Value::String(o.status.as_str().into()));
-    if let Some(out) = &o.output {
-        got.insert("output".into(), (**out).clone());
-    }
-    if let Some(e) = &o.error {
-        got.insert("error".into(), Value::String(e.clone()));
-    }
-    if let Some(c) = &o.cause {
-        got.insert("cause".into(), Value::String(c.clone()));
-    }
+    let got = o.to_describe_json();
     let exact = case
         .get("expected")
         .is_some_and(|e| m.smatch(e, &Value::Object(got.clone())));

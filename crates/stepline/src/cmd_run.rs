@@ -8,7 +8,7 @@
 
 use engine::driver::{run_with_clock, Clock, VirtualClock};
 use engine::{ExecutionContext, ExecutionType, NoIntegrations, Program, SeededEntropy, Timestamp};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -180,18 +180,7 @@ pub fn main(args: Args) -> ExitCode {
         args.history,
         clock.as_mut(),
     );
-    let o = finished.outcome;
-    let mut out = Map::new();
-    out.insert("status".into(), Value::String(o.status.as_str().into()));
-    if let Some(output) = o.output {
-        out.insert("output".into(), (*output).clone());
-    }
-    if let Some(e) = o.error {
-        out.insert("error".into(), Value::String(e));
-    }
-    if let Some(c) = o.cause {
-        out.insert("cause".into(), Value::String(c));
-    }
+    let mut out = finished.outcome.to_describe_json();
     if args.history {
         let events: Vec<Value> = finished.history.iter().map(|e| e.to_json()).collect();
         out.insert("events".into(), Value::Array(events));
