@@ -36,6 +36,14 @@ pub struct Args {
     /// Worker threads (default: the number of cores).
     #[arg(long)]
     threads: Option<usize>,
+    // Observability (see `crate::obs` and the README).
+    /// Directory of execution logs, one `<log group>.log` per CloudWatch log group (`-`:
+    /// stdout). Default: `<data-dir>/logs`, stdout with `--in-memory`.
+    #[arg(long, env = "STEPLINE_EXECUTION_LOG_DIR")]
+    execution_log_dir: Option<String>,
+    /// OTLP/HTTP endpoint for traces (`http://host:4318`); traces are off without one.
+    #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
+    otlp_endpoint: Option<String>,
 }
 
 pub fn main(args: Args) -> ExitCode {
@@ -98,7 +106,19 @@ async fn run(args: Args) -> anyhow::Result<()> {
         let shown = std::fs::canonicalize(&path).unwrap_or(path);
         (Arc::new(s), format!("{} (SQLite, WAL)", shown.display()))
     };
-    let (state, resumed) = crate::AppState::new(store.clone(), &args.region, &args.account)?;
+    crate::obs::init_server_logs();
+    let mut obs = crate::obs::ObsConfig::from_env();
+    obs.log_dir = match args.execution_log_dir.as_deref() {
+        Some("-") => None,
+        Some(d) => Some(d.into()),
+        None if args.in_memory => None,
+        None => Some(args.data_dir.join("logs")),
+    };
+    if args.otlp_endpoint.is_some() {
+        obs.otlp_endpoint = args.otlp_endpoint.clone();
+    }
+    let (state, resumed) =
+        crate::AppState::with_obs(store.clone(), &args.region, &args.account, obs)?;
     let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port)).await?;
     let addr = listener.local_addr()?;
     println!("stepline: listening on http://{addr}");

@@ -10,6 +10,7 @@ pub mod activities;
 pub mod bench;
 pub mod cli;
 pub mod nested;
+pub mod obs;
 pub mod ops;
 pub mod protocol;
 pub mod runtime;
@@ -44,8 +45,20 @@ impl AppState {
         region: &str,
         account: &str,
     ) -> Result<(AppState, usize), store::StoreError> {
+        Self::with_obs(store, region, account, obs::ObsConfig::from_env())
+    }
+
+    /// [`AppState::new`] with execution logs and traces configured (see [`obs`]).
+    pub fn with_obs(
+        store: Arc<dyn Store>,
+        region: &str,
+        account: &str,
+        obs: obs::ObsConfig,
+    ) -> Result<(AppState, usize), store::StoreError> {
         let store: Arc<dyn Store> = Arc::new(store::CachedStore::new(store));
-        let rt = Arc::new(Runtime::new(store.clone(), region.into(), account.into())?);
+        let mut rt = Runtime::new(store.clone(), region.into(), account.into())?;
+        rt.obs = Arc::new(obs::Obs::new(obs));
+        let rt = Arc::new(rt);
         let resumed = rt.recover()?;
         Ok((
             AppState {
@@ -139,7 +152,12 @@ async fn handle(
 
 pub fn router(st: AppState) -> axum::Router {
     axum::Router::new()
+        .route(
+            "/metrics",
+            axum::routing::get(obs::metrics_handler).post(handle),
+        )
         .fallback(axum::routing::post(handle).get(not_post))
+        .layer(axum::middleware::from_fn(obs::request_log))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(st)
 }

@@ -53,6 +53,8 @@ pub struct Runtime {
     pub account: String,
     /// Activity and callback tasks waiting for an answer.
     pub waiting: Arc<crate::waiting::Waiting>,
+    /// Execution logs, metrics and traces (see [`crate::obs`]).
+    pub obs: Arc<crate::obs::Obs>,
 }
 
 /// The journal's encoding of engine events.
@@ -119,6 +121,7 @@ struct Pending {
     task_timers: crate::waiting::TaskTimers,
     /// Tokens of waiting tasks that ended in the last step.
     ended_tokens: Vec<String>,
+    obs: Option<Arc<crate::obs::ExecObs>>,
 }
 
 impl Pending {
@@ -298,6 +301,7 @@ impl Runtime {
             region,
             account,
             waiting: Arc::new(crate::waiting::Waiting::default()),
+            obs: Arc::new(crate::obs::Obs::default()),
         })
     }
 
@@ -391,16 +395,20 @@ impl Runtime {
         } = new;
         let ctx = self.context(&record, express);
         let exec_arn = record.arn.clone();
+        let eo = self.obs.begin(&*self.store, &record, None);
         let (mut ex, step) = Execution::start(
             program,
             input,
             ctx,
             Box::new(SeededEntropy::new(record.seed)),
         );
-        if express {
+        if express && !eo.wants_history() {
             ex.set_record_history(false);
         }
-        let mut pending = Pending::default();
+        let mut pending = Pending {
+            obs: Some(eo.clone()),
+            ..Default::default()
+        };
         let (added, _) = pending.note(&step.effects);
         let finished = pending.outcome.clone().map(|o| Finished {
             outcome: o,
@@ -410,6 +418,7 @@ impl Runtime {
             let events = events_json(&step, Some(&record));
             let arn = record.arn.clone();
             let close = finished.as_ref().map(|f| close_of(&f.outcome, f.stop_date));
+            let _timer = self.obs.metrics.commit_started();
             commit(
                 &*self.store,
                 vec![
@@ -426,6 +435,7 @@ impl Runtime {
             )
             .await?;
         }
+        self.obs.on_step(&eo, None, &step);
         drop(permit);
         if finished.is_some() {
             return Ok((finished, None));
@@ -572,9 +582,13 @@ impl Runtime {
                     timers_removed: removed,
                     close,
                 };
+                let _timer = self.obs.metrics.commit_started();
                 commit(&*self.store, vec![Write::Append(append)])
                     .await
                     .map_err(|e| e.to_string())?;
+            }
+            if let Some(eo) = &pending.obs {
+                self.obs.on_step(eo, Some(&event), &step);
             }
             for t in pending.ended_tokens.drain(..) {
                 self.waiting.forget(&t);
@@ -665,6 +679,10 @@ impl Runtime {
             return Ok(None);
         }
         debug_assert_eq!(ex.status(), ExecutionStatus::Running);
+        pending.obs = Some(
+            self.obs
+                .begin(&*self.store, rec, Some(pending.timers.len())),
+        );
         Ok(Some((ex, pending, seq)))
     }
 }
