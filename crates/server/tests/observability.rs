@@ -142,7 +142,11 @@ fn execution_logs_match_the_corpus_cases() {
     for (i, case) in cases.iter().enumerate() {
         let id = case["id"].as_str().unwrap_or_default();
         // `...[pass_result.json5_ERROR_False]`: the level and includeExecutionData.
-        let param = id.rsplit('[').next().unwrap_or_default().trim_end_matches(']');
+        let param = id
+            .rsplit('[')
+            .next()
+            .unwrap_or_default()
+            .trim_end_matches(']');
         let mut parts = param.rsplit('_');
         let include = parts.next() == Some("True");
         let level = parts.next().unwrap_or_default().to_string();
@@ -220,7 +224,8 @@ fn each_level_logs_what_aws_logs() {
         None,
     );
     let input = json!({"k": "v"});
-    let fail = json!({"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "E", "Cause": "c"}}});
+    let fail =
+        json!({"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "E", "Cause": "c"}}});
     for (level, include, def) in [
         ("ALL", true, caught_failure()),
         ("ALL", false, caught_failure()),
@@ -231,7 +236,10 @@ fn each_level_logs_what_aws_logs() {
         ("FATAL", false, fail.clone()),
     ] {
         let group = format!("/aws/vendedlogs/states/{level}-{include}");
-        let name = format!("m-{level}-{include}-{}", def["StartAt"].as_str().unwrap_or(""));
+        let name = format!(
+            "m-{level}-{include}-{}",
+            def["StartAt"].as_str().unwrap_or("")
+        );
         let machine = create(&s, &name, &def, "STANDARD", logging(level, include, &group));
         let exec = start(&s, &machine, "e", &input);
         s.wait_done(&exec, LONG);
@@ -245,9 +253,7 @@ fn each_level_logs_what_aws_logs() {
             })
             .collect();
         // `/aws/vendedlogs/states/ALL-true` → `_aws_vendedlogs_states_ALL-true.log`.
-        let file = logs
-            .path()
-            .join(format!("{}.log", group.replace('/', "_")));
+        let file = logs.path().join(format!("{}.log", group.replace('/', "_")));
         let actual = wait_records(&file, &exec, expected.len());
         assert_eq!(actual, expected, "{level} includeExecutionData={include}");
         let types: Vec<&str> = actual.iter().filter_map(|r| r["type"].as_str()).collect();
@@ -290,7 +296,12 @@ fn express_executions_log_without_a_recorded_history() {
     let types: Vec<&str> = r.iter().filter_map(|r| r["type"].as_str()).collect();
     assert_eq!(
         types,
-        ["ExecutionStarted", "PassStateEntered", "PassStateExited", "ExecutionSucceeded"]
+        [
+            "ExecutionStarted",
+            "PassStateEntered",
+            "PassStateExited",
+            "ExecutionSucceeded"
+        ]
     );
     assert_eq!(r[3]["details"]["output"], "1");
 }
@@ -338,7 +349,8 @@ fn metrics_count_a_known_set_of_executions() {
     let pass = json!({"StartAt": "A", "States": {
         "A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Pass", "End": true}}});
     let fail = json!({"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "E"}}});
-    let wait = json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 600, "End": true}}});
+    let wait =
+        json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 600, "End": true}}});
     let a = s.create_machine("ok", &pass);
     let b = s.create_machine("bad", &fail);
     let c = s.create_machine("slow", &wait);
@@ -368,7 +380,11 @@ fn metrics_count_a_known_set_of_executions() {
         }
     };
     let text = metrics(&|t| sample(t, "stepline_parked_timers") == Some(1.0));
-    assert_eq!(sample(&text, "stepline_open_executions"), Some(1.0), "{text}");
+    assert_eq!(
+        sample(&text, "stepline_open_executions"),
+        Some(1.0),
+        "{text}"
+    );
     assert_eq!(sample(&text, "stepline_parked_timers"), Some(1.0), "{text}");
 
     s.ok("StopExecution", json!({"executionArn": slow}));
@@ -395,10 +411,16 @@ fn metrics_count_a_known_set_of_executions() {
         ),
         Some(3.0)
     );
-    assert_eq!(sample(&text, "stepline_state_transitions_total"), Some(6.0 + 2.0 + 3.0 + 1.0));
+    assert_eq!(
+        sample(&text, "stepline_state_transitions_total"),
+        Some(6.0 + 2.0 + 3.0 + 1.0)
+    );
     assert_eq!(sample(&text, "stepline_open_executions"), Some(0.0));
     assert_eq!(sample(&text, "stepline_parked_timers"), Some(0.0));
-    assert_eq!(sample(&text, "stepline_store_commit_queue_depth"), Some(0.0));
+    assert_eq!(
+        sample(&text, "stepline_store_commit_queue_depth"),
+        Some(0.0)
+    );
     // Every step of every Standard execution was committed and timed.
     let commits = sample(&text, "stepline_store_commit_seconds_count").unwrap_or(0.0);
     assert!(commits >= 7.0, "{text}");
@@ -525,8 +547,121 @@ fn spans_reach_an_otlp_collector_with_their_structure() {
     assert_eq!(task["status"]["code"], 2, "the call failed: {task}");
     assert_eq!(all.len(), 7, "{all:#?}");
     for s in &all {
-        let start: u64 = s["startTimeUnixNano"].as_str().unwrap_or("0").parse().unwrap_or(0);
-        let end: u64 = s["endTimeUnixNano"].as_str().unwrap_or("0").parse().unwrap_or(0);
+        let start: u64 = s["startTimeUnixNano"]
+            .as_str()
+            .unwrap_or("0")
+            .parse()
+            .unwrap_or(0);
+        let end: u64 = s["endTimeUnixNano"]
+            .as_str()
+            .unwrap_or("0")
+            .parse()
+            .unwrap_or(0);
         assert!(start > 0 && end >= start, "{s}");
     }
+}
+
+/// In process: the `traceparent` a task integration would send names the task's open span,
+/// and that span reaches the collector under its Task state.
+#[test]
+fn traceparent_names_the_task_span_of_an_invocation() {
+    let (port, got) = collector();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let cfg = server::obs::ObsConfig {
+            otlp_endpoint: Some(format!("http://127.0.0.1:{port}")),
+            ..Default::default()
+        };
+        let (st, _) =
+            server::AppState::with_obs(Arc::new(store::MemoryStore::new()), REGION, ACCOUNT, cfg)
+                .expect("state");
+        let caller = server::ops::Caller {
+            region: REGION.into(),
+            account: ACCOUNT.into(),
+        };
+        let call = |op: &'static str, body: Value| {
+            let st = st.clone();
+            let caller = server::ops::Caller {
+                region: caller.region.clone(),
+                account: caller.account.clone(),
+            };
+            async move {
+                let map = body.as_object().cloned().unwrap_or_default();
+                server::ops::dispatch(&st, &caller, op, &map)
+                    .await
+                    .unwrap_or_else(|e| panic!("{op}: {}", e.to_json()))
+            }
+        };
+        let activity = call("CreateActivity", json!({"name": "act"})).await["activityArn"]
+            .as_str()
+            .expect("activity")
+            .to_string();
+        let def = json!({"StartAt": "Work", "States": {
+            "Work": {"Type": "Task", "Resource": activity, "End": true}}});
+        let machine = call(
+            "CreateStateMachine",
+            json!({"name": "w", "definition": def.to_string(), "roleArn": ROLE}),
+        )
+        .await["stateMachineArn"]
+            .as_str()
+            .expect("machine")
+            .to_string();
+        let exec = call(
+            "StartExecution",
+            json!({"stateMachineArn": machine, "input": "{}"}),
+        )
+        .await["executionArn"]
+            .as_str()
+            .expect("execution")
+            .to_string();
+        let inv = engine::TaskInvocation {
+            task: 0,
+            resource: activity.as_str().into(),
+            parameters: Arc::new(json!({})),
+            timeout_seconds: None,
+            heartbeat_seconds: None,
+            task_token: None,
+            role_arn: None,
+            state_name: "Work".into(),
+        };
+        let tp = st.rt.obs.traceparent(&exec, &inv).expect("traced");
+        assert!(st.rt.obs.traceparent("arn:nope", &inv).is_none());
+        let parts: Vec<String> = tp.split('-').map(str::to_string).collect();
+        assert_eq!(parts.len(), 4, "{tp}");
+        let task = call("GetActivityTask", json!({"activityArn": activity})).await;
+        let token = task["taskToken"].as_str().expect("token").to_string();
+        call(
+            "SendTaskSuccess",
+            json!({"taskToken": token, "output": "{}"}),
+        )
+        .await;
+        let deadline = Instant::now() + LONG;
+        let all = loop {
+            let all = spans(&got);
+            if all.iter().any(|s| s.get("parentSpanId").is_none()) || Instant::now() > deadline {
+                break all;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert!(
+            st.rt.obs.traceparent(&exec, &inv).is_none(),
+            "a finished execution is forgotten"
+        );
+        let span = all
+            .iter()
+            .find(|s| s["spanId"] == parts[2].as_str())
+            .unwrap_or_else(|| panic!("no span {tp} in {all:#?}"));
+        assert_eq!(span["traceId"], parts[1].as_str());
+        assert_eq!(span["name"], format!("activity {activity}"));
+        assert_eq!(span["status"]["code"], 1);
+        let work = all
+            .iter()
+            .find(|s| s["name"] == "Work")
+            .expect("state span");
+        assert_eq!(span["parentSpanId"], work["spanId"]);
+    });
 }

@@ -287,7 +287,10 @@ mod tests {
             Path::new("/d/_aws_vendedlogs_states_x.log")
         );
         assert_eq!(log_group_file(dir, ".."), Path::new("/d/_...log"));
-        assert_eq!(log_group_file(dir, "../../etc"), Path::new("/d/.._.._etc.log"));
+        assert_eq!(
+            log_group_file(dir, "../../etc"),
+            Path::new("/d/.._.._etc.log")
+        );
     }
 
     #[test]

@@ -222,7 +222,9 @@ pub struct CommitTimer<'a> {
 
 impl Drop for CommitTimer<'_> {
     fn drop(&mut self) {
-        self.metrics.commits_in_flight.fetch_sub(1, Ordering::Relaxed);
+        self.metrics
+            .commits_in_flight
+            .fetch_sub(1, Ordering::Relaxed);
         self.metrics
             .store_commit
             .observe(self.started.elapsed().as_secs_f64());
@@ -265,53 +267,95 @@ impl Metrics {
         };
         type Field = fn(&MachineMetrics) -> &AtomicU64;
         let counters: &[(&str, &str, Field)] = &[
-            ("executions_started", "ExecutionsStarted", |m| &m.executions_started),
-            ("executions_succeeded", "ExecutionsSucceeded", |m| &m.executions_succeeded),
-            ("executions_failed", "ExecutionsFailed", |m| &m.executions_failed),
-            ("executions_aborted", "ExecutionsAborted", |m| &m.executions_aborted),
-            ("executions_timed_out", "ExecutionsTimedOut", |m| &m.executions_timed_out),
-            ("executions_throttled", "ExecutionThrottled", |m| &m.executions_throttled),
-            ("state_machine_transitions", "state transitions (states entered)", |m| {
-                &m.state_transitions
+            ("executions_started", "ExecutionsStarted", |m| {
+                &m.executions_started
             }),
-            ("activities_scheduled", "ActivitiesScheduled", |m| &m.activities_scheduled),
-            ("activities_started", "ActivitiesStarted", |m| &m.activities_started),
-            ("activities_succeeded", "ActivitiesSucceeded", |m| &m.activities_succeeded),
-            ("activities_failed", "ActivitiesFailed", |m| &m.activities_failed),
-            ("activities_timed_out", "ActivitiesTimedOut", |m| &m.activities_timed_out),
-            ("activities_heartbeat_timed_out", "ActivitiesHeartbeatTimedOut", |m| {
-                &m.activities_heartbeat_timed_out
+            ("executions_succeeded", "ExecutionsSucceeded", |m| {
+                &m.executions_succeeded
             }),
-            ("lambda_functions_scheduled", "LambdaFunctionsScheduled", |m| {
-                &m.lambda_functions_scheduled
+            ("executions_failed", "ExecutionsFailed", |m| {
+                &m.executions_failed
             }),
+            ("executions_aborted", "ExecutionsAborted", |m| {
+                &m.executions_aborted
+            }),
+            ("executions_timed_out", "ExecutionsTimedOut", |m| {
+                &m.executions_timed_out
+            }),
+            ("executions_throttled", "ExecutionThrottled", |m| {
+                &m.executions_throttled
+            }),
+            (
+                "state_machine_transitions",
+                "state transitions (states entered)",
+                |m| &m.state_transitions,
+            ),
+            ("activities_scheduled", "ActivitiesScheduled", |m| {
+                &m.activities_scheduled
+            }),
+            ("activities_started", "ActivitiesStarted", |m| {
+                &m.activities_started
+            }),
+            ("activities_succeeded", "ActivitiesSucceeded", |m| {
+                &m.activities_succeeded
+            }),
+            ("activities_failed", "ActivitiesFailed", |m| {
+                &m.activities_failed
+            }),
+            ("activities_timed_out", "ActivitiesTimedOut", |m| {
+                &m.activities_timed_out
+            }),
+            (
+                "activities_heartbeat_timed_out",
+                "ActivitiesHeartbeatTimedOut",
+                |m| &m.activities_heartbeat_timed_out,
+            ),
+            (
+                "lambda_functions_scheduled",
+                "LambdaFunctionsScheduled",
+                |m| &m.lambda_functions_scheduled,
+            ),
             ("lambda_functions_started", "LambdaFunctionsStarted", |m| {
                 &m.lambda_functions_started
             }),
-            ("lambda_functions_succeeded", "LambdaFunctionsSucceeded", |m| {
-                &m.lambda_functions_succeeded
-            }),
+            (
+                "lambda_functions_succeeded",
+                "LambdaFunctionsSucceeded",
+                |m| &m.lambda_functions_succeeded,
+            ),
             ("lambda_functions_failed", "LambdaFunctionsFailed", |m| {
                 &m.lambda_functions_failed
             }),
-            ("lambda_functions_timed_out", "LambdaFunctionsTimedOut", |m| {
-                &m.lambda_functions_timed_out
-            }),
-            ("service_integrations_scheduled", "ServiceIntegrationsScheduled", |m| {
-                &m.service_integrations_scheduled
-            }),
-            ("service_integrations_started", "ServiceIntegrationsStarted", |m| {
-                &m.service_integrations_started
-            }),
-            ("service_integrations_succeeded", "ServiceIntegrationsSucceeded", |m| {
-                &m.service_integrations_succeeded
-            }),
-            ("service_integrations_failed", "ServiceIntegrationsFailed", |m| {
-                &m.service_integrations_failed
-            }),
-            ("service_integrations_timed_out", "ServiceIntegrationsTimedOut", |m| {
-                &m.service_integrations_timed_out
-            }),
+            (
+                "lambda_functions_timed_out",
+                "LambdaFunctionsTimedOut",
+                |m| &m.lambda_functions_timed_out,
+            ),
+            (
+                "service_integrations_scheduled",
+                "ServiceIntegrationsScheduled",
+                |m| &m.service_integrations_scheduled,
+            ),
+            (
+                "service_integrations_started",
+                "ServiceIntegrationsStarted",
+                |m| &m.service_integrations_started,
+            ),
+            (
+                "service_integrations_succeeded",
+                "ServiceIntegrationsSucceeded",
+                |m| &m.service_integrations_succeeded,
+            ),
+            (
+                "service_integrations_failed",
+                "ServiceIntegrationsFailed",
+                |m| &m.service_integrations_failed,
+            ),
+            (
+                "service_integrations_timed_out",
+                "ServiceIntegrationsTimedOut",
+                |m| &m.service_integrations_timed_out,
+            ),
         ];
         for (name, help, field) in counters {
             let _ = writeln!(out, "# HELP stepline_{name}_total CloudWatch {help}.");

@@ -135,8 +135,8 @@ impl Obs {
                 .flatten()
                 .map(|m| m.logging_configuration),
         };
-        let log = logging
-            .and_then(|t| logs::Target::from_configuration(&t, self.log_dir.as_deref()));
+        let log =
+            logging.and_then(|t| logs::Target::from_configuration(&t, self.log_dir.as_deref()));
         let trace = self.tracer.as_ref().map(|_| {
             Mutex::new(trace::ExecTrace::new(
                 &rec.arn,
@@ -147,9 +147,7 @@ impl Obs {
         let timers = resumed_timers.unwrap_or(0) as i64;
         match resumed_timers {
             None => {
-                machine
-                    .executions_started
-                    .fetch_add(1, Ordering::Relaxed);
+                machine.executions_started.fetch_add(1, Ordering::Relaxed);
             }
             Some(n) => {
                 self.metrics

@@ -292,8 +292,10 @@ impl ExecTrace {
                         .map(|s| s.id)
                         .unwrap_or(self.root.id);
                     let id = self.span_id();
-                    let container =
-                        matches!(kind, engine::history::StateKind::Map | engine::history::StateKind::Parallel);
+                    let container = matches!(
+                        kind,
+                        engine::history::StateKind::Map | engine::history::StateKind::Parallel
+                    );
                     self.states.push(Open {
                         id,
                         parent,
@@ -322,9 +324,9 @@ impl ExecTrace {
                 ActivityScheduled { resource, .. } => {
                     self.task(format!("activity {resource}"), resource.clone(), at)
                 }
-                TaskSucceeded { .. } | LambdaFunctionSucceeded { .. } | ActivitySucceeded { .. } => {
-                    self.end_task(at, None, out)
-                }
+                TaskSucceeded { .. }
+                | LambdaFunctionSucceeded { .. }
+                | ActivitySucceeded { .. } => self.end_task(at, None, out),
                 TaskFailed(_, ec)
                 | TaskTimedOut(_, ec)
                 | TaskStartFailed(_, ec)
@@ -355,7 +357,13 @@ impl ExecTrace {
     }
 
     fn task(&mut self, name: String, resource: String, at: i64) {
-        let Some(state) = self.states.iter().rev().find(|s| s.task_state).map(|s| s.id) else {
+        let Some(state) = self
+            .states
+            .iter()
+            .rev()
+            .find(|s| s.task_state)
+            .map(|s| s.id)
+        else {
             return;
         };
         let id = self.span_id();
@@ -380,7 +388,13 @@ impl ExecTrace {
         }
     }
 
-    fn end_tasks_of(&mut self, state: [u8; 8], at: i64, error: Option<String>, out: &mut Vec<SpanData>) {
+    fn end_tasks_of(
+        &mut self,
+        state: [u8; 8],
+        at: i64,
+        error: Option<String>,
+        out: &mut Vec<SpanData>,
+    ) {
         let mut i = 0;
         while i < self.tasks.len() {
             if self.tasks[i].1 == state {
