@@ -308,7 +308,7 @@ impl ExecTrace {
                     });
                 }
                 StateExited { name, .. } => {
-                    if let Some(i) = self.states.iter().rposition(|s| &*s.name == &**name) {
+                    if let Some(i) = self.states.iter().rposition(|s| *s.name == **name) {
                         let s = self.states.remove(i);
                         self.end_tasks_of(s.id, at, None, out);
                         out.push(self.finish(s, at, None));
