@@ -50,6 +50,8 @@ const ERROR_TYPES: &[&str] = &[
     "ActivityFailed",
     "ActivityScheduleFailed",
     "ActivityTimedOut",
+    // Newer than AWS's table (JSONata evaluation errors): a failure event, so logged as one.
+    "EvaluationFailed",
 ];
 
 impl Level {
