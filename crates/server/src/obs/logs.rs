@@ -158,14 +158,7 @@ pub fn record(
     redrive_count: u64,
     include_execution_data: bool,
 ) -> Value {
-    let mut details = match e.to_json() {
-        Value::Object(m) => m
-            .into_iter()
-            .find(|(k, _)| k.ends_with("EventDetails"))
-            .map(|(_, v)| v)
-            .unwrap_or_else(|| Value::Object(Map::new())),
-        _ => Value::Object(Map::new()),
-    };
+    let mut details = details_value(e);
     if !include_execution_data {
         if let Value::Object(d) = &mut details {
             for f in DATA_FIELDS {
@@ -196,6 +189,71 @@ pub fn record(
     Value::Object(m)
 }
 
+fn details_value(e: &HistoryEvent) -> Value {
+    match e.to_json() {
+        Value::Object(m) => m
+            .into_iter()
+            .find(|(k, _)| k.ends_with("EventDetails"))
+            .map(|(_, v)| v)
+            .unwrap_or_else(|| Value::Object(Map::new())),
+        _ => Value::Object(Map::new()),
+    }
+}
+
+/// The `...EventDetails` member of an event serialised as `GetExecutionHistory` writes it
+/// (`{"timestamp","type","id","previousEventId"[,member]}`, in that order), as text.
+fn details_text(event_json: &str) -> &str {
+    let after_ids = event_json.find("\"previousEventId\":").unwrap_or(0);
+    match event_json[after_ids..].find("EventDetails\":") {
+        Some(i) => {
+            let start = after_ids + i + "EventDetails\":".len();
+            event_json[start..].strip_suffix('}').unwrap_or("{}")
+        }
+        None => "{}",
+    }
+}
+
+/// [`record`] as one line of text, appended to `out`. `tail`: the record's constant end
+/// (see [`record_tail`]). With execution data the event is serialised straight to text, no
+/// intermediate `Value`: this runs for every event of every logged execution.
+pub fn write_record(out: &mut String, e: &HistoryEvent, tail: &str, include_execution_data: bool) {
+    use std::fmt::Write as _;
+    let _ = write!(
+        out,
+        "{{\"id\":\"{}\",\"type\":\"{}\",\"details\":",
+        e.id,
+        e.event_type()
+    );
+    if include_execution_data {
+        match serde_json::to_string(e) {
+            Ok(text) => out.push_str(details_text(&text)),
+            Err(_) => out.push_str("{}"),
+        }
+    } else {
+        let mut d = details_value(e);
+        if let Value::Object(m) = &mut d {
+            for f in DATA_FIELDS {
+                m.shift_remove(*f);
+            }
+        }
+        out.push_str(&d.to_string());
+    }
+    let _ = writeln!(
+        out,
+        ",\"previous_event_id\":\"{}\",\"event_timestamp\":\"{}\",{tail}",
+        e.previous_event_id,
+        e.timestamp.millis()
+    );
+}
+
+/// The end of every record of one execution: `"execution_arn":...,"redrive_count":"N"}`.
+pub fn record_tail(execution_arn: &str, redrive_count: u64) -> String {
+    format!(
+        "\"execution_arn\":{},\"redrive_count\":\"{redrive_count}\"}}",
+        Value::String(execution_arn.to_string())
+    )
+}
+
 /// Hands lines to the writer thread (started on the first line).
 #[derive(Default)]
 pub struct Writer {
@@ -203,7 +261,8 @@ pub struct Writer {
 }
 
 impl Writer {
-    pub fn write(&self, sink: &Sink, line: String) {
+    /// Writes `lines` (each ending in a newline) to `sink`.
+    pub fn write(&self, sink: &Sink, lines: String) {
         let tx = self.tx.get_or_init(|| {
             let (tx, rx) = mpsc::channel();
             std::thread::Builder::new()
@@ -213,7 +272,7 @@ impl Writer {
                 .map(|_| tx)
         });
         if let Some(tx) = tx {
-            let _ = tx.send((sink.clone(), line));
+            let _ = tx.send((sink.clone(), lines));
         }
     }
 }
@@ -228,12 +287,12 @@ fn write_loop(rx: mpsc::Receiver<(Sink, String)>) {
         while let Some((sink, line)) = next.take() {
             match sink {
                 Sink::Stdout => {
-                    let _ = writeln!(out, "{line}");
+                    let _ = out.write_all(line.as_bytes());
                 }
                 Sink::File(path) => {
                     let f = files.entry(path.clone()).or_insert_with(|| open(&path));
                     if let Some(f) = f {
-                        let _ = writeln!(f, "{line}");
+                        let _ = f.write_all(line.as_bytes());
                     }
                 }
             }
@@ -293,6 +352,39 @@ mod tests {
             log_group_file(dir, "../../etc"),
             Path::new("/d/.._.._etc.log")
         );
+    }
+
+    #[test]
+    fn the_text_record_is_the_value_record() {
+        use engine::history::{ErrorCause, StateKind};
+        use engine::{EventDetails, Timestamp};
+        let p = |v: Value| -> engine::history::Payload { std::sync::Arc::new(v) };
+        let events = [
+            EventDetails::StateEntered {
+                kind: StateKind::Pass,
+                name: "A \\\"q\\\"".into(),
+                input: p(serde_json::json!({"EventDetails\":": "}"})),
+            },
+            EventDetails::ExecutionFailed(ErrorCause {
+                error: Some("E".into()),
+                cause: Some("c}".into()),
+            }),
+            EventDetails::ParallelStateStarted,
+        ];
+        for (i, d) in events.into_iter().enumerate() {
+            let e = HistoryEvent {
+                id: i as u64 + 2,
+                previous_event_id: i as u64,
+                timestamp: Timestamp::from_millis(1_700_000_000_123),
+                details: d,
+            };
+            for include in [true, false] {
+                let mut line = String::new();
+                write_record(&mut line, &e, &record_tail("arn:x\"y", 1), include);
+                let parsed: Value = serde_json::from_str(line.trim_end()).expect("JSON line");
+                assert_eq!(parsed, record(&e, "arn:x\"y", 1, include), "{line}");
+            }
+        }
     }
 
     #[test]

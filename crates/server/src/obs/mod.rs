@@ -73,9 +73,10 @@ pub struct ExecObs {
     arn: String,
     machine: Arc<metrics::MachineMetrics>,
     log: Option<logs::Target>,
+    /// The constant end of this execution's log records.
+    log_tail: String,
     trace: Option<Mutex<trace::ExecTrace>>,
     start_ms: i64,
-    redrive_count: u64,
     timers: AtomicI64,
     finished: AtomicBool,
 }
@@ -156,13 +157,17 @@ impl Obs {
             }
         }
         self.metrics.open_executions.fetch_add(1, Ordering::Relaxed);
+        let log_tail = match &log {
+            Some(_) => logs::record_tail(&rec.arn, rec.redrive_count),
+            None => String::new(),
+        };
         let eo = Arc::new(ExecObs {
             arn: rec.arn.clone(),
             machine,
             log,
+            log_tail,
             trace,
             start_ms: rec.start_date,
-            redrive_count: rec.redrive_count,
             timers: AtomicI64::new(timers),
             finished: AtomicBool::new(false),
         });
@@ -177,17 +182,19 @@ impl Obs {
     /// A step is durable (`event`: what the engine handled; `None` for the first step).
     pub fn on_step(&self, eo: &ExecObs, event: Option<&Event>, step: &Step) {
         let mut transitions = 0;
+        let mut lines = String::new();
         for e in &step.history {
             if eo.machine.note(e) {
                 transitions += 1;
             }
             if let Some(log) = &eo.log {
                 if log.level.includes(e.event_type()) {
-                    let rec =
-                        logs::record(e, &eo.arn, eo.redrive_count, log.include_execution_data);
-                    self.logs.write(&log.sink, rec.to_string());
+                    logs::write_record(&mut lines, e, &eo.log_tail, log.include_execution_data);
                 }
             }
+        }
+        if let (Some(log), false) = (&eo.log, lines.is_empty()) {
+            self.logs.write(&log.sink, lines);
         }
         if transitions > 0 {
             self.metrics

@@ -7,9 +7,9 @@
 //! Spans are built from the history events of each step, so they carry the engine's times.
 
 use engine::{EventDetails, HistoryEvent};
-use serde_json::{json, Value};
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -32,45 +32,87 @@ pub struct SpanData {
     pub error: Option<String>,
 }
 
+fn push_hex(out: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for b in bytes {
+        out.push(DIGITS[(b >> 4) as usize] as char);
+        out.push(DIGITS[(b & 15) as usize] as char);
+    }
+}
+
 fn hex(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push_str(&format!("{b:02x}"));
-    }
+    push_hex(&mut s, bytes);
     s
 }
 
+/// A JSON string literal.
+fn push_str(out: &mut String, s: &str) {
+    match serde_json::to_string(s) {
+        Ok(q) => out.push_str(&q),
+        Err(_) => out.push_str("\"\""),
+    }
+}
+
 impl SpanData {
-    fn to_otlp(&self) -> Value {
-        let mut v = json!({
-            "traceId": hex(&self.trace_id),
-            "spanId": hex(&self.span_id),
-            "name": self.name,
-            "kind": self.kind,
-            "startTimeUnixNano": (self.start_ms.max(0) as u64 * 1_000_000).to_string(),
-            "endTimeUnixNano": (self.end_ms.max(self.start_ms).max(0) as u64 * 1_000_000).to_string(),
-            "attributes": self.attributes.iter().map(|(k, v)| json!({"key": k, "value": {"stringValue": v}})).collect::<Vec<_>>(),
-            "status": match &self.error {
-                Some(m) => json!({"code": 2, "message": m}),
-                None => json!({"code": 1}),
-            },
-        });
+    /// Appends the span's OTLP/JSON object (ids in hex, times as decimal strings).
+    fn write_otlp(&self, out: &mut String) {
+        use std::fmt::Write as _;
+        out.push_str("{\"traceId\":\"");
+        push_hex(out, &self.trace_id);
+        out.push_str("\",\"spanId\":\"");
+        push_hex(out, &self.span_id);
         if let Some(p) = self.parent {
-            v["parentSpanId"] = Value::String(hex(&p));
+            out.push_str("\",\"parentSpanId\":\"");
+            push_hex(out, &p);
         }
-        v
+        out.push_str("\",\"name\":");
+        push_str(out, &self.name);
+        let start = self.start_ms.max(0) as u64;
+        let end = self.end_ms.max(self.start_ms).max(0) as u64;
+        let _ = write!(
+            out,
+            ",\"kind\":{},\"startTimeUnixNano\":\"{}\",\"endTimeUnixNano\":\"{}\",\"attributes\":[",
+            self.kind,
+            start * 1_000_000,
+            end * 1_000_000
+        );
+        for (i, (k, v)) in self.attributes.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            let _ = write!(out, "{{\"key\":\"{k}\",\"value\":{{\"stringValue\":");
+            push_str(out, v);
+            out.push_str("}}");
+        }
+        out.push_str("],\"status\":");
+        match &self.error {
+            Some(m) => {
+                out.push_str("{\"code\":2,\"message\":");
+                push_str(out, m);
+                out.push_str("}}");
+            }
+            None => out.push_str("{\"code\":1}}"),
+        }
     }
 }
 
 /// The OTLP/JSON request body of a batch of spans.
-pub fn export_body(service_name: &str, spans: &[SpanData]) -> Value {
-    json!({"resourceSpans": [{
-        "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": service_name}}]},
-        "scopeSpans": [{
-            "scope": {"name": "stepline", "version": env!("CARGO_PKG_VERSION")},
-            "spans": spans.iter().map(SpanData::to_otlp).collect::<Vec<_>>(),
-        }],
-    }]})
+pub fn export_body(service_name: &str, spans: &[SpanData]) -> String {
+    let mut out = String::with_capacity(256 + spans.len() * 400);
+    out.push_str("{\"resourceSpans\":[{\"resource\":{\"attributes\":[{\"key\":\"service.name\",\"value\":{\"stringValue\":");
+    push_str(&mut out, service_name);
+    out.push_str("}}]},\"scopeSpans\":[{\"scope\":{\"name\":\"stepline\",\"version\":\"");
+    out.push_str(env!("CARGO_PKG_VERSION"));
+    out.push_str("\"},\"spans\":[");
+    for (i, s) in spans.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        s.write_otlp(&mut out);
+    }
+    out.push_str("]}]}]}");
+    out
 }
 
 /// Sends finished spans to the exporter thread.
@@ -140,7 +182,7 @@ fn export_loop(rx: mpsc::Receiver<SpanData>, authority: &str, path: &str, servic
                 }
             }
         }
-        let body = export_body(service, &batch).to_string();
+        let body = export_body(service, &batch);
         if let Err(e) = post(authority, path, &body) {
             tracing::debug!("OTLP export of {} spans failed: {e}", batch.len());
         }
@@ -196,6 +238,24 @@ pub struct ExecTrace {
     ended: bool,
 }
 
+/// A random trace id without a system call per execution: a process-wide seed (one UUID)
+/// stepped by a counter and mixed.
+fn new_trace_id() -> [u8; 16] {
+    static SEED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let seed = *SEED.get_or_init(|| uuid::Uuid::new_v4().as_u64_pair().0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let hi = splitmix(seed ^ n.wrapping_mul(0xD1B5_4A32_D192_ED03));
+    let lo = splitmix(hi ^ seed.rotate_left(17));
+    let mut id = [0u8; 16];
+    id[..8].copy_from_slice(&hi.to_be_bytes());
+    id[8..].copy_from_slice(&lo.to_be_bytes());
+    if id == [0; 16] {
+        id[15] = 1;
+    }
+    id
+}
+
 fn splitmix(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -205,7 +265,7 @@ fn splitmix(mut z: u64) -> u64 {
 
 impl ExecTrace {
     pub fn new(execution_arn: &str, state_machine_arn: &str, start_ms: i64) -> ExecTrace {
-        let trace_id = *uuid::Uuid::new_v4().as_bytes();
+        let trace_id = new_trace_id();
         let mut t = ExecTrace {
             trace_id,
             root: Open {
@@ -450,6 +510,39 @@ mod tests {
         );
         assert_eq!(traces_url("https://h:1"), None);
         assert_eq!(traces_url("http://"), None);
+    }
+
+    #[test]
+    fn export_body_is_otlp_json() {
+        let s = SpanData {
+            trace_id: [0xab; 16],
+            span_id: [1; 8],
+            parent: Some([2; 8]),
+            name: "n\"q".into(),
+            kind: KIND_CLIENT,
+            start_ms: 5,
+            end_ms: 7,
+            attributes: vec![("a", "v\\".into())],
+            error: Some("E".into()),
+        };
+        let v: serde_json::Value =
+            serde_json::from_str(&export_body("svc", &[s.clone(), s])).expect("JSON");
+        let span = &v["resourceSpans"][0]["scopeSpans"][0]["spans"][1];
+        assert_eq!(
+            v["resourceSpans"][0]["resource"]["attributes"][0]["value"]["stringValue"],
+            "svc"
+        );
+        assert_eq!(span["traceId"], "ab".repeat(16));
+        assert_eq!(span["spanId"], "0101010101010101");
+        assert_eq!(span["parentSpanId"], "0202020202020202");
+        assert_eq!(span["name"], "n\"q");
+        assert_eq!(span["kind"], 3);
+        assert_eq!(span["startTimeUnixNano"], "5000000");
+        assert_eq!(span["endTimeUnixNano"], "7000000");
+        assert_eq!(span["attributes"][0]["value"]["stringValue"], "v\\");
+        assert_eq!(span["status"]["code"], 2);
+        assert_eq!(span["status"]["message"], "E");
+        assert_ne!(new_trace_id(), new_trace_id());
     }
 
     #[test]
