@@ -277,28 +277,41 @@ impl Writer {
     }
 }
 
+/// How long the writer lets lines gather before writing them: one write call per file per
+/// burst instead of one per step.
+const LINGER: std::time::Duration = std::time::Duration::from_millis(20);
+const MAX_BUFFERED: usize = 256 * 1024;
+
 fn write_loop(rx: mpsc::Receiver<(Sink, String)>) {
     let mut files: HashMap<Arc<Path>, Option<std::io::BufWriter<std::fs::File>>> = HashMap::new();
-    let stdout = std::io::stdout();
+    let mut stdout_buf: Vec<u8> = Vec::new();
     while let Ok(first) = rx.recv() {
+        let deadline = std::time::Instant::now() + LINGER;
         let mut next = Some(first);
-        let mut out = stdout.lock();
-        // Everything queued is written before one flush, so a burst costs one write call.
-        while let Some((sink, line)) = next.take() {
+        let mut buffered = 0;
+        while let Some((sink, lines)) = next.take() {
+            buffered += lines.len();
             match sink {
-                Sink::Stdout => {
-                    let _ = out.write_all(line.as_bytes());
-                }
+                Sink::Stdout => stdout_buf.extend_from_slice(lines.as_bytes()),
                 Sink::File(path) => {
                     let f = files.entry(path.clone()).or_insert_with(|| open(&path));
                     if let Some(f) = f {
-                        let _ = f.write_all(line.as_bytes());
+                        let _ = f.write_all(lines.as_bytes());
                     }
                 }
             }
-            next = rx.try_recv().ok();
+            if buffered >= MAX_BUFFERED {
+                break;
+            }
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            next = rx.recv_timeout(left).ok();
         }
-        let _ = out.flush();
+        if !stdout_buf.is_empty() {
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(&stdout_buf);
+            let _ = out.flush();
+            stdout_buf.clear();
+        }
         for f in files.values_mut().flatten() {
             let _ = f.flush();
         }
@@ -314,7 +327,7 @@ fn open(path: &Path) -> Option<std::io::BufWriter<std::fs::File>> {
         .append(true)
         .open(path)
     {
-        Ok(f) => Some(std::io::BufWriter::new(f)),
+        Ok(f) => Some(std::io::BufWriter::with_capacity(MAX_BUFFERED, f)),
         Err(e) => {
             tracing::warn!("cannot open execution log {}: {e}", path.display());
             None

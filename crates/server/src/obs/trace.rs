@@ -7,6 +7,7 @@
 //! Spans are built from the history events of each step, so they carry the engine's times.
 
 use engine::{EventDetails, HistoryEvent};
+use std::borrow::Cow;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -27,7 +28,7 @@ pub struct SpanData {
     pub kind: u8,
     pub start_ms: i64,
     pub end_ms: i64,
-    pub attributes: Vec<(&'static str, String)>,
+    pub attributes: Vec<(&'static str, Cow<'static, str>)>,
     /// `Some(message)` for an error status.
     pub error: Option<String>,
 }
@@ -220,7 +221,7 @@ struct Open {
     name: String,
     kind: u8,
     start_ms: i64,
-    attributes: Vec<(&'static str, String)>,
+    attributes: Vec<(&'static str, Cow<'static, str>)>,
     /// Map and Parallel states: the parents of the states inside them.
     container: bool,
     /// Task states: the parents of their task invocations.
@@ -256,6 +257,20 @@ fn new_trace_id() -> [u8; 16] {
     id
 }
 
+fn kind_name(kind: engine::history::StateKind) -> &'static str {
+    use engine::history::StateKind::*;
+    match kind {
+        Pass => "Pass",
+        Task => "Task",
+        Choice => "Choice",
+        Wait => "Wait",
+        Succeed => "Succeed",
+        Fail => "Fail",
+        Parallel => "Parallel",
+        Map => "Map",
+    }
+}
+
 fn splitmix(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -278,10 +293,13 @@ impl ExecTrace {
                 kind: KIND_INTERNAL,
                 start_ms,
                 attributes: vec![
-                    ("aws.stepfunctions.execution_arn", execution_arn.to_string()),
+                    (
+                        "aws.stepfunctions.execution_arn",
+                        execution_arn.to_string().into(),
+                    ),
                     (
                         "aws.stepfunctions.state_machine_arn",
-                        state_machine_arn.to_string(),
+                        state_machine_arn.to_string().into(),
                     ),
                 ],
                 container: true,
@@ -362,7 +380,7 @@ impl ExecTrace {
                         name: name.to_string(),
                         kind: KIND_INTERNAL,
                         start_ms: at,
-                        attributes: vec![("aws.stepfunctions.state.type", format!("{kind:?}"))],
+                        attributes: vec![("aws.stepfunctions.state.type", kind_name(*kind).into())],
                         container,
                         task_state: matches!(kind, engine::history::StateKind::Task),
                     });
@@ -434,7 +452,7 @@ impl ExecTrace {
                 name,
                 kind: KIND_CLIENT,
                 start_ms: at,
-                attributes: vec![("aws.stepfunctions.resource", resource)],
+                attributes: vec![("aws.stepfunctions.resource", resource.into())],
                 container: false,
                 task_state: false,
             },
@@ -475,8 +493,10 @@ impl ExecTrace {
             out.push(self.finish(s, at, error.clone()));
         }
         let mut root = self.root.clone();
-        root.attributes
-            .push(("aws.stepfunctions.execution.status", status.to_string()));
+        root.attributes.push((
+            "aws.stepfunctions.execution.status",
+            status.to_string().into(),
+        ));
         out.push(self.finish(root, at, error));
         self.ended = true;
     }
