@@ -277,44 +277,65 @@ impl Writer {
     }
 }
 
-/// How long the writer lets lines gather before writing them: one write call per file per
-/// burst instead of one per step.
+/// How long the writer lets lines gather before writing them. While lines keep coming the
+/// writer sleeps rather than waits on the channel, so a sender never has to wake it (a futex
+/// wake per step costs more than the record itself); it blocks only once idle.
 const LINGER: std::time::Duration = std::time::Duration::from_millis(20);
 const MAX_BUFFERED: usize = 256 * 1024;
 
 fn write_loop(rx: mpsc::Receiver<(Sink, String)>) {
-    let mut files: HashMap<Arc<Path>, Option<std::io::BufWriter<std::fs::File>>> = HashMap::new();
+    let mut files = Files::new();
     let mut stdout_buf: Vec<u8> = Vec::new();
     while let Ok(first) = rx.recv() {
-        let deadline = std::time::Instant::now() + LINGER;
-        let mut next = Some(first);
-        let mut buffered = 0;
-        while let Some((sink, lines)) = next.take() {
-            buffered += lines.len();
-            match sink {
-                Sink::Stdout => stdout_buf.extend_from_slice(lines.as_bytes()),
-                Sink::File(path) => {
-                    let f = files.entry(path.clone()).or_insert_with(|| open(&path));
-                    if let Some(f) = f {
-                        let _ = f.write_all(lines.as_bytes());
+        write(first, &mut files, &mut stdout_buf);
+        loop {
+            std::thread::sleep(LINGER);
+            let mut got = 0;
+            let mut closed = false;
+            loop {
+                match rx.try_recv() {
+                    Ok(m) => {
+                        write(m, &mut files, &mut stdout_buf);
+                        got += 1;
+                    }
+                    Err(mpsc::TryRecvError::Empty) => break,
+                    Err(mpsc::TryRecvError::Disconnected) => {
+                        closed = true;
+                        break;
                     }
                 }
             }
-            if buffered >= MAX_BUFFERED {
+            if !stdout_buf.is_empty() {
+                let mut out = std::io::stdout().lock();
+                let _ = out.write_all(&stdout_buf);
+                let _ = out.flush();
+                stdout_buf.clear();
+            }
+            if got == 0 || closed {
                 break;
             }
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            next = rx.recv_timeout(left).ok();
         }
-        if !stdout_buf.is_empty() {
-            let mut out = std::io::stdout().lock();
-            let _ = out.write_all(&stdout_buf);
-            let _ = out.flush();
-            stdout_buf.clear();
+        flush_files(&mut files);
+    }
+}
+
+type Files = HashMap<Arc<Path>, Option<std::io::BufWriter<std::fs::File>>>;
+
+fn write((sink, lines): (Sink, String), files: &mut Files, stdout_buf: &mut Vec<u8>) {
+    match sink {
+        Sink::Stdout => stdout_buf.extend_from_slice(lines.as_bytes()),
+        Sink::File(path) => {
+            let f = files.entry(path.clone()).or_insert_with(|| open(&path));
+            if let Some(f) = f {
+                let _ = f.write_all(lines.as_bytes());
+            }
         }
-        for f in files.values_mut().flatten() {
-            let _ = f.flush();
-        }
+    }
+}
+
+fn flush_files(files: &mut Files) {
+    for f in files.values_mut().flatten() {
+        let _ = f.flush();
     }
 }
 

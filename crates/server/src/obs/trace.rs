@@ -12,7 +12,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// OTLP span kinds.
 const KIND_INTERNAL: u8 = 1;
@@ -165,29 +165,39 @@ impl Tracer {
     }
 }
 
-/// Batches of up to 512 spans, sent at most 200 ms after their first span ended.
+/// Sends what gathered every 200 ms. The exporter sleeps between batches rather than waits
+/// on the channel, so ending a span never wakes a thread; it blocks only once idle.
 fn export_loop(rx: mpsc::Receiver<SpanData>, authority: &str, path: &str, service: &str) {
     let mut batch = Vec::with_capacity(512);
     while let Ok(first) = rx.recv() {
         batch.push(first);
-        let deadline = Instant::now() + Duration::from_millis(200);
         let mut open = true;
-        while batch.len() < 512 {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match rx.recv_timeout(left) {
-                Ok(s) => batch.push(s),
-                Err(mpsc::RecvTimeoutError::Timeout) => break,
-                Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    open = false;
-                    break;
+        while open && !batch.is_empty() {
+            std::thread::sleep(Duration::from_millis(200));
+            loop {
+                match rx.try_recv() {
+                    Ok(s) => batch.push(s),
+                    Err(mpsc::TryRecvError::Empty) => break,
+                    Err(mpsc::TryRecvError::Disconnected) => {
+                        open = false;
+                        break;
+                    }
                 }
             }
+            for chunk in batch.chunks(2048) {
+                let body = export_body(service, chunk);
+                if let Err(e) = post(authority, path, &body) {
+                    tracing::debug!("OTLP export of {} spans failed: {e}", chunk.len());
+                }
+            }
+            batch.clear();
+            // One more round: spans that came during the post are sent without a wake-up.
+            match rx.try_recv() {
+                Ok(s) => batch.push(s),
+                Err(mpsc::TryRecvError::Empty) => {}
+                Err(mpsc::TryRecvError::Disconnected) => open = false,
+            }
         }
-        let body = export_body(service, &batch);
-        if let Err(e) = post(authority, path, &body) {
-            tracing::debug!("OTLP export of {} spans failed: {e}", batch.len());
-        }
-        batch.clear();
         if !open {
             return;
         }
