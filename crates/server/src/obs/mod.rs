@@ -228,8 +228,8 @@ impl Obs {
                     t.end(crate::runtime::now_ms(), status.as_str(), None, &mut spans);
                 }
             }
-            for s in spans {
-                tracer.send(s);
+            if !spans.is_empty() {
+                tracer.send(trace::encode(&spans));
             }
         }
         if let Some(status) = finished {

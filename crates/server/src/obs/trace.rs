@@ -98,19 +98,31 @@ impl SpanData {
     }
 }
 
-/// The OTLP/JSON request body of a batch of spans.
-pub fn export_body(service_name: &str, spans: &[SpanData]) -> String {
-    let mut out = String::with_capacity(256 + spans.len() * 400);
-    out.push_str("{\"resourceSpans\":[{\"resource\":{\"attributes\":[{\"key\":\"service.name\",\"value\":{\"stringValue\":");
-    push_str(&mut out, service_name);
-    out.push_str("}}]},\"scopeSpans\":[{\"scope\":{\"name\":\"stepline\",\"version\":\"");
-    out.push_str(env!("CARGO_PKG_VERSION"));
-    out.push_str("\"},\"spans\":[");
+/// Spans as the comma-separated OTLP/JSON objects of a `spans` array.
+pub fn encode(spans: &[SpanData]) -> String {
+    let mut out = String::with_capacity(spans.len() * 400);
     for (i, s) in spans.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
         s.write_otlp(&mut out);
+    }
+    out
+}
+
+/// The OTLP/JSON request body of encoded spans (see [`encode`]).
+pub fn export_body(service_name: &str, encoded: &[String]) -> String {
+    let mut out = String::with_capacity(256 + encoded.iter().map(String::len).sum::<usize>());
+    out.push_str("{\"resourceSpans\":[{\"resource\":{\"attributes\":[{\"key\":\"service.name\",\"value\":{\"stringValue\":");
+    push_str(&mut out, service_name);
+    out.push_str("}}]},\"scopeSpans\":[{\"scope\":{\"name\":\"stepline\",\"version\":\"");
+    out.push_str(env!("CARGO_PKG_VERSION"));
+    out.push_str("\"},\"spans\":[");
+    for (i, s) in encoded.iter().filter(|s| !s.is_empty()).enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(s);
     }
     out.push_str("]}]}]}");
     out
@@ -118,7 +130,7 @@ pub fn export_body(service_name: &str, spans: &[SpanData]) -> String {
 
 /// Sends finished spans to the exporter thread.
 pub struct Tracer {
-    tx: mpsc::Sender<SpanData>,
+    tx: mpsc::Sender<String>,
 }
 
 /// `http://host:port/path` → (`host:port`, `/path/v1/traces`); `None` for anything else
@@ -160,14 +172,16 @@ impl Tracer {
         Some(Tracer { tx })
     }
 
-    pub fn send(&self, span: SpanData) {
-        let _ = self.tx.send(span);
+    /// Sends spans encoded by [`encode`] (one message per step: encoding happens where the
+    /// spans were made, and the exporter only concatenates).
+    pub fn send(&self, encoded: String) {
+        let _ = self.tx.send(encoded);
     }
 }
 
 /// Sends what gathered every 200 ms. The exporter sleeps between batches rather than waits
 /// on the channel, so ending a span never wakes a thread; it blocks only once idle.
-fn export_loop(rx: mpsc::Receiver<SpanData>, authority: &str, path: &str, service: &str) {
+fn export_loop(rx: mpsc::Receiver<String>, authority: &str, path: &str, service: &str) {
     let mut batch = Vec::with_capacity(512);
     while let Ok(first) = rx.recv() {
         batch.push(first);
@@ -184,10 +198,10 @@ fn export_loop(rx: mpsc::Receiver<SpanData>, authority: &str, path: &str, servic
                     }
                 }
             }
-            for chunk in batch.chunks(2048) {
+            for chunk in batch.chunks(1024) {
                 let body = export_body(service, chunk);
                 if let Err(e) = post(authority, path, &body) {
-                    tracing::debug!("OTLP export of {} spans failed: {e}", chunk.len());
+                    tracing::debug!("OTLP export failed: {e}");
                 }
             }
             batch.clear();
@@ -555,8 +569,15 @@ mod tests {
             attributes: vec![("a", "v\\".into())],
             error: Some("E".into()),
         };
-        let v: serde_json::Value =
-            serde_json::from_str(&export_body("svc", &[s.clone(), s])).expect("JSON");
+        let body = export_body(
+            "svc",
+            &[
+                encode(std::slice::from_ref(&s)),
+                String::new(),
+                encode(&[s]),
+            ],
+        );
+        let v: serde_json::Value = serde_json::from_str(&body).expect("JSON");
         let span = &v["resourceSpans"][0]["scopeSpans"][0]["spans"][1];
         assert_eq!(
             v["resourceSpans"][0]["resource"]["attributes"][0]["value"]["stringValue"],
