@@ -295,7 +295,7 @@ pub async fn request_log(req: Request, next: Next) -> Response {
         target: "stepline::request",
         op = %op,
         status = resp.status().as_u16(),
-        latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+        latency_us = started.elapsed().as_micros() as u64,
         "request"
     );
     resp
