@@ -663,5 +663,20 @@ fn traceparent_names_the_task_span_of_an_invocation() {
             .find(|s| s["name"] == "Work")
             .expect("state span");
         assert_eq!(span["parentSpanId"], work["spanId"]);
+        // The activity's CloudWatch metrics, from the same history events.
+        let text = st.rt.obs.metrics.render();
+        for (name, n) in [
+            ("activities_scheduled_total", 1.0),
+            ("activities_started_total", 1.0),
+            ("activities_succeeded_total", 1.0),
+            ("activities_failed_total", 0.0),
+            ("executions_succeeded_total", 1.0),
+        ] {
+            assert_eq!(
+                sample(&text, &by_machine(name, &machine)),
+                Some(n),
+                "{name}: {text}"
+            );
+        }
     });
 }
