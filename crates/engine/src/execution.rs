@@ -136,6 +136,8 @@ pub struct Execution {
     out: Step,
     record_history: bool,
     outcome: Option<Outcome>,
+    /// TestState's `context`: the Context object every evaluation sees, as given.
+    pub(crate) context_override: Option<Value>,
 }
 
 impl Execution {
@@ -168,6 +170,7 @@ impl Execution {
             out: Step::default(),
             record_history: true,
             outcome: None,
+            context_override: None,
         };
         ex.push_event(
             0,
@@ -221,6 +224,64 @@ impl Execution {
         ex.run_ready();
         let step = std::mem::take(&mut ex.out);
         (ex, step)
+    }
+
+    /// An execution that runs nothing by itself: TestState (`crate::test_state`) evaluates one
+    /// state in it. Thread 0 stands at `state` of `scope` with `input` and `vars`; every
+    /// evaluation sees `context` as its Context object.
+    pub(crate) fn for_test_state(
+        program: Arc<Program>,
+        ctx: ExecutionContext,
+        entropy: Box<dyn Entropy>,
+        at: (ScopeId, StateIdx),
+        input: Arc<Value>,
+        vars: Vars,
+        context: Value,
+    ) -> (Execution, ThreadId) {
+        let now = ctx.start_time;
+        let mut ex = Execution {
+            program,
+            ctx,
+            entropy: RefCell::new(entropy),
+            input: Arc::clone(&input),
+            next_event_id: 1,
+            threads: Vec::new(),
+            free: Vec::new(),
+            ready: VecDeque::new(),
+            tasks: HashMap::new(),
+            timers: HashMap::new(),
+            next_task: 1,
+            next_timer: 1,
+            execution_timer: None,
+            status: ExecutionStatus::Running,
+            now,
+            out: Step::default(),
+            record_history: false,
+            outcome: None,
+            context_override: Some(context),
+        };
+        let id = ex.spawn(Thread {
+            scope: at.0,
+            parent: None,
+            state: at.1,
+            input,
+            source: 0,
+            last: 0,
+            entered_id: 0,
+            entered_prev: 0,
+            entered_time: now,
+            attempts: Vec::new(),
+            retry_count: 0,
+            resume: false,
+            vars,
+            block: Block::Ready,
+            fanout: None,
+            iteration: None,
+            map_name: None,
+            pending: None,
+            silent: true,
+        });
+        (ex, id)
     }
 
     /// Turns history recording off (EXPRESS executions keep none); events are still numbered.
@@ -468,6 +529,9 @@ impl Execution {
 
     /// The Context object (`$$`) as the current state of thread `id` sees it.
     pub(crate) fn context_object(&self, id: ThreadId, extra: ContextExtra<'_>) -> Value {
+        if let Some(c) = &self.context_override {
+            return c.clone();
+        }
         let mut execution = Map::new();
         execution.insert("Id".into(), Value::String(self.ctx.execution_arn.clone()));
         execution.insert("Input".into(), (*self.input).clone());

@@ -18,6 +18,7 @@ mod jsonata_functions;
 pub mod program;
 pub mod resolver;
 mod states;
+pub mod test_state;
 pub mod time;
 mod vars;
 pub mod workloads;
@@ -26,5 +27,9 @@ pub use api::*;
 pub use execution::{Execution, EXPRESS_MAX_SECONDS, MAX_HISTORY_EVENTS, MAX_PAYLOAD_BYTES};
 pub use history::{EventDetails, HistoryEvent};
 pub use program::{CompileError, Program};
+pub use test_state::{
+    test_state, InspectionLevel, StateConfiguration, TestStateError, TestStateMock, TestStateRequest,
+    TestStateResult, TestStateStatus,
+};
 pub use resolver::{NoIntegrations, TaskOutcome, TaskResolver};
 pub use time::Timestamp;
