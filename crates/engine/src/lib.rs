@@ -28,7 +28,7 @@ pub use execution::{Execution, EXPRESS_MAX_SECONDS, MAX_HISTORY_EVENTS, MAX_PAYL
 pub use history::{EventDetails, HistoryEvent};
 pub use program::{CompileError, Program};
 pub use test_state::{
-    test_state, InspectionLevel, StateConfiguration, TestStateError, TestStateMock, TestStateRequest,
+    parse_request as parse_test_state_request, test_state, InspectionLevel, StateConfiguration, TestStateError, TestStateMock, TestStateRequest,
     TestStateResult, TestStateStatus,
 };
 pub use resolver::{NoIntegrations, TaskOutcome, TaskResolver};

@@ -120,6 +120,212 @@ pub enum TestStateError {
     InvalidDefinition(String),
     #[error("{0}")]
     Validation(String),
+    #[error("{0}")]
+    InvalidExecutionInput(String),
+    /// A member of the wrong JSON type (`SerializationException`).
+    #[error("{0}")]
+    Serialization(String),
+}
+
+impl TestStateError {
+    /// The API error name (`__type`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            TestStateError::InvalidDefinition(_) => "InvalidDefinition",
+            TestStateError::Validation(_) => "ValidationException",
+            TestStateError::InvalidExecutionInput(_) => "InvalidExecutionInput",
+            TestStateError::Serialization(_) => "SerializationException",
+        }
+    }
+}
+
+fn constraint(value: Option<&str>, field: &str, constraint: &str) -> TestStateError {
+    let value = match value {
+        Some(v) => format!("Value '{v}'"),
+        None => "Value null".to_string(),
+    };
+    TestStateError::Validation(format!(
+        "1 validation error detected: {value} at '{field}' failed to satisfy constraint: {constraint}"
+    ))
+}
+
+fn wrong_type(field: &str, expected: &str) -> TestStateError {
+    TestStateError::Serialization(format!(
+        "Start of structure or map found where not expected, or wrong type for '{field}': expected {expected}"
+    ))
+}
+
+fn str_member<'a>(m: &'a Map<String, Value>, field: &str) -> Result<Option<&'a str>, TestStateError> {
+    match m.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(wrong_type(field, "a string")),
+    }
+}
+
+fn obj_member<'a>(
+    m: &'a Map<String, Value>,
+    field: &str,
+) -> Result<Option<&'a Map<String, Value>>, TestStateError> {
+    match m.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(o)) => Ok(Some(o)),
+        Some(_) => Err(wrong_type(field, "a structure")),
+    }
+}
+
+fn count_member(m: &Map<String, Value>, field: &str) -> Result<Option<u64>, TestStateError> {
+    match m.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => match n.as_i64() {
+            Some(v) if v >= 0 => Ok(Some(v as u64)),
+            Some(v) => Err(constraint(
+                Some(&v.to_string()),
+                &format!("stateConfiguration.{field}"),
+                "Member must have value greater than or equal to 0",
+            )),
+            None => Err(wrong_type(field, "an integer")),
+        },
+        Some(_) => Err(wrong_type(field, "an integer")),
+    }
+}
+
+/// Parses a TestState request body (AWS JSON 1.0) into a [`TestStateRequest`], with AWS's
+/// validation errors. `execution` names the default Context object's execution; its
+/// `role_arn` is replaced by the request's `roleArn` (empty when absent).
+pub fn parse_request(
+    body: &Map<String, Value>,
+    mut execution: ExecutionContext,
+) -> Result<TestStateRequest, TestStateError> {
+    let definition = str_member(body, "definition")?
+        .ok_or_else(|| constraint(None, "definition", "Member must not be null"))?;
+    if let Some(m) = asl::validate::definition_length_error(definition) {
+        return Err(TestStateError::Validation(m));
+    }
+    let state_name = str_member(body, "stateName")?;
+    if let Some(n) = state_name {
+        if n.is_empty() || n.chars().count() > 80 {
+            let c = if n.is_empty() {
+                "Member must have length greater than or equal to 1"
+            } else {
+                "Member must have length less than or equal to 80"
+            };
+            return Err(constraint(Some(n), "stateName", c));
+        }
+    }
+    let inspection_level = match str_member(body, "inspectionLevel")? {
+        None => InspectionLevel::Info,
+        Some(l) => InspectionLevel::from_name(l).ok_or_else(|| {
+            constraint(
+                Some(l),
+                "inspectionLevel",
+                "Member must satisfy enum value set: [INFO, DEBUG, TRACE]",
+            )
+        })?,
+    };
+    let reveal_secrets = match body.get("revealSecrets") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err(wrong_type("revealSecrets", "a boolean")),
+    };
+    execution.role_arn = str_member(body, "roleArn")?.unwrap_or_default().to_string();
+    let input = match str_member(body, "input")? {
+        None => Value::Object(Map::new()),
+        Some(t) => serde_json::from_str(t).map_err(|e| {
+            TestStateError::InvalidExecutionInput(format!(
+                "Invalid State Machine Execution Input: '{e}'"
+            ))
+        })?,
+    };
+    let variables = match str_member(body, "variables")? {
+        None => Map::new(),
+        Some(t) => match serde_json::from_str::<Value>(t) {
+            Ok(Value::Object(m)) => m,
+            _ => {
+                return Err(TestStateError::Validation(
+                    "Variables must be a valid JSON object".into(),
+                ))
+            }
+        },
+    };
+    let context = match str_member(body, "context")? {
+        None => None,
+        Some(t) => Some(serde_json::from_str::<Value>(t).map_err(|e| {
+            TestStateError::Validation(format!("Invalid Context object provided: {e}"))
+        })?),
+    };
+    let mock = match obj_member(body, "mock")? {
+        None => None,
+        Some(m) => {
+            if let Some(mode) = str_member(m, "fieldValidationMode")? {
+                if !matches!(mode, "STRICT" | "PRESENT" | "NONE") {
+                    return Err(constraint(
+                        Some(mode),
+                        "mock.fieldValidationMode",
+                        "Member must satisfy enum value set: [STRICT, PRESENT, NONE]",
+                    ));
+                }
+            }
+            let result = str_member(m, "result")?;
+            let error = obj_member(m, "errorOutput")?;
+            match (result, error) {
+                (Some(_), Some(_)) => {
+                    return Err(TestStateError::Validation(
+                        "A test mock should have only one of the following fields: [result, errorOutput].".into(),
+                    ))
+                }
+                (Some(r), None) => Some(TestStateMock::Result(
+                    serde_json::from_str(r).map_err(|_| {
+                        TestStateError::Validation("Mocked result must be valid JSON".into())
+                    })?,
+                )),
+                (None, Some(e)) => Some(TestStateMock::Error {
+                    error: str_member(e, "error")?.map(str::to_string),
+                    cause: str_member(e, "cause")?.map(str::to_string),
+                }),
+                (None, None) => None,
+            }
+        }
+    };
+    let state_configuration = match obj_member(body, "stateConfiguration")? {
+        None => StateConfiguration::default(),
+        Some(c) => StateConfiguration {
+            retrier_retry_count: count_member(c, "retrierRetryCount")?,
+            error_caused_by_state: str_member(c, "errorCausedByState")?.map(str::to_string),
+            map_iteration_failure_count: count_member(c, "mapIterationFailureCount")?,
+            map_item_reader_data: match str_member(c, "mapItemReaderData")? {
+                None => None,
+                Some(t) => Some(serde_json::from_str(t).map_err(|_| {
+                    TestStateError::Validation("Map item reader data must be valid JSON".into())
+                })?),
+            },
+        },
+    };
+    let opts = asl::validate::ValidateOptions::default();
+    let (mut machine, state_name) =
+        asl::parse::parse_test_state_definition(definition, state_name, &opts).map_err(
+            |e| match e {
+                asl::parse::TestStateDefinitionError::InvalidDefinition(d) => {
+                    TestStateError::InvalidDefinition(d.message)
+                }
+                asl::parse::TestStateDefinitionError::StateNotFound => {
+                    TestStateError::Validation("State not found in definition".into())
+                }
+            },
+        )?;
+    add_missing_targets(&mut machine, definition, &opts);
+    Ok(TestStateRequest {
+        machine,
+        state_name,
+        input,
+        variables,
+        context,
+        mock,
+        state_configuration,
+        inspection_level,
+        reveal_secrets,
+        execution,
+    })
 }
 
 /// The TestState response.
@@ -161,6 +367,48 @@ impl TestStateResult {
 const MAP_OR_PARALLEL_NEEDS_MOCK: &str = "TestState API does not support Map or Parallel states. Supported state types include: [Task, Wait, Pass, Succeed, Fail, Choice]";
 const THRESHOLD_ERROR: &str = "States.ExceedToleratedFailureThreshold";
 const THRESHOLD_CAUSE: &str = "The specified tolerated failure threshold was exceeded";
+
+/// A lone state's `Next`, `Default` and catcher targets name states that are not there: each
+/// gets a `Succeed` stand-in so the state compiles; TestState only reports the name.
+fn add_missing_targets(
+    machine: &mut StateMachine,
+    definition: &str,
+    opts: &asl::validate::ValidateOptions,
+) {
+    let Ok(value) = serde_json::from_str::<Value>(definition) else {
+        return;
+    };
+    if value.get("States").is_some() {
+        return;
+    }
+    let mut targets: Vec<&str> = Vec::new();
+    for key in ["Next", "Default"] {
+        targets.extend(value.get(key).and_then(Value::as_str));
+    }
+    for list in ["Choices", "Catch"] {
+        if let Some(items) = value.get(list).and_then(Value::as_array) {
+            targets.extend(items.iter().filter_map(|i| i.get("Next")?.as_str()));
+        }
+    }
+    let mut states: Vec<asl::model::State> = machine.root.states.iter().cloned().collect();
+    for t in targets {
+        if states.iter().any(|s| s.name == t) {
+            continue;
+        }
+        let mut stub_states = Map::new();
+        let mut stub = Map::new();
+        stub.insert("Type".into(), Value::String("Succeed".into()));
+        stub_states.insert(t.to_string(), Value::Object(stub));
+        let mut root = Map::new();
+        root.insert("StartAt".into(), Value::String(t.to_string()));
+        root.insert("States".into(), Value::Object(stub_states));
+        let text = Value::Object(root).to_string();
+        if let Ok(m) = asl::parse::parse_definition_with(&text, opts) {
+            states.extend(m.root.states.get(t).cloned());
+        }
+    }
+    machine.root.states = asl::model::States::new(states);
+}
 
 /// Runs TestState. Unmocked Tasks are performed by `resolver`.
 pub fn test_state(
