@@ -13,6 +13,7 @@ pub mod nested;
 pub mod ops;
 pub mod protocol;
 pub mod runtime;
+pub mod test_state;
 pub mod waiting;
 
 use axum::body::Bytes;

@@ -89,6 +89,7 @@ pub async fn dispatch(
         "GetExecutionHistory" => get_execution_history(st, &r),
         "DescribeStateMachineForExecution" => describe_for_execution(st, &r),
         "ValidateStateMachineDefinition" => validate_definition(&r),
+        "TestState" => crate::test_state::test_state(caller, &r),
         _ => Err(ApiError::new(
             "UnknownOperationException",
             format!("Operation {op} is not supported."),
