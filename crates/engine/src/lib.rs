@@ -27,9 +27,9 @@ pub use api::*;
 pub use execution::{Execution, EXPRESS_MAX_SECONDS, MAX_HISTORY_EVENTS, MAX_PAYLOAD_BYTES};
 pub use history::{EventDetails, HistoryEvent};
 pub use program::{CompileError, Program};
-pub use test_state::{
-    parse_request as parse_test_state_request, test_state, InspectionLevel, StateConfiguration, TestStateError, TestStateMock, TestStateRequest,
-    TestStateResult, TestStateStatus,
-};
 pub use resolver::{NoIntegrations, TaskOutcome, TaskResolver};
+pub use test_state::{
+    parse_request as parse_test_state_request, test_state, InspectionLevel, StateConfiguration,
+    TestStateError, TestStateMock, TestStateRequest, TestStateResult, TestStateStatus,
+};
 pub use time::Timestamp;

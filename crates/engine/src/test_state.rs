@@ -155,7 +155,10 @@ fn wrong_type(field: &str, expected: &str) -> TestStateError {
     ))
 }
 
-fn str_member<'a>(m: &'a Map<String, Value>, field: &str) -> Result<Option<&'a str>, TestStateError> {
+fn str_member<'a>(
+    m: &'a Map<String, Value>,
+    field: &str,
+) -> Result<Option<&'a str>, TestStateError> {
     match m.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
@@ -302,17 +305,17 @@ pub fn parse_request(
         },
     };
     let opts = asl::validate::ValidateOptions::default();
-    let (mut machine, state_name) =
-        asl::parse::parse_test_state_definition(definition, state_name, &opts).map_err(
-            |e| match e {
-                asl::parse::TestStateDefinitionError::InvalidDefinition(d) => {
-                    TestStateError::InvalidDefinition(d.message)
-                }
-                asl::parse::TestStateDefinitionError::StateNotFound => {
-                    TestStateError::Validation("State not found in definition".into())
-                }
-            },
-        )?;
+    let (mut machine, state_name) = asl::parse::parse_test_state_definition(
+        definition, state_name, &opts,
+    )
+    .map_err(|e| match e {
+        asl::parse::TestStateDefinitionError::InvalidDefinition(d) => {
+            TestStateError::InvalidDefinition(d.message)
+        }
+        asl::parse::TestStateDefinitionError::StateNotFound => {
+            TestStateError::Validation("State not found in definition".into())
+        }
+    })?;
     add_missing_targets(&mut machine, definition, &opts);
     Ok(TestStateRequest {
         machine,
@@ -427,7 +430,7 @@ pub fn test_state(
             scope
                 .states
                 .iter()
-                .position(|st| &*st.name == req.state_name)
+                .position(|st| *st.name == *req.state_name)
                 .map(|i| (s, i))
         })
         .ok_or_else(|| TestStateError::Validation("State not found in definition".into()))?;
@@ -507,7 +510,9 @@ fn check_mock(req: &TestStateRequest, state: &CState) -> Result<(), TestStateErr
             }
             Body::Task(spec) => {
                 let r = &*spec.resource;
-                if r.contains(".sync") || r.contains(".waitForTaskToken") || r.contains(":activity:")
+                if r.contains(".sync")
+                    || r.contains(".waitForTaskToken")
+                    || r.contains(":activity:")
                 {
                     return Err(TestStateError::Validation(
                         "TestState API does not support Activity tasks, .sync or .waitForTaskToken service integration patterns unless a mock is specified".into(),
@@ -549,14 +554,23 @@ fn check_mock(req: &TestStateRequest, state: &CState) -> Result<(), TestStateErr
 
 /// AWS's checks on a given Context object.
 fn check_context(c: &Value, state: &CState) -> Result<(), TestStateError> {
-    let bad = |m: String| TestStateError::Validation(format!("Invalid Context object provided: {m}"));
+    let bad =
+        |m: String| TestStateError::Validation(format!("Invalid Context object provided: {m}"));
     let Value::Object(root) = c else {
         return Err(bad("Context object must be a JSON object".into()));
     };
     let allowed: &[(&str, &[&str])] = &[
         (
             "Execution",
-            &["Id", "Input", "Name", "RoleArn", "StartTime", "RedriveCount", "RedriveTime"],
+            &[
+                "Id",
+                "Input",
+                "Name",
+                "RoleArn",
+                "StartTime",
+                "RedriveCount",
+                "RedriveTime",
+            ],
         ),
         ("State", &["EnteredTime", "Name", "RetryCount"]),
         ("StateMachine", &["Id", "Name"]),
@@ -801,7 +815,8 @@ impl Run<'_> {
                     Arc::clone(r)
                 }
                 None => {
-                    self.insp.insert("afterInputPath".into(), text(&after_input));
+                    self.insp
+                        .insert("afterInputPath".into(), text(&after_input));
                     self.insp.insert("afterParameters".into(), text(&effective));
                     effective
                 }
@@ -809,7 +824,9 @@ impl Run<'_> {
             self.insp
                 .insert("afterResultSelector".into(), text(&result));
             let assign = self.ex.eval_assign(id, state.assign.as_ref(), &result)?;
-            let output = self.ex.apply_result_path(&state.result_path, &raw, result)?;
+            let output = self
+                .ex
+                .apply_result_path(&state.result_path, &raw, result)?;
             self.insp.insert("afterResultPath".into(), text(&output));
             let output = self.ex.apply_output_path(id, &state.output_path, &output)?;
             self.assigned = assign;
@@ -842,10 +859,10 @@ impl Run<'_> {
             if let Body::Wait(spec) = &state.body {
                 self.ex.wait_until(id, spec, &effective)?;
             }
-            let assign = self
+            let assign = self.ex.eval_assign(id, state.assign.as_ref(), &effective)?;
+            let output = self
                 .ex
-                .eval_assign(id, state.assign.as_ref(), &effective)?;
-            let output = self.ex.apply_output_path(id, &state.output_path, &effective)?;
+                .apply_output_path(id, &state.output_path, &effective)?;
             self.assigned = assign;
             Ok(output)
         })();
@@ -989,7 +1006,9 @@ impl Run<'_> {
                 },
             };
             let assign = self.ex.eval_assign(id, assign, &effective)?;
-            let output = self.ex.apply_output_path(id, &state.output_path, &effective)?;
+            let output = self
+                .ex
+                .apply_output_path(id, &state.output_path, &effective)?;
             self.assigned = assign;
             Ok((output, next))
         })();
@@ -1050,9 +1069,9 @@ impl Run<'_> {
             }
             let effective = self.ex.apply_input_path(id, &state.input_path, &raw)?;
             self.note("afterInputPath", &effective);
-            let params = self
-                .ex
-                .apply_parameters(id, state.parameters.as_ref(), effective, extra)?;
+            let params =
+                self.ex
+                    .apply_parameters(id, state.parameters.as_ref(), effective, extra)?;
             self.note("afterParameters", &params);
             Ok(params)
         })();
@@ -1138,7 +1157,11 @@ impl Run<'_> {
             };
             let Value::Array(list) = &*items else {
                 let src = spec.items_path.as_ref().map(|p| p.source()).unwrap_or("$");
-                let shown = if src.starts_with("$$") { &src[1..] } else { src };
+                let shown = if src.starts_with("$$") {
+                    &src[1..]
+                } else {
+                    src
+                };
                 return Err(StatesError::runtime(format!(
                     "Reference path \"{shown}\" must point to array."
                 ))
@@ -1147,9 +1170,13 @@ impl Run<'_> {
             if !state.jsonata && cfg.map_item_reader_data.is_none() {
                 self.note("afterItemsPath", &items);
             }
-            let max = self
-                .ex
-                .map_number(id, &spec.max_concurrency, &effective, "MaxConcurrency", true)?;
+            let max = self.ex.map_number(
+                id,
+                &spec.max_concurrency,
+                &effective,
+                "MaxConcurrency",
+                true,
+            )?;
             self.insp.insert(
                 "maxConcurrency".into(),
                 Value::from(max.map_or(0, |m| m as u64)),
@@ -1246,11 +1273,13 @@ impl Run<'_> {
         }
         let outcome = (|| -> Result<Arc<Value>, StatesError> {
             let assign = self.ex.eval_assign(id, state.assign.as_ref(), &result)?;
-            let selected = self
-                .ex
-                .apply_result_selector(id, state.result_selector.as_ref(), result)?;
+            let selected =
+                self.ex
+                    .apply_result_selector(id, state.result_selector.as_ref(), result)?;
             self.note("afterResultSelector", &selected);
-            let output = self.ex.apply_result_path(&state.result_path, &raw, selected)?;
+            let output = self
+                .ex
+                .apply_result_path(&state.result_path, &raw, selected)?;
             self.note("afterResultPath", &output);
             let output = self.ex.apply_output_path(id, &state.output_path, &output)?;
             self.assigned = assign;
@@ -1270,7 +1299,11 @@ impl Run<'_> {
             return self.failed(f);
         }
         let mut details = Map::new();
-        let done = self.req.state_configuration.retrier_retry_count.unwrap_or(0);
+        let done = self
+            .req
+            .state_configuration
+            .retrier_retry_count
+            .unwrap_or(0);
         if let Some((i, r)) = state
             .retry
             .iter()

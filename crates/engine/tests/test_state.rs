@@ -70,7 +70,9 @@ fn deep_parse(v: &Value) -> Value {
             Ok(p @ (Value::Object(_) | Value::Array(_))) => deep_parse(&p),
             _ => v.clone(),
         },
-        Value::Object(m) => Value::Object(m.iter().map(|(k, x)| (k.clone(), deep_parse(x))).collect()),
+        Value::Object(m) => {
+            Value::Object(m.iter().map(|(k, x)| (k.clone(), deep_parse(x))).collect())
+        }
         Value::Array(a) => Value::Array(a.iter().map(deep_parse).collect()),
         other => other.clone(),
     }
@@ -80,7 +82,10 @@ fn deep_parse(v: &Value) -> Value {
 fn comparable(r: &TestStateResult) -> Value {
     let mut got = r.to_json();
     if let Some(o) = got.get_mut("output") {
-        if let Some(p) = o.as_str().and_then(|s| serde_json::from_str::<Value>(s).ok()) {
+        if let Some(p) = o
+            .as_str()
+            .and_then(|s| serde_json::from_str::<Value>(s).ok())
+        {
             *o = p;
         }
     }
@@ -135,7 +140,12 @@ fn test_state_corpus() {
         let needs: Vec<String> = e
             .get("needs")
             .and_then(Value::as_array)
-            .map(|n| n.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .map(|n| {
+                n.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
             .unwrap_or_default();
         let Some(case) = std::fs::read_to_string(dir.join(&file))
             .ok()
@@ -183,13 +193,22 @@ fn test_state_corpus() {
         } else if kind == "api" && group == "test_state" {
             // Each test_state call whose recorded answer is an AWS error (not a client-side
             // botocore check) must be refused with that error.
-            let calls = case.get("calls").and_then(Value::as_array).cloned().unwrap_or_default();
+            let calls = case
+                .get("calls")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
             let snapshot = case.get("snapshot").cloned().unwrap_or(Value::Null);
             let Some(expected) = expected_api_error(&snapshot) else {
-                *skipped.entry("api case without an AWS error".into()).or_default() += 1;
+                *skipped
+                    .entry("api case without an AWS error".into())
+                    .or_default() += 1;
                 continue;
             };
-            let Some(call) = calls.iter().find(|c| c.get("op").and_then(Value::as_str) == Some("test_state")) else {
+            let Some(call) = calls
+                .iter()
+                .find(|c| c.get("op").and_then(Value::as_str) == Some("test_state"))
+            else {
                 continue;
             };
             let body = api_body(call.get("kwargs").unwrap_or(&Value::Null));
@@ -224,7 +243,11 @@ fn test_state_corpus() {
     if std::env::var("STEPLINE_WRITE_PASSING").is_ok() {
         let body: String = passing.iter().map(|k| format!("{k}\n")).collect();
         std::fs::write(&list_path, body).expect("write passing list");
-        println!("wrote {} passing cases to {}", passing.len(), list_path.display());
+        println!(
+            "wrote {} passing cases to {}",
+            passing.len(),
+            list_path.display()
+        );
         return;
     }
     let listed: BTreeSet<String> = std::fs::read_to_string(&list_path)
@@ -241,7 +264,11 @@ fn test_state_corpus() {
         regressed.is_empty(),
         "{} listed cases no longer pass:\n{}",
         regressed.len(),
-        regressed.iter().map(|k| k.as_str()).collect::<Vec<_>>().join("\n")
+        regressed
+            .iter()
+            .map(|k| k.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
     );
 }
 
@@ -359,21 +386,28 @@ fn choice_reports_next_state_or_no_match() {
 
 #[test]
 fn wait_succeed_and_fail() {
-    let r = run(json!({"definition": {"Type": "Wait", "Seconds": 3600, "Next": "N"},
-                       "input": {"a": 1}, "inspectionLevel": "DEBUG"}));
+    let r = run(
+        json!({"definition": {"Type": "Wait", "Seconds": 3600, "Next": "N"},
+                       "input": {"a": 1}, "inspectionLevel": "DEBUG"}),
+    );
     assert_eq!(
         r,
         json!({"status": "SUCCEEDED", "output": {"a": 1}, "nextState": "N",
                "inspectionData": {"input": {"a": 1}, "afterInputPath": {"a": 1}}})
     );
-    let bad = run(json!({"definition": {"Type": "Wait", "SecondsPath": "$.s", "End": true},
-                         "input": {"s": "soon"}}));
+    let bad = run(
+        json!({"definition": {"Type": "Wait", "SecondsPath": "$.s", "End": true},
+                         "input": {"s": "soon"}}),
+    );
     assert_eq!(bad["status"], json!("FAILED"));
     assert_eq!(bad["error"], json!("States.Runtime"));
-    let r = run(json!({"definition": {"Type": "Succeed", "OutputPath": "$.a"}, "input": {"a": [1]}}));
+    let r =
+        run(json!({"definition": {"Type": "Succeed", "OutputPath": "$.a"}, "input": {"a": [1]}}));
     assert_eq!(r, json!({"status": "SUCCEEDED", "output": [1]}));
-    let r = run(json!({"definition": {"Type": "Fail", "ErrorPath": "$.e", "CausePath": "$.c"},
-                       "input": {"e": "E1", "c": "because"}}));
+    let r = run(
+        json!({"definition": {"Type": "Fail", "ErrorPath": "$.e", "CausePath": "$.c"},
+                       "input": {"e": "E1", "c": "because"}}),
+    );
     assert_eq!(
         r,
         json!({"status": "FAILED", "error": "E1", "cause": "because"})
@@ -446,7 +480,8 @@ fn task_failure_statuses_retriable_caught_failed() {
         caught["inspectionData"]["errorDetails"],
         json!({"retryIndex": 0, "catchIndex": 0})
     );
-    let no_catch = json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true});
+    let no_catch =
+        json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true});
     let failed = run(json!({"definition": no_catch, "mock": mock}));
     assert_eq!(
         failed,
@@ -462,8 +497,10 @@ fn jsonata_task_with_mock_and_variables() {
         "Assign": {"seen": "{% $states.result.Item %}"},
         "Output": {"item": "{% $states.result.Item %}", "who": "{% $suffix %}"},
         "Next": "Done"});
-    let r = run(json!({"definition": def, "input": {"k": "id-"}, "variables": {"suffix": "7"},
-        "mock": {"result": "{\"Item\": {\"n\": 1}}"}, "inspectionLevel": "TRACE"}));
+    let r = run(
+        json!({"definition": def, "input": {"k": "id-"}, "variables": {"suffix": "7"},
+        "mock": {"result": "{\"Item\": {\"n\": 1}}"}, "inspectionLevel": "TRACE"}),
+    );
     assert_eq!(
         r,
         json!({"status": "SUCCEEDED", "output": {"item": {"n": 1}, "who": "7"}, "nextState": "Done",
@@ -480,7 +517,10 @@ fn state_name_picks_a_state_of_a_whole_machine() {
     let r = run(json!({"definition": def, "stateName": "B", "variables": {"x": 41}}));
     assert_eq!(r, json!({"status": "SUCCEEDED", "output": {"x": 41}}));
     let r = run(json!({"definition": def, "stateName": "A"}));
-    assert_eq!(r, json!({"status": "SUCCEEDED", "output": {}, "nextState": "B"}));
+    assert_eq!(
+        r,
+        json!({"status": "SUCCEEDED", "output": {}, "nextState": "B"})
+    );
     let r = run(json!({"definition": def, "stateName": "Z"}));
     assert_eq!(
         r,
@@ -496,8 +536,10 @@ fn map_and_parallel_need_a_mock() {
         "End": true});
     let r = run(json!({"definition": map, "input": {"xs": [1, 2, 3]}}));
     assert_eq!(r["__type"], json!("InvalidDefinition"));
-    let ok = run(json!({"definition": map, "input": {"xs": [1, 2, 3]}, "inspectionLevel": "DEBUG",
-        "mock": {"result": "[10, 20, 30]"}, "stateConfiguration": {"mapIterationFailureCount": 1}}));
+    let ok = run(
+        json!({"definition": map, "input": {"xs": [1, 2, 3]}, "inspectionLevel": "DEBUG",
+        "mock": {"result": "[10, 20, 30]"}, "stateConfiguration": {"mapIterationFailureCount": 1}}),
+    );
     assert_eq!(
         ok,
         json!({"status": "SUCCEEDED", "output": [10, 20, 30],
@@ -508,7 +550,10 @@ fn map_and_parallel_need_a_mock() {
     let over = run(json!({"definition": map, "input": {"xs": [1, 2, 3]},
         "mock": {"result": "[10, 20, 30]"}, "stateConfiguration": {"mapIterationFailureCount": 2}}));
     assert_eq!(over["status"], json!("CAUGHT_ERROR"));
-    assert_eq!(over["error"], json!("States.ExceedToleratedFailureThreshold"));
+    assert_eq!(
+        over["error"],
+        json!("States.ExceedToleratedFailureThreshold")
+    );
     assert_eq!(over["nextState"], json!("Over"));
     let too_many = run(json!({"definition": map, "input": {"xs": [1]},
         "mock": {"result": "[10]"}, "stateConfiguration": {"mapIterationFailureCount": 2}}));
@@ -520,9 +565,15 @@ fn map_and_parallel_need_a_mock() {
     );
     let par = json!({"Type": "Parallel", "ResultPath": "$.p", "End": true, "Branches": [
         {"StartAt": "B", "States": {"B": {"Type": "Pass", "End": true}}}]});
-    assert_eq!(run(json!({"definition": par}))["__type"], json!("InvalidDefinition"));
+    assert_eq!(
+        run(json!({"definition": par}))["__type"],
+        json!("InvalidDefinition")
+    );
     let r = run(json!({"definition": par, "input": {"a": 1}, "mock": {"result": "[{\"b\": 2}]"}}));
-    assert_eq!(r, json!({"status": "SUCCEEDED", "output": {"a": 1, "p": [{"b": 2}]}}));
+    assert_eq!(
+        r,
+        json!({"status": "SUCCEEDED", "output": {"a": 1, "p": [{"b": 2}]}})
+    );
 }
 
 #[test]
@@ -547,18 +598,39 @@ fn context_object_given_or_default() {
 fn request_validation_errors() {
     let pass = json!({"Type": "Pass", "End": true});
     let cases = [
-        (json!({"definition": pass, "inspectionLevel": "LOUD"}), "ValidationException"),
-        (json!({"definition": pass, "mock": {"result": "{}"}}), "ValidationException"),
-        (json!({"definition": pass, "input": "{not json"}), "InvalidExecutionInput"),
+        (
+            json!({"definition": pass, "inspectionLevel": "LOUD"}),
+            "ValidationException",
+        ),
+        (
+            json!({"definition": pass, "mock": {"result": "{}"}}),
+            "ValidationException",
+        ),
+        (
+            json!({"definition": pass, "input": "{not json"}),
+            "InvalidExecutionInput",
+        ),
         (json!({"definition": {"Type": "Nope"}}), "InvalidDefinition"),
         (json!({"definition": "[1"}), "InvalidDefinition"),
-        (json!({"definition": pass, "stateName": ""}), "ValidationException"),
-        (json!({"definition": pass, "revealSecrets": "yes"}), "SerializationException"),
+        (
+            json!({"definition": pass, "stateName": ""}),
+            "ValidationException",
+        ),
+        (
+            json!({"definition": pass, "revealSecrets": "yes"}),
+            "SerializationException",
+        ),
         (json!({"input": "{}"}), "ValidationException"),
-        (json!({"definition": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true},
-                "mock": {"result": "{}", "errorOutput": {"error": "E"}}}), "ValidationException"),
-        (json!({"definition": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true},
-                "mock": {"result": "not json"}}), "ValidationException"),
+        (
+            json!({"definition": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true},
+                "mock": {"result": "{}", "errorOutput": {"error": "E"}}}),
+            "ValidationException",
+        ),
+        (
+            json!({"definition": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true},
+                "mock": {"result": "not json"}}),
+            "ValidationException",
+        ),
     ];
     for (req, kind) in cases {
         let got = run(req.clone());

@@ -31,13 +31,17 @@ fn test_state_over_http() {
     // The default Context object names an execution in the server's account and region.
     let def = json!({"Type": "Pass", "Parameters": {"id.$": "$$.Execution.Id"}, "End": true});
     let r = test_state(&s, json!({"definition": def.to_string(), "roleArn": ROLE}));
-    let out: Value = serde_json::from_str(r["output"].as_str().unwrap_or("null")).unwrap_or_default();
+    let out: Value =
+        serde_json::from_str(r["output"].as_str().unwrap_or("null")).unwrap_or_default();
     let id = out["id"].as_str().unwrap_or_default();
     assert!(
         id.starts_with(&format!("arn:aws:states:{REGION}:{ACCOUNT}:express:")),
         "{id}"
     );
-    assert!(r.get("inspectionData").is_none(), "INFO shows no inspection data: {r}");
+    assert!(
+        r.get("inspectionData").is_none(),
+        "INFO shows no inspection data: {r}"
+    );
 
     let task = json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
         "Parameters": {"FunctionName": "f"},
@@ -61,7 +65,10 @@ fn test_state_over_http() {
     assert_eq!(r["status"], "CAUGHT_ERROR");
     assert_eq!(r["nextState"], "Recover");
     // An unmocked Lambda task goes to the server's integrations (none configured here).
-    let r = test_state(&s, json!({"definition": task, "stateConfiguration": {"retrierRetryCount": 1}}));
+    let r = test_state(
+        &s,
+        json!({"definition": task, "stateConfiguration": {"retrierRetryCount": 1}}),
+    );
     assert_eq!(r["status"], "FAILED");
     assert_eq!(r["error"], "Lambda.ResourceNotFoundException");
 }
@@ -81,18 +88,33 @@ fn test_state_errors_over_http() {
         json!({"definition": pass, "mock": {"result": "{}"}}),
         "ValidationException",
     );
-    assert_eq!(m, "State type 'Pass' is not supported when a mock is specified");
+    assert_eq!(
+        m,
+        "State type 'Pass' is not supported when a mock is specified"
+    );
     let par = json!({"Type": "Parallel", "Branches": [], "End": true}).to_string();
-    let m = s.err("TestState", json!({"definition": par, "mock": {"result": "[]"}}), "InvalidDefinition");
-    assert!(m.contains("Value cannot be empty at /States/StateName/Branches"), "{m}");
+    let m = s.err(
+        "TestState",
+        json!({"definition": par, "mock": {"result": "[]"}}),
+        "InvalidDefinition",
+    );
+    assert!(
+        m.contains("Value cannot be empty at /States/StateName/Branches"),
+        "{m}"
+    );
     s.err("TestState", json!({"input": "{}"}), "ValidationException");
-    s.err("TestState", json!({"definition": 5}), "SerializationException");
+    s.err(
+        "TestState",
+        json!({"definition": 5}),
+        "SerializationException",
+    );
     s.err(
         "TestState",
         json!({"definition": pass, "input": "{"}),
         "InvalidExecutionInput",
     );
-    let machine = json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}).to_string();
+    let machine =
+        json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}).to_string();
     let m = s.err(
         "TestState",
         json!({"definition": machine, "stateName": "B"}),
@@ -118,10 +140,19 @@ fn venv() -> PathBuf {
             .expect("python3 -m venv");
         assert!(made.success(), "python3 -m venv {} failed", dir.display());
         let pip = Command::new(dir.join("bin/pip"))
-            .args(["install", "--quiet", "--disable-pip-version-check", "boto3", "awscli"])
+            .args([
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "boto3",
+                "awscli",
+            ])
             .status()
             .expect("run pip");
-        assert!(pip.success(), "pip install boto3 awscli failed (needs PyPI or STEPLINE_E2E_VENV)");
+        assert!(
+            pip.success(),
+            "pip install boto3 awscli failed (needs PyPI or STEPLINE_E2E_VENV)"
+        );
     }
     dir
 }
@@ -175,7 +206,14 @@ fn test_state_with_boto3_and_the_aws_cli() {
     );
     let def = json!({"Type": "Fail", "Error": "Nope", "Cause": "because"}).to_string();
     let out = Command::new(venv.join("bin/aws"))
-        .args(["--endpoint-url", &endpoint, "--output", "json", "stepfunctions", "test-state"])
+        .args([
+            "--endpoint-url",
+            &endpoint,
+            "--output",
+            "json",
+            "stepfunctions",
+            "test-state",
+        ])
         .args(["--definition", &def, "--inspection-level", "TRACE"])
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")
