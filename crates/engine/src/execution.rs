@@ -226,25 +226,23 @@ impl Execution {
         (ex, step)
     }
 
-    /// An execution that runs nothing by itself: TestState (`crate::test_state`) evaluates one
-    /// state in it. Thread 0 stands at `state` of `scope` with `input` and `vars`; every
-    /// evaluation sees `context` as its Context object.
-    pub(crate) fn for_test_state(
+    /// An execution with no thread that runs nothing by itself; its events are numbered from
+    /// `next_event_id`. TestState (`crate::test_state`) and RedriveExecution (`crate::redrive`)
+    /// place their own thread in it.
+    pub(crate) fn idle(
         program: Arc<Program>,
         ctx: ExecutionContext,
         entropy: Box<dyn Entropy>,
-        at: (ScopeId, StateIdx),
         input: Arc<Value>,
-        vars: Vars,
-        context: Value,
-    ) -> (Execution, ThreadId) {
+        next_event_id: u64,
+    ) -> Execution {
         let now = ctx.start_time;
-        let mut ex = Execution {
+        Execution {
             program,
             ctx,
             entropy: RefCell::new(entropy),
-            input: Arc::clone(&input),
-            next_event_id: 1,
+            input,
+            next_event_id,
             threads: Vec::new(),
             free: Vec::new(),
             ready: VecDeque::new(),
@@ -256,32 +254,36 @@ impl Execution {
             status: ExecutionStatus::Running,
             now,
             out: Step::default(),
-            record_history: false,
+            record_history: true,
             outcome: None,
-            context_override: Some(context),
+            context_override: None,
+        }
+    }
+
+    /// Runs the ready threads and hands back what they recorded and asked for.
+    pub(crate) fn run_and_take(&mut self) -> Step {
+        self.run_ready();
+        std::mem::take(&mut self.out)
+    }
+
+    /// Arms the execution's own timeout (`TimeoutSeconds`, five minutes for Express) from now.
+    pub(crate) fn arm_execution_timeout(&mut self) {
+        let timeout = match self.ctx.execution_type {
+            ExecutionType::Express => Some(
+                self.program
+                    .timeout_seconds
+                    .map_or(EXPRESS_MAX_SECONDS, |t| t.min(EXPRESS_MAX_SECONDS)),
+            ),
+            _ => self.program.timeout_seconds,
         };
-        let id = ex.spawn(Thread {
-            scope: at.0,
-            parent: None,
-            state: at.1,
-            input,
-            source: 0,
-            last: 0,
-            entered_id: 0,
-            entered_prev: 0,
-            entered_time: now,
-            attempts: Vec::new(),
-            retry_count: 0,
-            resume: false,
-            vars,
-            block: Block::Ready,
-            fanout: None,
-            iteration: None,
-            map_name: None,
-            pending: None,
-            silent: true,
-        });
-        (ex, id)
+        if let Some(t) = timeout {
+            let timer = self.new_timer_id();
+            self.execution_timer = Some(timer);
+            self.out.effects.push(Effect::StartTimer {
+                timer,
+                fire_at: self.now.plus_seconds(t),
+            });
+        }
     }
 
     /// Turns history recording off (EXPRESS executions keep none); events are still numbered.

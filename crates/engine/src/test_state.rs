@@ -11,7 +11,7 @@
 
 use crate::api::{Entropy, ExecutionContext, TaskInvocation};
 use crate::error_handling::{error_equals_matches, retry_delay_millis, STATES_RUNTIME};
-use crate::execution::{ContextExtra, Execution, ThreadId};
+use crate::execution::{Block, ContextExtra, Execution, Thread, ThreadId};
 use crate::expr::{EvalFail, JsonataFailure};
 use crate::jsonata_flow::StatesVar;
 use crate::program::{Body, CState, Cond, MapSpec, Program, StateIdx, Transition};
@@ -453,15 +453,37 @@ pub fn test_state(
         vars.assign(k.clone(), v.clone(), size);
     }
     let input = Arc::new(req.input.clone());
-    let (ex, id) = Execution::for_test_state(
+    let mut ex = Execution::idle(
         Arc::clone(&program),
         req.execution.clone(),
         entropy,
-        at,
         Arc::clone(&input),
-        vars,
-        context,
+        1,
     );
+    ex.set_record_history(false);
+    ex.context_override = Some(context);
+    let now = req.execution.start_time;
+    let id = ex.spawn(Thread {
+        scope: at.0,
+        parent: None,
+        state: at.1,
+        input: Arc::clone(&input),
+        source: 0,
+        last: 0,
+        entered_id: 0,
+        entered_prev: 0,
+        entered_time: now,
+        attempts: Vec::new(),
+        retry_count: 0,
+        resume: false,
+        vars,
+        block: Block::Ready,
+        fanout: None,
+        iteration: None,
+        map_name: None,
+        pending: None,
+        silent: true,
+    });
     let mut run = Run {
         ex,
         id,
