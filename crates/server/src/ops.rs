@@ -90,6 +90,7 @@ pub async fn dispatch(
         "DescribeStateMachineForExecution" => describe_for_execution(st, &r),
         "ValidateStateMachineDefinition" => validate_definition(&r),
         "TestState" => crate::test_state::test_state(caller, &r),
+        "RedriveExecution" => crate::redrive::redrive_execution(st, &r).await,
         _ => Err(ApiError::new(
             "UnknownOperationException",
             format!("Operation {op} is not supported."),
@@ -1107,7 +1108,7 @@ fn sync_response(
     out
 }
 
-fn get_execution(st: &AppState, r: &Req<'_>) -> ApiResult<ExecutionRecord> {
+pub(crate) fn get_execution(st: &AppState, r: &Req<'_>) -> ApiResult<ExecutionRecord> {
     let arn = r.str_req("executionArn")?;
     let a = parse_execution_arn(arn, "executionArn")?;
     if a.resource_type == "express" {
@@ -1180,6 +1181,9 @@ fn describe_execution(st: &AppState, r: &Req<'_>) -> ApiResult<Value> {
         out["stateMachineAliasArn"] = json!(a);
     }
     out["redriveCount"] = json!(e.redrive_count);
+    if let Some(at) = crate::redrive::redrive_date(st, &e) {
+        out["redriveDate"] = epoch(at);
+    }
     match e.status.as_str() {
         "RUNNING" | "SUCCEEDED" => {
             out["redriveStatus"] = json!("NOT_REDRIVABLE");
