@@ -637,3 +637,75 @@ fn request_validation_errors() {
         assert_eq!(got["__type"], json!(kind), "{req} gave {got}");
     }
 }
+
+/// Every member of a set of valid requests replaced by odd values: the answer is a result or
+/// an error, never a panic.
+#[test]
+fn odd_members_never_panic() {
+    let bases = [
+        body(
+            json!({"definition": {"Type": "Pass", "Parameters": {"a.$": "$.x"}, "End": true},
+            "input": {"x": 1}, "inspectionLevel": "TRACE"}),
+        ),
+        body(
+            json!({"definition": {"Type": "Map", "ItemsPath": "$.xs", "MaxConcurrencyPath": "$.m",
+            "ToleratedFailurePercentagePath": "$.p", "ItemProcessor": {"StartAt": "P",
+            "States": {"P": {"Type": "Pass", "End": true}}}, "End": true},
+            "input": {"xs": [1], "m": "x", "p": -5}, "mock": {"result": "[1]"},
+            "stateConfiguration": {"mapIterationFailureCount": 1}}),
+        ),
+        body(
+            json!({"definition": {"Type": "Task", "QueryLanguage": "JSONata",
+            "Resource": "arn:aws:states:::lambda:invoke", "Arguments": "{% $states.input.a.b %}",
+            "Retry": [{"ErrorEquals": ["States.ALL"], "MaxAttempts": 99, "BackoffRate": 10,
+                       "IntervalSeconds": 99999999, "JitterStrategy": "FULL"}],
+            "End": true}, "mock": {"errorOutput": {"error": "E"}},
+            "stateConfiguration": {"retrierRetryCount": 98}}),
+        ),
+        body(
+            json!({"definition": {"Type": "Wait", "TimestampPath": "$.t", "End": true},
+            "input": {"t": "not a time"}, "context": {"Execution": {"Input": 5}}}),
+        ),
+    ];
+    let odd = [
+        json!(null),
+        json!(0),
+        json!(-1),
+        json!(1e308),
+        json!(""),
+        json!("{"),
+        json!("[]"),
+        json!("{}"),
+        json!("\"x\""),
+        json!("null"),
+        json!({"a": 1}),
+        json!([1]),
+        json!(true),
+        json!("[".repeat(5000)),
+        json!({"result": "{}", "errorOutput": {"error": 5}}),
+        json!({"retrierRetryCount": u64::MAX, "mapIterationFailureCount": -3}),
+    ];
+    let mut runs = 0;
+    for base in &bases {
+        for key in [
+            "definition",
+            "input",
+            "variables",
+            "context",
+            "mock",
+            "stateConfiguration",
+            "inspectionLevel",
+            "stateName",
+            "revealSecrets",
+            "roleArn",
+        ] {
+            for v in &odd {
+                let mut b = base.clone();
+                b.insert(key.into(), v.clone());
+                let _ = run_body(&b);
+                runs += 1;
+            }
+        }
+    }
+    assert_eq!(runs, bases.len() * 10 * odd.len());
+}
