@@ -157,3 +157,93 @@ fn an_aborted_execution_is_redriven_and_survives_a_restart() {
         "{types:?}"
     );
 }
+
+fn venv() -> std::path::PathBuf {
+    use std::path::{Path, PathBuf};
+    use std::process::Command;
+    let dir = std::env::var_os("STEPLINE_E2E_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/e2e-venv"));
+    let ready = Command::new(dir.join("bin/python"))
+        .args(["-c", "import boto3, awscli"])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !ready {
+        let made = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&dir)
+            .status()
+            .expect("python3 -m venv");
+        assert!(made.success(), "python3 -m venv {} failed", dir.display());
+        let pip = Command::new(dir.join("bin/pip"))
+            .args([
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "boto3",
+                "awscli",
+            ])
+            .status()
+            .expect("run pip");
+        assert!(
+            pip.success(),
+            "pip install boto3 awscli failed (needs PyPI or STEPLINE_E2E_VENV)"
+        );
+    }
+    dir
+}
+
+const BOTO3_REDRIVE: &str = r#"
+import json, sys, time
+import boto3
+from botocore.config import Config
+sfn = boto3.client("stepfunctions", endpoint_url=sys.argv[1], region_name="us-east-1",
+                   aws_access_key_id="test", aws_secret_access_key="test",
+                   config=Config(inject_host_prefix=False))
+arn = sfn.start_execution(stateMachineArn=sys.argv[2], name="boto")["executionArn"]
+def done():
+    for _ in range(600):
+        d = sfn.describe_execution(executionArn=arn)
+        if d["status"] != "RUNNING":
+            return d
+        time.sleep(0.05)
+    raise SystemExit("still running")
+assert done()["status"] == "FAILED"
+r = sfn.redrive_execution(executionArn=arn)
+assert "redriveDate" in r, r
+d = done()
+assert d["status"] == "SUCCEEDED", d
+assert d["redriveCount"] == 1, d
+assert "redriveDate" in d, d
+try:
+    sfn.redrive_execution(executionArn=arn)
+    raise SystemExit("a succeeded execution must not be redriven")
+except sfn.exceptions.ExecutionNotRedrivable:
+    pass
+print("ok")
+"#;
+
+#[test]
+fn redrive_with_boto3() {
+    let venv = venv();
+    let s = Server::start_in_memory();
+    let sm = s.create_machine("gated-boto", &gated());
+    let out = std::process::Command::new(venv.join("bin/python"))
+        .args([
+            "-c",
+            BOTO3_REDRIVE,
+            &format!("http://127.0.0.1:{}", s.port),
+            &sm,
+        ])
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .output()
+        .expect("run python");
+    assert!(
+        out.status.success(),
+        "boto3 redrive failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
