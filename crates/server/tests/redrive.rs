@@ -83,6 +83,48 @@ fn a_failed_execution_is_redriven_from_the_failed_state() {
         "InvalidArn",
     );
     s.err("RedriveExecution", json!({}), "ValidationException");
+
+    // ListExecutions: redriveFilter, and redriveDate on redriven items.
+    for name in ["two", "three"] {
+        let other = s.ok(
+            "StartExecution",
+            json!({"stateMachineArn": sm, "name": name}),
+        );
+        s.wait_done(
+            other["executionArn"].as_str().unwrap_or_default(),
+            Duration::from_secs(30),
+        );
+    }
+    let names = |filter: &str, max: u64| -> Vec<String> {
+        let mut out = Vec::new();
+        let mut token = Value::Null;
+        loop {
+            let mut req =
+                json!({"stateMachineArn": sm, "redriveFilter": filter, "maxResults": max});
+            if !token.is_null() {
+                req["nextToken"] = token.clone();
+            }
+            let page = s.ok("ListExecutions", req);
+            for e in page["executions"].as_array().cloned().unwrap_or_default() {
+                if filter == "REDRIVEN" {
+                    assert!(e.get("redriveDate").is_some(), "{e}");
+                }
+                out.push(e["name"].as_str().unwrap_or_default().to_string());
+            }
+            token = page["nextToken"].clone();
+            if token.is_null() {
+                return out;
+            }
+        }
+    };
+    assert_eq!(names("REDRIVEN", 1), ["one"]);
+    assert_eq!(names("NOT_REDRIVEN", 1), ["three", "two"]);
+    assert_eq!(names("NOT_REDRIVEN", 100), ["three", "two"]);
+    s.err(
+        "ListExecutions",
+        json!({"stateMachineArn": sm, "redriveFilter": "SOMETIMES"}),
+        "ValidationException",
+    );
 }
 
 #[test]
