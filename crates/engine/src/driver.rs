@@ -120,8 +120,21 @@ pub fn run_with_clock(
     record_history: bool,
     clock: &mut dyn Clock,
 ) -> Finished {
-    let mut now = ctx.start_time;
-    let (mut ex, step) = Execution::start(program, input, ctx, entropy);
+    let now = ctx.start_time;
+    let (ex, step) = Execution::start(program, input, ctx, entropy);
+    drive_from(ex, step, now, resolver, record_history, clock)
+}
+
+/// Drives an execution that has already taken its first step (started, or redriven at
+/// `now`) to the end, taking time from `clock`.
+pub fn drive_from(
+    mut ex: Execution,
+    step: Step,
+    mut now: Timestamp,
+    resolver: &mut dyn TaskResolver,
+    record_history: bool,
+    clock: &mut dyn Clock,
+) -> Finished {
     let mut w = World {
         resolver,
         record_history,

@@ -12,7 +12,9 @@ pub mod cli;
 pub mod nested;
 pub mod ops;
 pub mod protocol;
+pub mod redrive;
 pub mod runtime;
+pub mod test_state;
 pub mod waiting;
 
 use axum::body::Bytes;

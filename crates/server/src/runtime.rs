@@ -109,13 +109,13 @@ fn event_from_json(v: &Value) -> Option<Event> {
 
 /// What an execution waits for outside the engine.
 #[derive(Default)]
-struct Pending {
+pub(crate) struct Pending {
     /// `(fire_at, timer)`.
     timers: BTreeSet<(i64, u64)>,
     timer_at: HashMap<u64, i64>,
     /// Tasks invoked and not yet answered; `true` once `TaskStarted` was handled.
     tasks: HashMap<u64, (engine::TaskInvocation, bool)>,
-    outcome: Option<Outcome>,
+    pub(crate) outcome: Option<Outcome>,
     task_timers: crate::waiting::TaskTimers,
     /// Tokens of waiting tasks that ended in the last step.
     ended_tokens: Vec<String>,
@@ -123,7 +123,7 @@ struct Pending {
 
 impl Pending {
     /// Notes a step's effects; returns the timer changes to record.
-    fn note(&mut self, effects: &[Effect]) -> (Vec<(u64, i64)>, Vec<u64>) {
+    pub(crate) fn note(&mut self, effects: &[Effect]) -> (Vec<(u64, i64)>, Vec<u64>) {
         self.task_timers.note(effects);
         let (mut added, mut removed) = (Vec::new(), Vec::new());
         for e in effects {
@@ -225,7 +225,7 @@ fn invoke_tasks(
     }
 }
 
-fn close_of(o: &Outcome, stop_date: i64) -> ExecutionClose {
+pub(crate) fn close_of(o: &Outcome, stop_date: i64) -> ExecutionClose {
     ExecutionClose {
         status: o.status.as_str().to_string(),
         output: o.output.as_ref().map(|v| v.to_string()),
@@ -237,7 +237,7 @@ fn close_of(o: &Outcome, stop_date: i64) -> ExecutionClose {
 
 /// Serialises a step's history events, adding what the engine's `ExecutionContext` cannot
 /// carry (the version and alias ARNs of `ExecutionStarted`).
-fn events_json(step: &Step, rec: Option<&ExecutionRecord>) -> Vec<(u64, String)> {
+pub(crate) fn events_json(step: &Step, rec: Option<&ExecutionRecord>) -> Vec<(u64, String)> {
     step.history
         .iter()
         .map(|e| {
@@ -351,7 +351,7 @@ impl Runtime {
         Ok(program)
     }
 
-    fn context(&self, rec: &ExecutionRecord, express: bool) -> ExecutionContext {
+    pub(crate) fn context(&self, rec: &ExecutionRecord, express: bool) -> ExecutionContext {
         ExecutionContext {
             name: rec.name.clone(),
             execution_arn: rec.arn.clone(),
@@ -435,7 +435,7 @@ impl Runtime {
         Ok((None, Some(done_rx)))
     }
 
-    fn spawn(
+    pub(crate) fn spawn(
         self: &Arc<Self>,
         arn: String,
         ex: Execution,
@@ -621,15 +621,22 @@ impl Runtime {
         let program = self.program(None, &rec.definition, "STANDARD")?;
         let input: Value = serde_json::from_str(&rec.input).map_err(|e| e.to_string())?;
         let ctx = self.context(rec, false);
-        let (mut ex, step) =
-            Execution::start(program, input, ctx, Box::new(SeededEntropy::new(rec.seed)));
+        let journal = self.store.journal(&rec.arn).map_err(|e| e.to_string())?;
+        // A redriven execution continues from its redrive, whose marker heads the journal.
+        let (mut ex, step) = match journal.first().and_then(crate::redrive::marker) {
+            Some(marker) => crate::redrive::rebuild(self, rec, program, input, marker)?,
+            None => Execution::start(program, input, ctx, Box::new(SeededEntropy::new(rec.seed))),
+        };
         let mut pending = Pending::default();
         pending.note(&step.effects);
         let mut produced = events_json(&step, Some(rec));
-        let journal = self.store.journal(&rec.arn).map_err(|e| e.to_string())?;
         let mut seq = 0;
         for j in &journal {
             let v: Value = serde_json::from_str(&j.event).map_err(|e| e.to_string())?;
+            if crate::redrive::is_marker(&v) {
+                seq = j.seq;
+                continue;
+            }
             let event = event_from_json(&v).ok_or("unreadable journal entry")?;
             let step = ex.handle(event.clone(), Timestamp::from_millis(j.at));
             pending.handled(&event);
