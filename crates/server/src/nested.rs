@@ -183,44 +183,59 @@ async fn run(
         body.insert("input".into(), json!(input));
         match dispatch(&st, &caller, "StartExecution", &body).await {
             Ok(v) => {
-                start_date = v.get("startDate").and_then(Value::as_f64);
+                start_date = v
+                    .get("startDate")
+                    .and_then(Value::as_f64)
+                    .map(|d| (d * 1000.0) as i64);
             }
             // Started before a crash: the same child.
             Err(e) if e.kind == "ExecutionAlreadyExists" && !child_arn.is_empty() => {}
             Err(e) => {
+                // As AWS words a failed service call (the task counts as started).
                 return Err((
                     format!(
                         "StepFunctions.{}Exception",
                         e.kind.trim_end_matches("Exception")
                     ),
-                    format!("{} (Service: Sfn, Status Code: 400)", e.message),
-                ))
+                    format!(
+                        "{} (Service: AWSStepFunctions; Status Code: 400; Error Code: {}; Request ID: {}; Proxy: null)",
+                        e.message,
+                        e.kind,
+                        uuid::Uuid::new_v4()
+                    ),
+                ));
             }
         }
-        rt.deliver(
-            parent,
-            Event::TaskStarted {
+    }
+    let start = || -> i64 {
+        start_date.unwrap_or_else(|| {
+            st.store
+                .execution(&child_arn)
+                .ok()
+                .flatten()
+                .map_or(0, |r| r.start_date)
+        })
+    };
+    if !started {
+        // `.sync` and `.waitForTaskToken` record the StartExecution answer (`TaskSubmitted`,
+        // which also counts as started); request-response ends with it.
+        let event = match mode {
+            Mode::RequestResponse => Event::TaskStarted {
                 task: inv.task,
                 worker_name: None,
             },
-        );
+            _ => Event::TaskSubmitted {
+                task: inv.task,
+                output: json!({"ExecutionArn": child_arn, "StartDate": ms(start())}),
+            },
+        };
+        rt.deliver(parent, event);
     }
     match mode {
         Mode::WaitForTaskToken => Ok(None),
-        Mode::RequestResponse => {
-            let start = match start_date {
-                Some(d) => (d * 1000.0) as i64,
-                None => st
-                    .store
-                    .execution(&child_arn)
-                    .ok()
-                    .flatten()
-                    .map_or(0, |r| r.start_date),
-            };
-            Ok(Some(
-                json!({"ExecutionArn": child_arn, "StartDate": ms(start)}),
-            ))
-        }
+        Mode::RequestResponse => Ok(Some(
+            json!({"ExecutionArn": child_arn, "StartDate": ms(start())}),
+        )),
         Mode::Sync | Mode::SyncV2 => follow(rt, parent, &child_arn, mode == Mode::SyncV2).await,
     }
 }

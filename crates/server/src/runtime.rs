@@ -172,7 +172,7 @@ impl Pending {
                 }
                 return vec![*timer];
             }
-            Event::TaskStarted { task, .. } => {
+            Event::TaskStarted { task, .. } | Event::TaskSubmitted { task, .. } => {
                 if let Some(t) = self.tasks.get_mut(task) {
                     t.1 = true;
                 }
