@@ -434,8 +434,16 @@ fn a_task_on_a_missing_activity_fails_the_execution() {
     let d = s.wait_done(&e, LONG);
     assert_eq!(d["status"], "FAILED");
     assert_eq!(d["error"], "States.Runtime");
-    assert!(d["cause"]
-        .as_str()
-        .unwrap_or_default()
-        .contains("does not exist"));
+    // As AWS words and records it: the execution fails before anything is scheduled.
+    assert_eq!(
+        d["cause"],
+        format!(
+            "An error occurred while executing the state 'Work' (entered at the event id #2). The activity {} does not exist.",
+            activity_arn("never-created")
+        )
+    );
+    assert_eq!(
+        types(&s.history(&e)),
+        ["ExecutionStarted", "TaskStateEntered", "ExecutionFailed"]
+    );
 }
