@@ -219,7 +219,10 @@ fn submit_response(inv: &TaskInvocation, outcome: &TaskOutcome, seed: &str) -> O
 
 fn md5_hex(bytes: &[u8]) -> String {
     use md5::{Digest, Md5};
-    Md5::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Md5::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// A version-4-shaped UUID derived from `seed`: the same mock run gives the same ids.

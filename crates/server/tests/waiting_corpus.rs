@@ -231,8 +231,7 @@ fn run_case(s: &Server, case: &Value, n: usize, m: &Matcher) -> Result<(), Strin
             .and_then(|st| st["Resource"].as_str())
             .unwrap_or_default()
             .to_string();
-        let arn = s.ok("CreateActivity", json!({"name": format!("corpus-act-{n}")}))
-            ["activityArn"]
+        let arn = s.ok("CreateActivity", json!({"name": format!("corpus-act-{n}")}))["activityArn"]
             .as_str()
             .unwrap_or_default()
             .to_string();
@@ -249,10 +248,7 @@ fn run_case(s: &Server, case: &Value, n: usize, m: &Matcher) -> Result<(), Strin
             .as_str()
             .unwrap_or_default()
             .to_string();
-        let child = s.create_machine(
-            &format!("corpus-child-{n}"),
-            &child_definition(id, &idle),
-        );
+        let child = s.create_machine(&format!("corpus-child-{n}"), &child_definition(id, &idle));
         if let Some(recorded) = case["input"]["StateMachineArn"].as_str() {
             // A missing machine stays missing (only the account changes).
             let target = if recorded.contains("NoSuchArn") {
