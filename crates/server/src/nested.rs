@@ -102,6 +102,23 @@ fn describe(rec: &store::ExecutionRecord, parsed: bool) -> Value {
         m.insert("Output".into(), text(o));
         m.insert("OutputDetails".into(), json!({"Included": true}));
     }
+    // As DescribeExecution gives them (AWS added them with redrive, November 2023).
+    m.insert("RedriveCount".into(), json!(rec.redrive_count));
+    match rec.status.as_str() {
+        "RUNNING" | "SUCCEEDED" => {
+            m.insert("RedriveStatus".into(), json!("NOT_REDRIVABLE"));
+            m.insert(
+                "RedriveStatusReason".into(),
+                json!(format!(
+                    "Execution is {} and cannot be redriven",
+                    rec.status
+                )),
+            );
+        }
+        _ => {
+            m.insert("RedriveStatus".into(), json!("REDRIVABLE"));
+        }
+    }
     m.insert("StartDate".into(), ms(rec.start_date));
     m.insert("StateMachineArn".into(), json!(rec.state_machine_arn));
     m.insert("Status".into(), json!(rec.status));
