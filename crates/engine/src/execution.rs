@@ -136,6 +136,9 @@ pub struct Execution {
     out: Step,
     record_history: bool,
     outcome: Option<Outcome>,
+    /// The failure being handled is a heartbeat timeout: recorded as `States.Timeout`, also
+    /// matched by `States.HeartbeatTimeout` in Retry/Catch (see `state_failed`).
+    pub(crate) heartbeat_timed_out: bool,
 }
 
 impl Execution {
@@ -168,6 +171,7 @@ impl Execution {
             out: Step::default(),
             record_history: true,
             outcome: None,
+            heartbeat_timed_out: false,
         };
         ex.push_event(
             0,

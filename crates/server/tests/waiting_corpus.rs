@@ -1,7 +1,8 @@
 //! Corpus cases for waiting tasks (AWS-recorded histories): the groups `activities` and
-//! `callback`, and the nested-execution cases of `services`, `error_handling` and `credentials`. Each case's
-//! client interaction (from the LocalStack test named in its `source`) is replayed against the
-//! real server and the history compared with AWS's by conform.py's rule (`corpus::Matcher`),
+//! `callback`, the nested-execution cases of `services`, `error_handling` and `credentials`,
+//! and the callback cases of `timeouts`. Each case's client interaction (from the LocalStack
+//! test named in its `source`) is replayed against the real server and the history compared
+//! with AWS's by conform.py's rule (`corpus::Matcher`),
 //! skipping `$..SdkHttpMetadata` and `$..SdkResponseMetadata` as LocalStack's tests do. A
 //! child's description carries `Redrive*` fields since AWS added redrive (November 2023); for
 //! cases recorded before, ours are dropped before comparing.
@@ -418,6 +419,8 @@ fn in_scope(entry: &Value) -> bool {
     match group {
         "activities" | "callback" => true,
         "services" | "error_handling" | "credentials" => needs.contains("\"nested\""),
+        // Heartbeat timeouts of SQS callbacks (skipped without SQS).
+        "timeouts" => needs.contains("\"callback\""),
         _ => false,
     }
 }

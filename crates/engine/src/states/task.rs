@@ -460,12 +460,10 @@ impl Execution {
         let Some(state) = program.scopes.get(scope).and_then(|s| s.states.get(idx)) else {
             return;
         };
+        // Both timeouts are recorded as States.Timeout (AWS's histories); a heartbeat timeout
+        // is also matched by `States.HeartbeatTimeout` in Retry and Catch.
         let ec = ErrorCause {
-            error: Some(if heartbeat {
-                "States.HeartbeatTimeout".into()
-            } else {
-                "States.Timeout".into()
-            }),
+            error: Some(crate::error_handling::STATES_TIMEOUT.into()),
             cause: None,
         };
         let details = match &flavor {
@@ -474,6 +472,7 @@ impl Execution {
             Flavor::Activity(_) => EventDetails::ActivityTimedOut(ec.clone()),
         };
         self.push_thread_event(id, details, true);
+        self.heartbeat_timed_out = heartbeat;
         if self.state_failed(id, state, ec, None) == Flow::Continue {
             self.schedule(id);
         }

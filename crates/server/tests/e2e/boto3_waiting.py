@@ -178,7 +178,7 @@ def live():
     e = start(hb, {})
     tok = token_of(e)
     d = wait_done(e)
-    check(d["error"] == "States.HeartbeatTimeout", "heartbeat timeout")
+    check(d["error"] == "States.Timeout", "heartbeat timeout")
     check(error_code(sfn.send_task_success, taskToken=tok, output="{}") == "TaskTimedOut",
           "a heartbeat-timed-out token answers TaskTimedOut")
     e = start(callback_machine("to", {"TimeoutSeconds": 1}), {})
@@ -195,7 +195,7 @@ def live():
     e = start(slow, {"n": 99})
     t = take(act, "slow")
     d = wait_done(e)
-    check(d["error"] == "States.HeartbeatTimeout" and "ActivityTimedOut" in history_types(e),
+    check(d["error"] == "States.Timeout" and "ActivityTimedOut" in history_types(e),
           "activity heartbeat timeout")
     check(error_code(sfn.send_task_heartbeat, taskToken=t["taskToken"]) == "TaskTimedOut",
           "the silent worker's heartbeat answers TaskTimedOut")
@@ -265,11 +265,11 @@ def after():
     check(wait_done(s["cb_exec"])["output"] == '"c"', "callback token after restart")
     check(wait_done(s["fail_exec"])["error"] == "Late", "callback failure after restart")
     check(wait_done(s["hb_exec"])["output"] == '"h"', "heartbeat after restart")
-    check(wait_done(s["hbt_exec"])["error"] == "States.HeartbeatTimeout",
+    check(wait_done(s["hbt_exec"])["error"] == "States.Timeout",
           "heartbeat timeout fires after restart")
     check(error_code(sfn.send_task_success, taskToken=s["hbt_tok"], output="{}")
           == "TaskTimedOut", "its token answers TaskTimedOut")
-    check(wait_done(s["slow_exec"])["error"] == "States.HeartbeatTimeout",
+    check(wait_done(s["slow_exec"])["error"] == "States.Timeout",
           "an activity heartbeat timeout fires after restart")
     check(error_code(sfn.send_task_heartbeat, taskToken=s["slow_tok"]) == "TaskTimedOut",
           "the silent worker's token answers TaskTimedOut after restart")
