@@ -113,8 +113,16 @@ impl Execution {
             return Flow::Ended;
         };
         let mut error_output = Map::new();
-        error_output.insert("Error".into(), Value::String(ec.error.unwrap_or_default()));
-        error_output.insert("Cause".into(), Value::String(ec.cause.unwrap_or_default()));
+        // A failure that names nothing (SendTaskFailure without error or cause) is caught as
+        // `{"Error": null, "Cause": null}`; a missing part of one that does is "" (AWS's
+        // recordings of both).
+        let text = |v: Option<String>| match (v, &ec.error, &ec.cause) {
+            (None, None, None) => Value::Null,
+            (v, _, _) => Value::String(v.unwrap_or_default()),
+        };
+        let (error, cause) = (text(ec.error.clone()), text(ec.cause.clone()));
+        error_output.insert("Error".into(), error);
+        error_output.insert("Cause".into(), cause);
         let error_output = Arc::new(Value::Object(error_output));
         let raw = match self.thread(id) {
             Some(t) => Arc::clone(&t.input),

@@ -1,6 +1,7 @@
-//! Heartbeat timeouts as AWS records them: the error is `States.Timeout` (history, execution
-//! failure, Catch output); `States.HeartbeatTimeout` exists only in Retry and Catch, where it
-//! matches a heartbeat timeout and nothing else.
+//! Waiting tasks as AWS records them. Heartbeat timeouts: the error is `States.Timeout`
+//! (history, execution failure, Catch output); `States.HeartbeatTimeout` exists only in Retry
+//! and Catch, where it matches a heartbeat timeout and nothing else. A callback failure that
+//! names nothing is caught as nulls.
 
 mod common;
 use common::*;
@@ -87,4 +88,27 @@ fn heartbeat_timeout_in_retry_retries_it() {
     let scheduled = types(&f).iter().filter(|t| **t == "TaskScheduled").count();
     assert_eq!(scheduled, 3, "the first attempt and two retries");
     assert_eq!(f.outcome.error.as_deref(), Some("States.Timeout"));
+}
+
+#[test]
+fn a_failure_naming_nothing_is_caught_as_nulls() {
+    let def = waiting_task(json!({"Catch": [
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.err", "Next": "Done"}]}));
+    // SendTaskFailure without error or cause (AWS: `{"Error": null, "Cause": null}`).
+    let mut r = FnResolver(|_: &TaskInvocation| TaskOutcome::Failed {
+        error: None,
+        cause: None,
+    });
+    let f = run_with(&def, json!({}), &mut r, Box::new(FixedRandom(0.0)));
+    assert_eq!(output(&f), json!({"err": {"Error": null, "Cause": null}}));
+    // With an error but no cause, the cause is "".
+    let mut r = FnResolver(|_: &TaskInvocation| TaskOutcome::Failed {
+        error: Some("Rejected".into()),
+        cause: None,
+    });
+    let f = run_with(&def, json!({}), &mut r, Box::new(FixedRandom(0.0)));
+    assert_eq!(
+        output(&f),
+        json!({"err": {"Error": "Rejected", "Cause": ""}})
+    );
 }
