@@ -12,6 +12,9 @@
 //! create the queue or topic) and `STEPLINE_TEST_SERVER_ARGS` (the server's flags pointing its
 //! integrations there). Otherwise they are listed as skipped, with the reason.
 //!
+//! The `api_activities` group (Create/Describe/Delete/ListActivities calls and AWS's answers)
+//! is replayed call by call.
+//!
 //! Skips with a message when the corpus is absent (`STEPLINE_CORPUS` overrides its place);
 //! fails when a case listed in `tests/waiting_corpus_passing.txt` fails.
 
@@ -525,5 +528,143 @@ fn waiting_corpus() {
             "{group}: {pass}/{total} match AWS's history ({skipped} skipped: service not configured)"
         );
     }
+    assert!(regressions.is_empty(), "regressions: {regressions:?}");
+}
+
+/// `create_activity` → `CreateActivity`.
+fn operation(op: &str) -> String {
+    op.split('_')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// Runs one `api_activities` case: its calls in order, each answer compared with what AWS
+/// answered (the snapshot holds the last calls' answers, in order).
+fn run_api_case(case: &Value, m: &Matcher) -> Result<(), String> {
+    let s = Server::start_in_memory();
+    let calls = case["calls"].as_array().cloned().unwrap_or_default();
+    let mut answers = Vec::new();
+    let (mut arns, mut names) = (Vec::<String>::new(), Vec::<String>::new());
+    for c in &calls {
+        let op = operation(c["op"].as_str().unwrap_or_default());
+        let kwargs: Value =
+            serde_json::from_str(&c["kwargs"].to_string().replace(AWS_ACCOUNT, ACCOUNT))
+                .map_err(|e| e.to_string())?;
+        let (status, body) = s.call(&op, kwargs.clone());
+        if op == "CreateActivity" && status == 200 {
+            if let (Some(a), Some(n)) = (body["activityArn"].as_str(), kwargs["name"].as_str()) {
+                if !arns.iter().any(|x| x == a) {
+                    arns.push(a.to_string());
+                    names.push(n.to_string());
+                }
+            }
+        }
+        answers.push((op, status, body));
+    }
+    // Our names as the recording writes them.
+    let mut renames = Vec::new();
+    for (i, (a, n)) in arns.iter().zip(&names).enumerate() {
+        let suffix = if arns.len() > 1 {
+            format!("_{i}")
+        } else {
+            String::new()
+        };
+        renames.push((a.clone(), format!("activity_arn{suffix}")));
+        renames.push((n.clone(), format!("activity_name{suffix}")));
+    }
+    let snapshot = case["snapshot"].as_object().cloned().unwrap_or_default();
+    let skip = answers.len().saturating_sub(snapshot.len());
+    for ((key, want), (op, status, body)) in snapshot.iter().zip(answers.iter().skip(skip)) {
+        let body = ours(body, &renames, false);
+        let got = if want.get("exception_typename").is_some() {
+            let ty = body["__type"].as_str().unwrap_or_default();
+            let msg = body["message"].as_str().unwrap_or_default();
+            Some((
+                want.clone(),
+                json!({"exception_typename": ty,
+                       "exception_value": format!("An error occurred ({ty}) when calling the {op} operation: {msg}")}),
+            ))
+        } else if want.get("Error").is_some() {
+            let mut w = want.clone();
+            if let Some(o) = w.as_object_mut() {
+                o.remove("ResponseMetadata");
+            }
+            Some((
+                w,
+                json!({"Error": {"Code": body["__type"], "Message": body["message"]},
+                       "message": body["message"]}),
+            ))
+        } else {
+            let mut w = want.clone();
+            if let Some(o) = w.as_object_mut() {
+                o.remove("ResponseMetadata");
+            }
+            if *status != 200 {
+                return Err(format!("{key}: {op} failed: {body}"));
+            }
+            Some((w, body))
+        };
+        if let Some((w, g)) = got {
+            if !m.smatch(&w, &g) {
+                return Err(format!("{key} ({op}):\n  AWS: {w}\n  got: {g}"));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn api_activities_corpus() {
+    let dir = corpus::localstack_dir(env!("CARGO_MANIFEST_DIR"));
+    let Ok(index) = std::fs::read_to_string(dir.join("index.json")) else {
+        println!("SKIPPED: corpus not found at {}", dir.display());
+        return;
+    };
+    let index: Vec<Value> = serde_json::from_str(&index).expect("index.json");
+    let listed: Vec<&str> = include_str!("waiting_corpus_passing.txt")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    let m = Matcher::new().with_whole(&["activity_arn", "activity_name"]);
+    let (mut pass, mut total, mut regressions) = (0, 0, Vec::new());
+    let mut seen = std::collections::HashSet::new();
+    // Several index entries share one file (their ids collided when the corpus was made).
+    for e in index
+        .iter()
+        .filter(|e| e["group"] == "api_activities" && seen.insert(e["file"].to_string()))
+    {
+        let Some(text) = e["file"]
+            .as_str()
+            .and_then(|f| std::fs::read_to_string(dir.join(f)).ok())
+        else {
+            continue;
+        };
+        let Ok(case) = serde_json::from_str::<Value>(&text) else {
+            continue;
+        };
+        total += 1;
+        let id = case["id"].as_str().unwrap_or_default().to_string();
+        match run_api_case(&case, &m) {
+            Ok(()) => {
+                pass += 1;
+                if !listed.contains(&id.as_str()) {
+                    println!("newly passing: {id}");
+                }
+            }
+            Err(err) => {
+                println!("FAIL {id}: {err}");
+                if listed.contains(&id.as_str()) {
+                    regressions.push(id);
+                }
+            }
+        }
+    }
+    println!("api_activities: {pass}/{total} match AWS's answers");
     assert!(regressions.is_empty(), "regressions: {regressions:?}");
 }
