@@ -277,8 +277,9 @@ pub fn invoke(
 ) {
     let child = crate::nested::is_child(inv);
     if let Some(activity) = activity_of(inv) {
-        // AWS fails the execution on an activity that does not exist (States.Runtime); the
-        // engine has already recorded ActivityScheduled, so this is as close as the server gets.
+        // A live execution fails before scheduling a task on a missing activity (the engine
+        // asks `LiveEntropy`); one replayed after a restart cannot ask, so an activity deleted
+        // meanwhile is caught here, after ActivityScheduled.
         let known = crate::activities::load_activities(&*rt.store, &rt.waiting).is_err()
             || rt.waiting.activity(activity).is_some();
         if !known && !started {
