@@ -138,6 +138,9 @@ pub struct Execution {
     outcome: Option<Outcome>,
     /// TestState's `context`: the Context object every evaluation sees, as given.
     pub(crate) context_override: Option<Value>,
+    /// The failure being handled is a heartbeat timeout: recorded as `States.Timeout`, also
+    /// matched by `States.HeartbeatTimeout` in Retry/Catch (see `state_failed`).
+    pub(crate) heartbeat_timed_out: bool,
 }
 
 impl Execution {
@@ -171,6 +174,7 @@ impl Execution {
             record_history: true,
             outcome: None,
             context_override: None,
+            heartbeat_timed_out: false,
         };
         ex.push_event(
             0,
@@ -256,6 +260,7 @@ impl Execution {
             out: Step::default(),
             record_history: true,
             outcome: None,
+            heartbeat_timed_out: false,
             context_override: None,
         }
     }

@@ -1123,12 +1123,17 @@ impl Run<'_> {
                         role_arn: role,
                         state_name: Arc::clone(&state.name),
                     };
-                    match resolver.invoke(&inv) {
+                    let mut outcome = resolver.invoke(&inv);
+                    // TestState reports the task's end, not the submission before it.
+                    while let TaskOutcome::Submitted { then, .. } = outcome {
+                        outcome = *then;
+                    }
+                    match outcome {
                         TaskOutcome::Succeeded(v) => Work::Result(Arc::new(v)),
                         TaskOutcome::Failed { error, cause } => {
                             Work::Failed(Failure { error, cause })
                         }
-                        TaskOutcome::Pending => Work::Failed(Failure {
+                        TaskOutcome::Pending | TaskOutcome::Submitted { .. } => Work::Failed(Failure {
                             error: Some("States.Runtime".into()),
                             cause: Some(format!(
                                 "The task '{}' did not return a result; TestState needs a mock for it.",

@@ -116,7 +116,6 @@ pub(crate) struct Pending {
     /// Tasks invoked and not yet answered; `true` once `TaskStarted` was handled.
     tasks: HashMap<u64, (engine::TaskInvocation, bool)>,
     pub(crate) outcome: Option<Outcome>,
-    task_timers: crate::waiting::TaskTimers,
     /// Tokens of waiting tasks that ended in the last step.
     ended_tokens: Vec<String>,
 }
@@ -124,7 +123,6 @@ pub(crate) struct Pending {
 impl Pending {
     /// Notes a step's effects; returns the timer changes to record.
     pub(crate) fn note(&mut self, effects: &[Effect]) -> (Vec<(u64, i64)>, Vec<u64>) {
-        self.task_timers.note(effects);
         let (mut added, mut removed) = (Vec::new(), Vec::new());
         for e in effects {
             match e {
@@ -167,10 +165,6 @@ impl Pending {
 
     /// Notes an event handed to the engine.
     fn handled(&mut self, e: &Event) -> Vec<u64> {
-        if let Some(task) = self.task_timers.handled(e) {
-            // The engine timed this task out.
-            self.end_task(task);
-        }
         match e {
             Event::TimerFired { timer } => {
                 if let Some(at) = self.timer_at.remove(timer) {
@@ -178,7 +172,7 @@ impl Pending {
                 }
                 return vec![*timer];
             }
-            Event::TaskStarted { task, .. } => {
+            Event::TaskStarted { task, .. } | Event::TaskSubmitted { task, .. } => {
                 if let Some(t) = self.tasks.get_mut(task) {
                     t.1 = true;
                 }
@@ -221,6 +215,7 @@ fn invoke_tasks(
                 cause,
             }),
             TaskOutcome::Pending => {}
+            o @ TaskOutcome::Submitted { .. } => inbox.extend(o.into_events(inv.task)),
         }
     }
 }
@@ -395,7 +390,7 @@ impl Runtime {
             program,
             input,
             ctx,
-            Box::new(SeededEntropy::new(record.seed)),
+            crate::waiting::live_entropy(self, record.seed),
         );
         if express {
             ex.set_record_history(false);
