@@ -194,13 +194,15 @@ impl TaskInvocation {
 /// Something the engine needs done outside.
 #[derive(Debug, Clone)]
 pub enum Effect {
-    /// Perform a task; answer with `TaskStarted` then `TaskSucceeded`/`TaskFailed`.
+    /// Perform a task; answer with `TaskStarted`, optionally `TaskSubmitted`, then
+    /// `TaskSucceeded`/`TaskFailed`.
     InvokeTask(TaskInvocation),
     /// Call back with `TimerFired { timer }` at `fire_at`.
     StartTimer { timer: TimerId, fire_at: Timestamp },
     /// A timer that is no longer needed (its firing would be ignored anyway).
     CancelTimer { timer: TimerId },
-    /// A task that is no longer awaited (its branch was aborted).
+    /// A task that is no longer awaited (it timed out, or its branch was aborted): later
+    /// answers to it are ignored.
     CancelTask { task: TaskId },
     /// The execution closed.
     Finish(Outcome),
@@ -247,6 +249,13 @@ pub trait Entropy: Send {
     fn uuid(&mut self) -> String;
     /// A uniformly distributed number in `[0, 1)` (retry jitter, `States.MathRandom`).
     fn random(&mut self) -> f64;
+    /// Whether the activity `arn` exists as a Task is about to schedule it: AWS fails the
+    /// execution with `States.Runtime`, before any `ActivityScheduled`, when it does not.
+    /// Knowledge of the world outside, like UUIDs, so the host answers it; a replay may answer
+    /// `true` (an execution still open passed every check it made).
+    fn activity_exists(&mut self, _arn: &str) -> bool {
+        true
+    }
 }
 
 /// Deterministic entropy: a SplitMix64 stream from a seed. Good enough for tests, the CLI and

@@ -5,7 +5,7 @@ use crate::api::*;
 use crate::execution::Execution;
 use crate::history::HistoryEvent;
 use crate::program::Program;
-use crate::resolver::{TaskOutcome, TaskResolver};
+use crate::resolver::TaskResolver;
 use crate::time::Timestamp;
 use serde_json::Value;
 use std::cmp::Reverse;
@@ -59,22 +59,8 @@ impl World<'_> {
                         task: inv.task,
                         worker_name: None,
                     });
-                    match self.resolver.invoke(&inv) {
-                        TaskOutcome::Succeeded(output) => {
-                            self.inbox.push_back(Event::TaskSucceeded {
-                                task: inv.task,
-                                output,
-                            })
-                        }
-                        TaskOutcome::Failed { error, cause } => {
-                            self.inbox.push_back(Event::TaskFailed {
-                                task: inv.task,
-                                error,
-                                cause,
-                            })
-                        }
-                        TaskOutcome::Pending => {}
-                    }
+                    let events = self.resolver.invoke(&inv).into_events(inv.task);
+                    self.inbox.extend(events);
                 }
                 Effect::StartTimer { timer, fire_at } => {
                     self.timers.push(Reverse((fire_at, timer)))
@@ -120,8 +106,21 @@ pub fn run_with_clock(
     record_history: bool,
     clock: &mut dyn Clock,
 ) -> Finished {
-    let mut now = ctx.start_time;
-    let (mut ex, step) = Execution::start(program, input, ctx, entropy);
+    let now = ctx.start_time;
+    let (ex, step) = Execution::start(program, input, ctx, entropy);
+    drive_from(ex, step, now, resolver, record_history, clock)
+}
+
+/// Drives an execution that has already taken its first step (started, or redriven at
+/// `now`) to the end, taking time from `clock`.
+pub fn drive_from(
+    mut ex: Execution,
+    step: Step,
+    mut now: Timestamp,
+    resolver: &mut dyn TaskResolver,
+    record_history: bool,
+    clock: &mut dyn Clock,
+) -> Finished {
     let mut w = World {
         resolver,
         record_history,

@@ -10,6 +10,7 @@ use std::sync::Arc;
 pub const STATES_ALL: &str = "States.ALL";
 pub const STATES_TASK_FAILED: &str = "States.TaskFailed";
 pub const STATES_TIMEOUT: &str = "States.Timeout";
+pub const STATES_HEARTBEAT_TIMEOUT: &str = "States.HeartbeatTimeout";
 pub const STATES_RUNTIME: &str = "States.Runtime";
 pub const STATES_DATA_LIMIT_EXCEEDED: &str = "States.DataLimitExceeded";
 
@@ -55,6 +56,13 @@ impl Execution {
         failed_event: Option<EventDetails>,
     ) -> Flow {
         let name = ec.error.clone().unwrap_or_default();
+        // AWS records a heartbeat timeout as States.Timeout; `States.HeartbeatTimeout` exists
+        // only in Retry and Catch, where it matches just that case.
+        let heartbeat = std::mem::take(&mut self.heartbeat_timed_out);
+        let matches = |error_equals: &[String]| {
+            error_equals_matches(error_equals, &name)
+                || (heartbeat && error_equals.iter().any(|n| n == STATES_HEARTBEAT_TIMEOUT))
+        };
         // AWS never retries or catches States.Runtime, not even when named explicitly.
         let retry: &[crate::program::CRetrier] = if name == STATES_RUNTIME {
             &[]
@@ -62,7 +70,7 @@ impl Execution {
             &state.retry
         };
         for (i, r) in retry.iter().enumerate() {
-            if !error_equals_matches(&r.error_equals, &name) {
+            if !matches(&r.error_equals) {
                 continue;
             }
             let attempt = self
@@ -99,14 +107,22 @@ impl Execution {
             .catch
             .iter()
             .filter(|_| name != STATES_RUNTIME)
-            .find(|c| error_equals_matches(&c.error_equals, &name))
+            .find(|c| matches(&c.error_equals))
         else {
             self.end_thread(id, ThreadEnd::Failed(ec));
             return Flow::Ended;
         };
         let mut error_output = Map::new();
-        error_output.insert("Error".into(), Value::String(ec.error.unwrap_or_default()));
-        error_output.insert("Cause".into(), Value::String(ec.cause.unwrap_or_default()));
+        // A failure that names nothing (SendTaskFailure without error or cause) is caught as
+        // `{"Error": null, "Cause": null}`; a missing part of one that does is "" (AWS's
+        // recordings of both).
+        let text = |v: Option<String>| match (v, &ec.error, &ec.cause) {
+            (None, None, None) => Value::Null,
+            (v, _, _) => Value::String(v.unwrap_or_default()),
+        };
+        let (error, cause) = (text(ec.error.clone()), text(ec.cause.clone()));
+        error_output.insert("Error".into(), error);
+        error_output.insert("Cause".into(), cause);
         let error_output = Arc::new(Value::Object(error_output));
         let raw = match self.thread(id) {
             Some(t) => Arc::clone(&t.input),

@@ -136,6 +136,11 @@ pub struct Execution {
     out: Step,
     record_history: bool,
     outcome: Option<Outcome>,
+    /// TestState's `context`: the Context object every evaluation sees, as given.
+    pub(crate) context_override: Option<Value>,
+    /// The failure being handled is a heartbeat timeout: recorded as `States.Timeout`, also
+    /// matched by `States.HeartbeatTimeout` in Retry/Catch (see `state_failed`).
+    pub(crate) heartbeat_timed_out: bool,
 }
 
 impl Execution {
@@ -168,6 +173,8 @@ impl Execution {
             out: Step::default(),
             record_history: true,
             outcome: None,
+            context_override: None,
+            heartbeat_timed_out: false,
         };
         ex.push_event(
             0,
@@ -221,6 +228,67 @@ impl Execution {
         ex.run_ready();
         let step = std::mem::take(&mut ex.out);
         (ex, step)
+    }
+
+    /// An execution with no thread that runs nothing by itself; its events are numbered from
+    /// `next_event_id`. TestState (`crate::test_state`) and RedriveExecution (`crate::redrive`)
+    /// place their own thread in it.
+    pub(crate) fn idle(
+        program: Arc<Program>,
+        ctx: ExecutionContext,
+        entropy: Box<dyn Entropy>,
+        input: Arc<Value>,
+        next_event_id: u64,
+    ) -> Execution {
+        let now = ctx.start_time;
+        Execution {
+            program,
+            ctx,
+            entropy: RefCell::new(entropy),
+            input,
+            next_event_id,
+            threads: Vec::new(),
+            free: Vec::new(),
+            ready: VecDeque::new(),
+            tasks: HashMap::new(),
+            timers: HashMap::new(),
+            next_task: 1,
+            next_timer: 1,
+            execution_timer: None,
+            status: ExecutionStatus::Running,
+            now,
+            out: Step::default(),
+            record_history: true,
+            outcome: None,
+            heartbeat_timed_out: false,
+            context_override: None,
+        }
+    }
+
+    /// Runs the ready threads and hands back what they recorded and asked for.
+    pub(crate) fn run_and_take(&mut self) -> Step {
+        self.run_ready();
+        std::mem::take(&mut self.out)
+    }
+
+    /// Arms the execution's own timeout (`TimeoutSeconds`, five minutes for Express) from now.
+    pub(crate) fn arm_execution_timeout(&mut self) {
+        let timeout = match self.ctx.execution_type {
+            ExecutionType::Express => Some(
+                self.program
+                    .timeout_seconds
+                    .map_or(EXPRESS_MAX_SECONDS, |t| t.min(EXPRESS_MAX_SECONDS)),
+            ),
+            _ => self.program.timeout_seconds,
+        };
+        if let Some(t) = timeout {
+            let timer = self.new_timer_id();
+            self.execution_timer = Some(timer);
+            self.out.effects.push(Effect::StartTimer {
+                timer,
+                fire_at: self.now.plus_seconds(t),
+            });
+        }
     }
 
     /// Turns history recording off (EXPRESS executions keep none); events are still numbered.
@@ -468,6 +536,9 @@ impl Execution {
 
     /// The Context object (`$$`) as the current state of thread `id` sees it.
     pub(crate) fn context_object(&self, id: ThreadId, extra: ContextExtra<'_>) -> Value {
+        if let Some(c) = &self.context_override {
+            return c.clone();
+        }
         let mut execution = Map::new();
         execution.insert("Id".into(), Value::String(self.ctx.execution_arn.clone()));
         execution.insert("Input".into(), (*self.input).clone());

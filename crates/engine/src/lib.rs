@@ -16,8 +16,10 @@ pub mod history;
 mod jsonata_flow;
 mod jsonata_functions;
 pub mod program;
+pub mod redrive;
 pub mod resolver;
 mod states;
+pub mod test_state;
 pub mod time;
 mod vars;
 pub mod workloads;
@@ -26,5 +28,10 @@ pub use api::*;
 pub use execution::{Execution, EXPRESS_MAX_SECONDS, MAX_HISTORY_EVENTS, MAX_PAYLOAD_BYTES};
 pub use history::{EventDetails, HistoryEvent};
 pub use program::{CompileError, Program};
+pub use redrive::{redrive_point, NotRedrivable, RedrivePoint};
 pub use resolver::{NoIntegrations, TaskOutcome, TaskResolver};
+pub use test_state::{
+    parse_request as parse_test_state_request, test_state, InspectionLevel, StateConfiguration,
+    TestStateError, TestStateMock, TestStateRequest, TestStateResult, TestStateStatus,
+};
 pub use time::Timestamp;

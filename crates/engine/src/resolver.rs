@@ -1,6 +1,6 @@
 //! Task resolution: what a Task's `Resource` does is up to the host (server, CLI, tests).
 
-use crate::api::TaskInvocation;
+use crate::api::{Event, TaskId, TaskInvocation};
 use serde_json::Value;
 
 /// What an integration answered for a task invocation.
@@ -11,8 +11,38 @@ pub enum TaskOutcome {
         error: Option<String>,
         cause: Option<String>,
     },
+    /// The integration accepted the work and answered (a `.sync` job started, a
+    /// `.waitForTaskToken` message sent): `TaskSubmitted` with that answer, then `then`
+    /// (usually `Succeeded`/`Failed` for the job's or callback's end, or `Pending`).
+    Submitted {
+        output: Value,
+        then: Box<TaskOutcome>,
+    },
     /// The task runs on; its result will be delivered later (callbacks, activities).
     Pending,
+}
+
+impl TaskOutcome {
+    /// The engine events reporting this outcome for `task`, in order (`TaskStarted` is the
+    /// host's to send before them).
+    pub fn into_events(self, task: TaskId) -> Vec<Event> {
+        let mut out = Vec::new();
+        let mut next = Some(self);
+        while let Some(o) = next.take() {
+            match o {
+                TaskOutcome::Succeeded(output) => out.push(Event::TaskSucceeded { task, output }),
+                TaskOutcome::Failed { error, cause } => {
+                    out.push(Event::TaskFailed { task, error, cause })
+                }
+                TaskOutcome::Submitted { output, then } => {
+                    out.push(Event::TaskSubmitted { task, output });
+                    next = Some(*then);
+                }
+                TaskOutcome::Pending => {}
+            }
+        }
+        out
+    }
 }
 
 /// Performs tasks for the [`crate::driver`].
@@ -72,5 +102,33 @@ impl TaskResolver for NoIntegrations {
                 "No integration is configured for the resource '{resource}'."
             )),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_submission_comes_before_the_end() {
+        let o = TaskOutcome::Submitted {
+            output: json!({"MessageId": "m"}),
+            then: Box::new(TaskOutcome::Succeeded(json!(1))),
+        };
+        let events = o.into_events(7);
+        assert!(matches!(
+            events.as_slice(),
+            [
+                Event::TaskSubmitted { task: 7, .. },
+                Event::TaskSucceeded { task: 7, .. }
+            ]
+        ));
+        let waiting = TaskOutcome::Submitted {
+            output: json!({}),
+            then: Box::new(TaskOutcome::Pending),
+        };
+        assert_eq!(waiting.into_events(1).len(), 1);
+        assert!(TaskOutcome::Pending.into_events(1).is_empty());
     }
 }

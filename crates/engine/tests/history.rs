@@ -113,13 +113,13 @@ fn sans_io_start_and_handle() {
     });
     let (timer, fire_at) = hb_timer.expect("heartbeat timer");
     assert_eq!(fire_at, Timestamp(11_000));
-    // The heartbeat timer fires: States.HeartbeatTimeout fails the execution.
+    // The heartbeat timer fires: the execution fails with States.Timeout (as AWS records it).
     let step = ex.handle(Event::TimerFired { timer }, fire_at);
     let types: Vec<_> = step.history.iter().map(|e| e.event_type()).collect();
     assert_eq!(types, ["TaskTimedOut", "ExecutionFailed"]);
     assert_eq!(
         ex.outcome().and_then(|o| o.error.as_deref()),
-        Some("States.HeartbeatTimeout")
+        Some("States.Timeout")
     );
     // Events after the close change nothing.
     let step = ex.handle(

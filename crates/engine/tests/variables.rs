@@ -278,7 +278,8 @@ fn task_timeout_and_heartbeat_seconds_as_expressions() {
         &mut pending,
         Box::new(FixedRandom(0.0)),
     );
-    assert_eq!(f.outcome.error.as_deref(), Some("States.HeartbeatTimeout"));
+    // A heartbeat timeout, recorded as AWS records it.
+    assert_eq!(f.outcome.error.as_deref(), Some("States.Timeout"));
 }
 
 #[test]

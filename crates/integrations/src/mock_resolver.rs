@@ -131,17 +131,115 @@ impl TaskResolver for MockResolver {
                 self.test_case, self.state_machine
             ));
         };
-        match response.at(n) {
+        let outcome = match response.at(n) {
             Some(MockOutcome::Return(v)) => TaskOutcome::Succeeded(mocked_result(&inv.resource, v)),
             Some(MockOutcome::Throw { error, cause }) => TaskOutcome::Failed {
                 error: Some(error.clone()),
                 cause: Some(cause.clone()),
             },
-            None => MockResolver::runtime_error(format!(
-                "No mocked response definition for state '{state}' and invocation number '{n}' in mocked response '{response_name}'."
-            )),
+            None => {
+                return MockResolver::runtime_error(format!(
+                    "No mocked response definition for state '{state}' and invocation number '{n}' in mocked response '{response_name}'."
+                ))
+            }
+        };
+        let seed = format!("{}/{}/{state}/{n}", self.state_machine, self.test_case);
+        match submit_response(inv, &outcome, &seed) {
+            Some(output) => TaskOutcome::Submitted {
+                output,
+                then: Box::new(outcome),
+            },
+            None => outcome,
         }
     }
+}
+
+/// What the service answered when a `.sync` or `.waitForTaskToken` task was submitted, for
+/// its `TaskSubmitted` event: a mocked response is the job's or the callback's end, so the
+/// submission's answer is made up in the service's shape (`seed` makes its ids stable).
+/// `startExecution` gives `{ExecutionArn, StartDate}` (from the mocked description when it
+/// has them), SQS `sendMessage` `{MD5OfMessageBody, MessageId}`, SNS `publish`
+/// `{MessageId}`; another service's answer is unknown, so it is the mocked result itself (as
+/// LocalStack records it), and a mocked failure is taken as the submission's. `None` for
+/// request-response tasks.
+fn submit_response(inv: &TaskInvocation, outcome: &TaskOutcome, seed: &str) -> Option<Value> {
+    let resource = &*inv.resource;
+    let rest = resource.strip_prefix("arn:")?.split_once(':')?.1;
+    let (service, action) = rest.strip_prefix("states:::")?.split_once(':')?;
+    let action = [".sync:2", ".sync", ".waitForTaskToken"]
+        .iter()
+        .find_map(|p| action.strip_suffix(p))?;
+    let param = |k: &str| inv.parameters.get(k);
+    let message_id = || Value::String(uuid_from(&format!("{seed}/MessageId")));
+    let output = match (service, action) {
+        ("states", "startExecution") => {
+            let described = match outcome {
+                TaskOutcome::Succeeded(v) => v.as_object(),
+                _ => None,
+            };
+            let mut out = serde_json::Map::new();
+            let arn = described
+                .and_then(|d| d.get("ExecutionArn"))
+                .cloned()
+                .or_else(|| {
+                    let machine = param("StateMachineArn")?.as_str()?;
+                    let name = param("Name")
+                        .and_then(Value::as_str)
+                        .map(str::to_string)
+                        .unwrap_or_else(|| uuid_from(seed));
+                    Some(Value::String(format!(
+                        "{}:{name}",
+                        machine.replacen(":stateMachine:", ":execution:", 1)
+                    )))
+                });
+            if let Some(arn) = arn {
+                out.insert("ExecutionArn".into(), arn);
+            }
+            if let Some(d) = described.and_then(|d| d.get("StartDate")) {
+                out.insert("StartDate".into(), d.clone());
+            }
+            Value::Object(out)
+        }
+        ("sqs", "sendMessage") => {
+            let body = match param("MessageBody") {
+                Some(Value::String(s)) => s.clone(),
+                Some(v) => v.to_string(),
+                None => String::new(),
+            };
+            serde_json::json!({"MD5OfMessageBody": md5_hex(body.as_bytes()), "MessageId": message_id()})
+        }
+        ("sns", "publish") => serde_json::json!({"MessageId": message_id()}),
+        _ => match outcome {
+            TaskOutcome::Succeeded(v) => v.clone(),
+            _ => return None,
+        },
+    };
+    Some(output)
+}
+
+fn md5_hex(bytes: &[u8]) -> String {
+    use md5::{Digest, Md5};
+    Md5::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A version-4-shaped UUID derived from `seed`: the same mock run gives the same ids.
+fn uuid_from(seed: &str) -> String {
+    use md5::{Digest, Md5};
+    let mut b: [u8; 16] = Md5::digest(seed.as_bytes()).into();
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }
 
 /// The mock resolver for `test_case` of `state_machine_name` in the file at `path`, for
@@ -181,6 +279,63 @@ pub fn default_mock_config_path() -> Option<std::path::PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+    use std::sync::Arc;
+
+    fn invocation(resource: &str, parameters: Value) -> TaskInvocation {
+        TaskInvocation {
+            task: 1,
+            resource: Arc::from(resource),
+            parameters: Arc::new(parameters),
+            timeout_seconds: None,
+            heartbeat_seconds: None,
+            task_token: None,
+            role_arn: None,
+            state_name: Arc::from("S"),
+        }
+    }
+
+    #[test]
+    fn submissions_take_the_services_shape() {
+        let done = TaskOutcome::Succeeded(json!("done"));
+        let sqs = invocation(
+            "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+            json!({"QueueUrl": "q", "MessageBody": "hello"}),
+        );
+        let out = submit_response(&sqs, &done, "seed").unwrap();
+        // md5("hello")
+        assert_eq!(out["MD5OfMessageBody"], "5d41402abc4b2a76b9719d911017c592");
+        let id = out["MessageId"].as_str().unwrap();
+        assert_eq!((id.len(), &id[14..15]), (36, "4"));
+        assert_eq!(submit_response(&sqs, &done, "seed").unwrap(), out, "stable");
+        assert_ne!(submit_response(&sqs, &done, "other").unwrap(), out);
+
+        let sync = invocation(
+            "arn:aws:states:::states:startExecution.sync:2",
+            json!({"StateMachineArn": "arn:aws:states:us-east-1:1:stateMachine:Child", "Name": "n"}),
+        );
+        let described = TaskOutcome::Succeeded(
+            json!({"ExecutionArn": "arn:x", "StartDate": 5, "Status": "SUCCEEDED"}),
+        );
+        assert_eq!(
+            submit_response(&sync, &described, "s"),
+            Some(json!({"ExecutionArn": "arn:x", "StartDate": 5}))
+        );
+        let failed = TaskOutcome::Failed {
+            error: Some("E".into()),
+            cause: None,
+        };
+        assert_eq!(
+            submit_response(&sync, &failed, "s"),
+            Some(json!({"ExecutionArn": "arn:aws:states:us-east-1:1:execution:Child:n"}))
+        );
+        // Request-response tasks submit nothing; an unknown service's failure neither.
+        let plain = invocation("arn:aws:states:::sqs:sendMessage", json!({}));
+        assert_eq!(submit_response(&plain, &done, "s"), None);
+        let batch = invocation("arn:aws:states:::batch:submitJob.sync", json!({}));
+        assert_eq!(submit_response(&batch, &failed, "s"), None);
+        assert_eq!(submit_response(&batch, &done, "s"), Some(json!("done")));
+    }
 
     #[test]
     fn test_case_arns() {

@@ -7,6 +7,8 @@
 //! state, in invocation order. Compared as LocalStack's test compares them: status, output,
 //! error, cause and the whole history, skipping `$..SdkHttpMetadata`,
 //! `$..SdkResponseMetadata` and `$..ExecutedVersion` (a mock does not produce them).
+//! `.sync` and `.waitForTaskToken` tasks record `TaskSubmitted` with the submission's answer,
+//! which the resolver makes up in the service's shape (`TaskOutcome::Submitted`).
 //!
 //! Prints pass rates; fails when a case listed in `tests/corpus_local_mocking_passing.txt`
 //! regresses (`STEPLINE_WRITE_PASSING=1` rewrites the list). Skips when the corpus is absent.

@@ -13,7 +13,9 @@ pub mod nested;
 pub mod obs;
 pub mod ops;
 pub mod protocol;
+pub mod redrive;
 pub mod runtime;
+pub mod test_state;
 pub mod waiting;
 
 use axum::body::Bytes;

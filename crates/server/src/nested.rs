@@ -102,6 +102,23 @@ fn describe(rec: &store::ExecutionRecord, parsed: bool) -> Value {
         m.insert("Output".into(), text(o));
         m.insert("OutputDetails".into(), json!({"Included": true}));
     }
+    // As DescribeExecution gives them (AWS added them with redrive, November 2023).
+    m.insert("RedriveCount".into(), json!(rec.redrive_count));
+    match rec.status.as_str() {
+        "RUNNING" | "SUCCEEDED" => {
+            m.insert("RedriveStatus".into(), json!("NOT_REDRIVABLE"));
+            m.insert(
+                "RedriveStatusReason".into(),
+                json!(format!(
+                    "Execution is {} and cannot be redriven",
+                    rec.status
+                )),
+            );
+        }
+        _ => {
+            m.insert("RedriveStatus".into(), json!("REDRIVABLE"));
+        }
+    }
     m.insert("StartDate".into(), ms(rec.start_date));
     m.insert("StateMachineArn".into(), json!(rec.state_machine_arn));
     m.insert("Status".into(), json!(rec.status));
@@ -183,46 +200,119 @@ async fn run(
         body.insert("input".into(), json!(input));
         match dispatch(&st, &caller, "StartExecution", &body).await {
             Ok(v) => {
-                start_date = v.get("startDate").and_then(Value::as_f64);
+                start_date = v
+                    .get("startDate")
+                    .and_then(Value::as_f64)
+                    .map(|d| (d * 1000.0) as i64);
             }
             // Started before a crash: the same child.
             Err(e) if e.kind == "ExecutionAlreadyExists" && !child_arn.is_empty() => {}
             Err(e) => {
+                // As AWS words a failed service call (the task counts as started).
                 return Err((
                     format!(
                         "StepFunctions.{}Exception",
                         e.kind.trim_end_matches("Exception")
                     ),
-                    format!("{} (Service: Sfn, Status Code: 400)", e.message),
-                ))
+                    format!(
+                        "{} (Service: AWSStepFunctions; Status Code: 400; Error Code: {}; Request ID: {}; Proxy: null)",
+                        e.message,
+                        e.kind,
+                        uuid::Uuid::new_v4()
+                    ),
+                ));
             }
         }
-        rt.deliver(
-            parent,
-            Event::TaskStarted {
+    }
+    let start = || -> i64 {
+        start_date.unwrap_or_else(|| {
+            st.store
+                .execution(&child_arn)
+                .ok()
+                .flatten()
+                .map_or(0, |r| r.start_date)
+        })
+    };
+    if !started {
+        // `.sync` and `.waitForTaskToken` record the StartExecution answer (`TaskSubmitted`,
+        // which also counts as started); request-response ends with it.
+        let event = match mode {
+            Mode::RequestResponse => Event::TaskStarted {
                 task: inv.task,
                 worker_name: None,
             },
-        );
+            _ => Event::TaskSubmitted {
+                task: inv.task,
+                output: start_answer(&child_arn, start()),
+            },
+        };
+        rt.deliver(parent, event);
     }
     match mode {
         Mode::WaitForTaskToken => Ok(None),
-        Mode::RequestResponse => {
-            let start = match start_date {
-                Some(d) => (d * 1000.0) as i64,
-                None => st
-                    .store
-                    .execution(&child_arn)
-                    .ok()
-                    .flatten()
-                    .map_or(0, |r| r.start_date),
-            };
-            Ok(Some(
-                json!({"ExecutionArn": child_arn, "StartDate": ms(start)}),
-            ))
-        }
+        Mode::RequestResponse => Ok(Some(start_answer(&child_arn, start()))),
         Mode::Sync | Mode::SyncV2 => follow(rt, parent, &child_arn, mode == Mode::SyncV2).await,
     }
+}
+
+/// StartExecution's answer as the integration gives it: `{ExecutionArn, StartDate}` with the
+/// SDK's view of the HTTP response (`SdkHttpMetadata`, `SdkResponseMetadata`), as AWS records it.
+fn start_answer(child_arn: &str, start_ms: i64) -> Value {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let body = json!({"executionArn": child_arn, "startDate": start_ms as f64 / 1000.0});
+    let length = body.to_string().len().to_string();
+    let date = http_date(crate::runtime::now_ms());
+    let content_type = "application/x-amz-json-1.0";
+    json!({
+        "ExecutionArn": child_arn,
+        "SdkHttpMetadata": {
+            "AllHttpHeaders": {
+                "x-amzn-RequestId": [request_id],
+                "connection": ["keep-alive"],
+                "Content-Length": [length],
+                "Date": [date],
+                "Content-Type": [content_type],
+            },
+            "HttpHeaders": {
+                "connection": "keep-alive",
+                "Content-Length": length,
+                "Content-Type": content_type,
+                "Date": date,
+                "x-amzn-RequestId": request_id,
+            },
+            "HttpStatusCode": 200,
+        },
+        "SdkResponseMetadata": {"RequestId": request_id},
+        "StartDate": ms(start_ms),
+    })
+}
+
+/// An HTTP `Date` header (RFC 7231 IMF-fixdate) for a Unix time in milliseconds.
+fn http_date(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    format!(
+        "{}, {day:02} {} {year} {:02}:{:02}:{:02} GMT",
+        WEEKDAYS[days.rem_euclid(7) as usize],
+        MONTHS[(month - 1).clamp(0, 11) as usize],
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 /// Waits for the child to close; stops it when the parent closes first.
@@ -265,5 +355,20 @@ async fn follow(
             return Ok(None);
         }
         tokio::time::sleep(FOLLOW_EVERY).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_dates() {
+        assert_eq!(http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(
+            http_date(1_764_113_298_000),
+            "Tue, 25 Nov 2025 23:28:18 GMT"
+        );
+        assert_eq!(http_date(951_782_400_000), "Tue, 29 Feb 2000 00:00:00 GMT");
     }
 }

@@ -89,6 +89,8 @@ pub async fn dispatch(
         "GetExecutionHistory" => get_execution_history(st, &r),
         "DescribeStateMachineForExecution" => describe_for_execution(st, &r),
         "ValidateStateMachineDefinition" => validate_definition(&r),
+        "TestState" => crate::test_state::test_state(caller, &r),
+        "RedriveExecution" => crate::redrive::redrive_execution(st, &r).await,
         _ => Err(ApiError::new(
             "UnknownOperationException",
             format!("Operation {op} is not supported."),
@@ -1106,7 +1108,7 @@ fn sync_response(
     out
 }
 
-fn get_execution(st: &AppState, r: &Req<'_>) -> ApiResult<ExecutionRecord> {
+pub(crate) fn get_execution(st: &AppState, r: &Req<'_>) -> ApiResult<ExecutionRecord> {
     let arn = r.str_req("executionArn")?;
     let a = parse_execution_arn(arn, "executionArn")?;
     if a.resource_type == "express" {
@@ -1179,6 +1181,9 @@ fn describe_execution(st: &AppState, r: &Req<'_>) -> ApiResult<Value> {
         out["stateMachineAliasArn"] = json!(a);
     }
     out["redriveCount"] = json!(e.redrive_count);
+    if let Some(at) = crate::redrive::redrive_date(st, &e) {
+        out["redriveDate"] = epoch(at);
+    }
     match e.status.as_str() {
         "RUNNING" | "SUCCEEDED" => {
             out["redriveStatus"] = json!("NOT_REDRIVABLE");
@@ -1208,6 +1213,18 @@ fn list_executions(st: &AppState, r: &Req<'_>) -> ApiResult<Value> {
             ));
         }
     }
+    let redriven = match r.str_opt("redriveFilter")? {
+        None => None,
+        Some("REDRIVEN") => Some(true),
+        Some("NOT_REDRIVEN") => Some(false),
+        Some(f) => {
+            return Err(ApiError::constraint(
+                Some(f),
+                "redriveFilter",
+                "Member must satisfy enum value set: [REDRIVEN, NOT_REDRIVEN]",
+            ))
+        }
+    };
     let sm_arn = r.str_opt("stateMachineArn")?;
     if let Some(m) = r.str_opt("mapRunArn")? {
         parse_arn(m, "mapRunArn")?;
@@ -1239,12 +1256,27 @@ fn list_executions(st: &AppState, r: &Req<'_>) -> ApiResult<Value> {
     // Pages are read from the store by creation order: the token is where the page ended.
     let limit = if max == 0 { 100 } else { max };
     let before_seq = token.map(decode_seq_token).transpose()?;
-    let mut page = st.store.executions(&ExecutionFilter {
-        state_machine_arn: Some(sm_arn.to_string()),
-        status: status.map(str::to_string),
-        before_seq,
-        limit: Some(limit + 1),
-    })?;
+    // With a redriveFilter, store pages are read until one page of matches is full.
+    let mut page = Vec::new();
+    let mut cursor = before_seq;
+    loop {
+        let batch = st.store.executions(&ExecutionFilter {
+            state_machine_arn: Some(sm_arn.to_string()),
+            status: status.map(str::to_string),
+            before_seq: cursor,
+            limit: Some(limit + 1),
+        })?;
+        let exhausted = batch.len() <= limit;
+        cursor = batch.last().map(|e| e.seq);
+        page.extend(
+            batch
+                .into_iter()
+                .filter(|e| redriven.is_none_or(|want| (e.redrive_count > 0) == want)),
+        );
+        if page.len() > limit || exhausted || cursor.is_none() {
+            break;
+        }
+    }
     let next = if page.len() > limit {
         page.truncate(limit);
         page.last().map(|e| encode_seq_token(e.seq))
@@ -1271,6 +1303,9 @@ fn list_executions(st: &AppState, r: &Req<'_>) -> ApiResult<Value> {
                 v["stateMachineAliasArn"] = json!(x);
             }
             v["redriveCount"] = json!(e.redrive_count);
+            if let Some(at) = crate::redrive::redrive_date(st, e) {
+                v["redriveDate"] = epoch(at);
+            }
             v
         })
         .collect();

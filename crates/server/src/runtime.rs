@@ -111,14 +111,13 @@ fn event_from_json(v: &Value) -> Option<Event> {
 
 /// What an execution waits for outside the engine.
 #[derive(Default)]
-struct Pending {
+pub(crate) struct Pending {
     /// `(fire_at, timer)`.
     timers: BTreeSet<(i64, u64)>,
     timer_at: HashMap<u64, i64>,
     /// Tasks invoked and not yet answered; `true` once `TaskStarted` was handled.
     tasks: HashMap<u64, (engine::TaskInvocation, bool)>,
-    outcome: Option<Outcome>,
-    task_timers: crate::waiting::TaskTimers,
+    pub(crate) outcome: Option<Outcome>,
     /// Tokens of waiting tasks that ended in the last step.
     ended_tokens: Vec<String>,
     obs: Option<Arc<crate::obs::ExecObs>>,
@@ -126,8 +125,7 @@ struct Pending {
 
 impl Pending {
     /// Notes a step's effects; returns the timer changes to record.
-    fn note(&mut self, effects: &[Effect]) -> (Vec<(u64, i64)>, Vec<u64>) {
-        self.task_timers.note(effects);
+    pub(crate) fn note(&mut self, effects: &[Effect]) -> (Vec<(u64, i64)>, Vec<u64>) {
         let (mut added, mut removed) = (Vec::new(), Vec::new());
         for e in effects {
             match e {
@@ -170,10 +168,6 @@ impl Pending {
 
     /// Notes an event handed to the engine.
     fn handled(&mut self, e: &Event) -> Vec<u64> {
-        if let Some(task) = self.task_timers.handled(e) {
-            // The engine timed this task out.
-            self.end_task(task);
-        }
         match e {
             Event::TimerFired { timer } => {
                 if let Some(at) = self.timer_at.remove(timer) {
@@ -181,7 +175,7 @@ impl Pending {
                 }
                 return vec![*timer];
             }
-            Event::TaskStarted { task, .. } => {
+            Event::TaskStarted { task, .. } | Event::TaskSubmitted { task, .. } => {
                 if let Some(t) = self.tasks.get_mut(task) {
                     t.1 = true;
                 }
@@ -224,11 +218,12 @@ fn invoke_tasks(
                 cause,
             }),
             TaskOutcome::Pending => {}
+            o @ TaskOutcome::Submitted { .. } => inbox.extend(o.into_events(inv.task)),
         }
     }
 }
 
-fn close_of(o: &Outcome, stop_date: i64) -> ExecutionClose {
+pub(crate) fn close_of(o: &Outcome, stop_date: i64) -> ExecutionClose {
     ExecutionClose {
         status: o.status.as_str().to_string(),
         output: o.output.as_ref().map(|v| v.to_string()),
@@ -240,7 +235,7 @@ fn close_of(o: &Outcome, stop_date: i64) -> ExecutionClose {
 
 /// Serialises a step's history events, adding what the engine's `ExecutionContext` cannot
 /// carry (the version and alias ARNs of `ExecutionStarted`).
-fn events_json(step: &Step, rec: Option<&ExecutionRecord>) -> Vec<(u64, String)> {
+pub(crate) fn events_json(step: &Step, rec: Option<&ExecutionRecord>) -> Vec<(u64, String)> {
     step.history
         .iter()
         .map(|e| {
@@ -355,7 +350,7 @@ impl Runtime {
         Ok(program)
     }
 
-    fn context(&self, rec: &ExecutionRecord, express: bool) -> ExecutionContext {
+    pub(crate) fn context(&self, rec: &ExecutionRecord, express: bool) -> ExecutionContext {
         ExecutionContext {
             name: rec.name.clone(),
             execution_arn: rec.arn.clone(),
@@ -400,7 +395,7 @@ impl Runtime {
             program,
             input,
             ctx,
-            Box::new(SeededEntropy::new(record.seed)),
+            crate::waiting::live_entropy(self, record.seed),
         );
         if express && !eo.wants_history() {
             ex.set_record_history(false);
@@ -445,7 +440,7 @@ impl Runtime {
         Ok((None, Some(done_rx)))
     }
 
-    fn spawn(
+    pub(crate) fn spawn(
         self: &Arc<Self>,
         arn: String,
         ex: Execution,
@@ -635,15 +630,22 @@ impl Runtime {
         let program = self.program(None, &rec.definition, "STANDARD")?;
         let input: Value = serde_json::from_str(&rec.input).map_err(|e| e.to_string())?;
         let ctx = self.context(rec, false);
-        let (mut ex, step) =
-            Execution::start(program, input, ctx, Box::new(SeededEntropy::new(rec.seed)));
+        let journal = self.store.journal(&rec.arn).map_err(|e| e.to_string())?;
+        // A redriven execution continues from its redrive, whose marker heads the journal.
+        let (mut ex, step) = match journal.first().and_then(crate::redrive::marker) {
+            Some(marker) => crate::redrive::rebuild(self, rec, program, input, marker)?,
+            None => Execution::start(program, input, ctx, Box::new(SeededEntropy::new(rec.seed))),
+        };
         let mut pending = Pending::default();
         pending.note(&step.effects);
         let mut produced = events_json(&step, Some(rec));
-        let journal = self.store.journal(&rec.arn).map_err(|e| e.to_string())?;
         let mut seq = 0;
         for j in &journal {
             let v: Value = serde_json::from_str(&j.event).map_err(|e| e.to_string())?;
+            if crate::redrive::is_marker(&v) {
+                seq = j.seq;
+                continue;
+            }
             let event = event_from_json(&v).ok_or("unreadable journal entry")?;
             let step = ex.handle(event.clone(), Timestamp::from_millis(j.at));
             pending.handled(&event);

@@ -5,7 +5,7 @@
 //! each execution's replayed state (the engine's invocations still open), so a restart rebuilds
 //! this registry exactly. The journal records what workers did (started, heartbeats, results).
 
-use engine::{Effect, Event, TaskInvocation};
+use engine::{Event, TaskInvocation};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -260,59 +260,6 @@ impl Waiting {
     }
 }
 
-/// Follows which timers time out which waiting task, so a task the engine timed out is known
-/// as ended (the engine emits no `CancelTask` for it). The engine starts a task's timeout
-/// timer right before its `InvokeTask`, and its heartbeat timer in the step handling its
-/// `TaskStarted`/`TaskHeartbeat`.
-#[derive(Default)]
-pub struct TaskTimers {
-    by_timer: HashMap<u64, u64>,
-    /// The task the event being handled concerns (started, heartbeat).
-    current: Option<u64>,
-}
-
-impl TaskTimers {
-    /// Notes an event handed to the engine; returns the task a fired timer timed out.
-    pub fn handled(&mut self, e: &Event) -> Option<u64> {
-        self.current = None;
-        match e {
-            Event::TaskStarted { task, .. } | Event::TaskHeartbeat { task } => {
-                self.current = Some(*task);
-                None
-            }
-            Event::TimerFired { timer } => self.by_timer.remove(timer),
-            _ => None,
-        }
-    }
-
-    /// Notes a step's effects.
-    pub fn note(&mut self, effects: &[Effect]) {
-        let mut prev_timer = None;
-        for e in effects {
-            match e {
-                Effect::StartTimer { timer, .. } => {
-                    if let Some(task) = self.current {
-                        self.by_timer.insert(*timer, task);
-                    }
-                    prev_timer = Some(*timer);
-                    continue;
-                }
-                Effect::CancelTimer { timer } => {
-                    self.by_timer.remove(timer);
-                }
-                Effect::InvokeTask(inv) if inv.timeout_seconds.is_some() => {
-                    if let Some(t) = prev_timer {
-                        self.by_timer.insert(t, inv.task);
-                    }
-                }
-                _ => {}
-            }
-            prev_timer = None;
-        }
-        self.current = None;
-    }
-}
-
 /// Whether the server performs this task itself (waits, nested executions).
 pub fn handles(inv: &TaskInvocation) -> bool {
     is_waiting(inv) || crate::nested::is_child(inv)
@@ -330,8 +277,9 @@ pub fn invoke(
 ) {
     let child = crate::nested::is_child(inv);
     if let Some(activity) = activity_of(inv) {
-        // AWS fails the execution on an activity that does not exist (States.Runtime); the
-        // engine has already recorded ActivityScheduled, so this is as close as the server gets.
+        // A live execution fails before scheduling a task on a missing activity (the engine
+        // asks `LiveEntropy`); one replayed after a restart cannot ask, so an activity deleted
+        // meanwhile is caught here, after ActivityScheduled.
         let known = crate::activities::load_activities(&*rt.store, &rt.waiting).is_err()
             || rt.waiting.activity(activity).is_some();
         if !known && !started {
@@ -359,4 +307,38 @@ pub fn invoke(
     if child {
         crate::nested::invoke(rt, execution_arn, inv, started);
     }
+}
+
+/// A live execution's entropy: its recorded seed, and the activity list of this server (so a
+/// Task on an activity that does not exist fails as AWS fails it, before scheduling).
+struct LiveEntropy {
+    seeded: engine::SeededEntropy,
+    store: Arc<dyn store::Store>,
+    waiting: Arc<Waiting>,
+}
+
+impl engine::Entropy for LiveEntropy {
+    fn uuid(&mut self) -> String {
+        self.seeded.uuid()
+    }
+
+    fn random(&mut self) -> f64 {
+        self.seeded.random()
+    }
+
+    fn activity_exists(&mut self, arn: &str) -> bool {
+        // A store that cannot be read says nothing: the task waits rather than fails.
+        crate::activities::load_activities(&*self.store, &self.waiting).is_err()
+            || self.waiting.activity(arn).is_some()
+    }
+}
+
+/// The entropy of an execution started now from `seed`. (A replay uses the bare seed: an
+/// execution still open passed every activity check it made.)
+pub fn live_entropy(rt: &crate::runtime::Runtime, seed: u64) -> Box<dyn engine::Entropy> {
+    Box::new(LiveEntropy {
+        seeded: engine::SeededEntropy::new(seed),
+        store: rt.store.clone(),
+        waiting: rt.waiting.clone(),
+    })
 }

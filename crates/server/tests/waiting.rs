@@ -265,7 +265,8 @@ fn activity_timeouts() {
     assert_eq!(d["error"], "States.Timeout");
     let h = s.history(&e);
     assert!(types(&h).contains(&"ActivityTimedOut".to_string()));
-    // Taken, no heartbeat: States.HeartbeatTimeout; the token then answers TaskTimedOut.
+    // Taken, no heartbeat: a heartbeat timeout (recorded as States.Timeout, as AWS does); the
+    // token then answers TaskTimedOut.
     let m = s.create_machine(
         "hb-m",
         &activity_machine(&act, json!({"HeartbeatSeconds": 1})),
@@ -273,7 +274,7 @@ fn activity_timeouts() {
     let e = start(&s, &m, "h1", json!({}));
     let (t, _) = take_task(&s, &act, "slow");
     let d = s.wait_done(&e, LONG);
-    assert_eq!(d["error"], "States.HeartbeatTimeout");
+    assert_eq!(d["error"], "States.Timeout");
     s.err(
         "SendTaskSuccess",
         json!({"taskToken": t, "output": "{}"}),
@@ -352,7 +353,7 @@ fn callback_heartbeats_keep_the_task_alive_then_it_times_out() {
     assert_eq!(d["status"], "RUNNING", "heartbeats restart the clock");
     let d = s.wait_done(&e, LONG);
     assert_eq!(d["status"], "FAILED");
-    assert_eq!(d["error"], "States.HeartbeatTimeout");
+    assert_eq!(d["error"], "States.Timeout");
     let h = s.history(&e);
     let timed_out = h
         .iter()
@@ -360,7 +361,7 @@ fn callback_heartbeats_keep_the_task_alive_then_it_times_out() {
         .expect("TaskTimedOut");
     assert_eq!(
         timed_out["taskTimedOutEventDetails"]["error"],
-        "States.HeartbeatTimeout"
+        "States.Timeout"
     );
     s.err("SendTaskHeartbeat", json!({"taskToken": t}), "TaskTimedOut");
 }
@@ -412,7 +413,7 @@ fn tokens_and_activity_tasks_survive_kill_9() {
     assert_eq!(s.wait_done(&cb, LONG)["output"], "\"c\"");
     // The heartbeat timeout still fires after the restart.
     let d = s.wait_done(&hb, LONG);
-    assert_eq!(d["error"], "States.HeartbeatTimeout");
+    assert_eq!(d["error"], "States.Timeout");
     for e in [&queued, &taken, &cb, &hb] {
         let ids: Vec<u64> = s
             .history(e)
@@ -434,8 +435,16 @@ fn a_task_on_a_missing_activity_fails_the_execution() {
     let d = s.wait_done(&e, LONG);
     assert_eq!(d["status"], "FAILED");
     assert_eq!(d["error"], "States.Runtime");
-    assert!(d["cause"]
-        .as_str()
-        .unwrap_or_default()
-        .contains("does not exist"));
+    // As AWS words and records it: the execution fails before anything is scheduled.
+    assert_eq!(
+        d["cause"],
+        format!(
+            "An error occurred while executing the state 'Work' (entered at the event id #2). The activity {} does not exist.",
+            activity_arn("never-created")
+        )
+    );
+    assert_eq!(
+        types(&s.history(&e)),
+        ["ExecutionStarted", "TaskStateEntered", "ExecutionFailed"]
+    );
 }

@@ -91,6 +91,16 @@ fn sync_sync2_request_response_and_failure() {
     let o = output(&s.wait_done(&e, LONG));
     assert_eq!(o["ExecutionArn"], execution_arn("child-ok", "c3"));
     assert!(o["StartDate"].is_number());
+    // The SDK's view of the response, as AWS records it.
+    let meta = &o["SdkHttpMetadata"];
+    assert_eq!(meta["HttpStatusCode"], 200);
+    assert_eq!(
+        o["SdkResponseMetadata"]["RequestId"],
+        meta["HttpHeaders"]["x-amzn-RequestId"]
+    );
+    assert!(meta["HttpHeaders"]["Date"]
+        .as_str()
+        .is_some_and(|d| d.ends_with(" GMT")));
     let c = s.wait_done(&execution_arn("child-ok", "c3"), LONG);
     assert_eq!(c["input"], "{}", "a null Input starts the child with {{}}");
 

@@ -174,6 +174,13 @@ pub enum Write {
     /// Creates an execution; fails with [`StoreError::ExecutionExists`] when its ARN is taken.
     CreateExecution(ExecutionRecord),
     Append(Append),
+    /// RedriveExecution: reopens a closed execution (`RUNNING`, no output, error, cause or
+    /// stop date) with its new redrive count; an `Append` with the redrive's first step
+    /// follows in the same submission.
+    RedriveExecution {
+        arn: String,
+        redrive_count: u64,
+    },
 }
 
 /// Called once a submission is durable (or failed).

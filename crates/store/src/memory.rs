@@ -55,6 +55,14 @@ impl Inner {
                         a.execution_arn
                     )))
                 }
+                Write::RedriveExecution { arn, .. }
+                    if self
+                        .executions
+                        .get(arn)
+                        .is_none_or(|e| e.status == "RUNNING") =>
+                {
+                    return Err(StoreError::Backend(format!("no closed execution {arn}")))
+                }
                 _ => {}
             }
         }
@@ -97,6 +105,16 @@ impl Inner {
             Write::CreateExecution(e) => {
                 self.by_seq.insert(e.seq, e.arn.clone());
                 self.executions.insert(e.arn.clone(), e);
+            }
+            Write::RedriveExecution { arn, redrive_count } => {
+                if let Some(e) = self.executions.get_mut(&arn) {
+                    e.status = "RUNNING".into();
+                    e.output = None;
+                    e.error = None;
+                    e.cause = None;
+                    e.stop_date = None;
+                    e.redrive_count = redrive_count;
+                }
             }
             Write::Append(a) => {
                 let h = self.history.entry(a.execution_arn.clone()).or_default();

@@ -252,6 +252,10 @@ statements! {
     ins_tags = "INSERT INTO tags (arn, pos, key, value) SELECT $1, t.n - 1, t.k, t.v FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS t(k, v, n)";
     create_exec = format!("INSERT INTO executions ({EXEC_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)");
     create_exec_leased = format!("INSERT INTO executions ({EXEC_COLS}, owner, lease_token, lease_expires) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, 0, stepline_now() + $20)");
+    // No closed execution to reopen fails the statement (the cast of the message), so the
+    // submission rolls back as on the other stores.
+    redrive_exec = "WITH u AS (UPDATE executions SET status = 'RUNNING', output = NULL, error = NULL, cause = NULL, stop_date = NULL, redrive_count = $2 WHERE arn = $1 AND status <> 'RUNNING' RETURNING 1) SELECT CAST(CASE WHEN count(*) = 0 THEN 'no closed execution ' || $1::text ELSE '0' END AS INT) FROM u";
+    redrive_exec_leased = "WITH u AS (UPDATE executions SET status = 'RUNNING', output = NULL, error = NULL, cause = NULL, stop_date = NULL, redrive_count = $2, owner = $3, lease_token = 0, lease_expires = stepline_now() + $4 WHERE arn = $1 AND status <> 'RUNNING' RETURNING 1) SELECT CAST(CASE WHEN count(*) = 0 THEN 'no closed execution ' || $1::text ELSE '0' END AS INT) FROM u";
     append = "SELECT stepline_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
     claim = format!("UPDATE executions SET owner = $1, lease_token = nextval('stepline_lease_token'), lease_expires = stepline_now() + $2 WHERE arn IN (SELECT arn FROM executions WHERE status = 'RUNNING' AND lease_expires < stepline_now() ORDER BY lease_expires, seq LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING {EXEC_COLS}, lease_token");
     renew = "UPDATE executions SET lease_expires = stepline_now() + $3 WHERE arn IN (SELECT e.arn FROM executions e JOIN unnest($1::text[], $2::bigint[]) AS l(arn, token) ON e.arn = l.arn AND e.lease_token = l.token WHERE e.status = 'RUNNING' FOR NO KEY UPDATE OF e SKIP LOCKED)";
@@ -423,6 +427,7 @@ impl Fencing {
             for w in writes {
                 match w {
                     Write::CreateExecution(e) => self.set(&e.arn, Some(0)),
+                    Write::RedriveExecution { arn, .. } => self.set(arn, Some(0)),
                     Write::Append(a) if a.close.is_some() => self.set(&a.execution_arn, None),
                     _ => {}
                 }
@@ -891,6 +896,26 @@ fn statements_of<'a>(
             };
             out.push(exec(c, statement, params));
         }
+        Write::RedriveExecution { arn, redrive_count } => {
+            let count = *redrive_count as i64;
+            match fence {
+                Some(f) => out.push(exec(
+                    c,
+                    &st.redrive_exec_leased,
+                    vec![
+                        Box::new(arn),
+                        Box::new(count),
+                        Box::new(f.fencing.node.id.as_str()),
+                        Box::new(f.fencing.node.lease_ms),
+                    ],
+                )),
+                None => out.push(exec(
+                    c,
+                    &st.redrive_exec,
+                    vec![Box::new(arn), Box::new(count)],
+                )),
+            }
+        }
         Write::Append(a) => {
             let token = match fence {
                 None => None,
@@ -1043,6 +1068,11 @@ async fn commit_batch(
                 if let Write::CreateExecution(e) = w {
                     created.insert(&e.arn);
                     mine.push(e.arn.as_str());
+                }
+                // A redriven execution is leased to this node like a new one.
+                if let Write::RedriveExecution { arn, .. } = w {
+                    created.insert(arn);
+                    mine.push(arn.as_str());
                 }
             }
             if let Err(e) = built {

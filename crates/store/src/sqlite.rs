@@ -284,6 +284,18 @@ fn apply(tx: &rusqlite::Transaction<'_>, w: &Write) -> Result<()> {
         }
         Write::CreateExecution(e) => insert_execution(tx, e, None)?,
         Write::Append(a) => append(tx, a)?,
+        Write::RedriveExecution { arn, redrive_count } => {
+            let n = tx
+                .prepare_cached(
+                    "UPDATE executions SET status = 'RUNNING', output = NULL, error = NULL, cause = NULL, stop_date = NULL, redrive_count = ?2 WHERE arn = ?1 AND status <> 'RUNNING'",
+                )
+                .map_err(err)?
+                .execute(params![arn, *redrive_count as i64])
+                .map_err(err)?;
+            if n == 0 {
+                return Err(StoreError::Backend(format!("no closed execution {arn}")));
+            }
+        }
     }
     Ok(())
 }

@@ -9,7 +9,7 @@ use serde_json::Value;
 use std::sync::Arc;
 
 impl Execution {
-    fn fail_field(
+    pub(crate) fn fail_field(
         &self,
         id: ThreadId,
         input: &Value,

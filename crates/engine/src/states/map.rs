@@ -33,7 +33,7 @@ pub(crate) const INLINE_CONCURRENCY: usize = 40;
 
 impl Execution {
     /// A number field of the Map (literal, `*Path` or JSONata), as AWS reads it.
-    fn map_number(
+    pub(crate) fn map_number(
         &self,
         id: ThreadId,
         n: &Number<impl Copy + ToF64>,
@@ -77,7 +77,7 @@ impl Execution {
     }
 
     /// The items to iterate: `ItemsPath` over the effective input, or JSONata `Items`.
-    fn map_items(
+    pub(crate) fn map_items(
         &self,
         id: ThreadId,
         state: &CState,

@@ -112,6 +112,12 @@ impl Execution {
             return Flow::Ended;
         };
         let flavor = flavor_of(&spec.resource);
+        if let Flavor::Activity(arn) = &flavor {
+            if !self.entropy.borrow_mut().activity_exists(arn) {
+                let e = StatesError::runtime(format!("The activity {arn} does not exist."));
+                return self.fail_catchable(id, state, e);
+            }
+        }
         let token = if needs_token(&spec.resource, &flavor) {
             Some(self.entropy.borrow_mut().uuid())
         } else {
@@ -438,21 +444,26 @@ impl Execution {
     }
 
     pub(crate) fn on_task_timeout(&mut self, id: ThreadId, heartbeat: bool) {
+        let task = match self.thread(id).map(|t| &t.block) {
+            Some(Block::Task(w)) => w.task,
+            _ => return,
+        };
         let Some(flavor) = self.close_task(id) else {
             return;
         };
+        // The work may still be running outside (a worker, a callback holder, a child
+        // execution): the host stops waiting for it, and its token stops answering.
+        self.effect(Effect::CancelTask { task });
         let Some((program, scope, idx)) = self.current_state(id) else {
             return;
         };
         let Some(state) = program.scopes.get(scope).and_then(|s| s.states.get(idx)) else {
             return;
         };
+        // Both timeouts are recorded as States.Timeout (AWS's histories); a heartbeat timeout
+        // is also matched by `States.HeartbeatTimeout` in Retry and Catch.
         let ec = ErrorCause {
-            error: Some(if heartbeat {
-                "States.HeartbeatTimeout".into()
-            } else {
-                "States.Timeout".into()
-            }),
+            error: Some(crate::error_handling::STATES_TIMEOUT.into()),
             cause: None,
         };
         let details = match &flavor {
@@ -461,6 +472,7 @@ impl Execution {
             Flavor::Activity(_) => EventDetails::ActivityTimedOut(ec.clone()),
         };
         self.push_thread_event(id, details, true);
+        self.heartbeat_timed_out = heartbeat;
         if self.state_failed(id, state, ec, None) == Flow::Continue {
             self.schedule(id);
         }

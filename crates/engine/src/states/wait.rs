@@ -36,7 +36,7 @@ pub(crate) fn parse_timestamp(text: &str) -> Option<Timestamp> {
 }
 
 impl Execution {
-    fn wait_until(
+    pub(crate) fn wait_until(
         &self,
         id: ThreadId,
         spec: &WaitSpec,

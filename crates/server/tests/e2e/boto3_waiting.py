@@ -176,9 +176,37 @@ def live():
     sfn.send_task_success(taskToken=tok, output="1")
     check(wait_done(e)["status"] == "SUCCEEDED", "callback with heartbeats")
     e = start(hb, {})
-    token_of(e)
+    tok = token_of(e)
     d = wait_done(e)
-    check(d["error"] == "States.HeartbeatTimeout", "heartbeat timeout")
+    check(d["error"] == "States.Timeout", "heartbeat timeout")
+    check(error_code(sfn.send_task_success, taskToken=tok, output="{}") == "TaskTimedOut",
+          "a heartbeat-timed-out token answers TaskTimedOut")
+    e = start(callback_machine("to", {"TimeoutSeconds": 1}), {})
+    tok = token_of(e)
+    d = wait_done(e)
+    check(d["error"] == "States.Timeout" and "TaskTimedOut" in history_types(e),
+          "callback task timeout")
+    check(error_code(sfn.send_task_heartbeat, taskToken=tok) == "TaskTimedOut",
+          "a timed-out token answers TaskTimedOut")
+
+    # An activity worker that stops heartbeating.
+    slow = machine("slow", {"Work": {"Type": "Task", "Resource": act, "HeartbeatSeconds": 1,
+                                     "End": True}}, "Work")
+    e = start(slow, {"n": 99})
+    t = take(act, "slow")
+    d = wait_done(e)
+    check(d["error"] == "States.Timeout" and "ActivityTimedOut" in history_types(e),
+          "activity heartbeat timeout")
+    check(error_code(sfn.send_task_heartbeat, taskToken=t["taskToken"]) == "TaskTimedOut",
+          "the silent worker's heartbeat answers TaskTimedOut")
+    # A Task on a deleted activity fails before scheduling, as on AWS.
+    gone = sfn.create_activity(name=f"gone-{RUN}")["activityArn"]
+    sfn.delete_activity(activityArn=gone)
+    e = start(machine("gone", {"Work": {"Type": "Task", "Resource": gone, "End": True}}, "Work"),
+              {})
+    d = wait_done(e)
+    check(d["error"] == "States.Runtime" and "ActivityScheduled" not in history_types(e),
+          "a task on a deleted activity")
 
     child = machine("child", {"P": {"Type": "Pass", "Result": {"c": 1}, "End": True}}, "P")
     p1 = nested_machine("p1", "arn:aws:states:::states:startExecution.sync")
@@ -187,6 +215,11 @@ def live():
     check(o1["Status"] == "SUCCEEDED" and o1["Output"] == '{"c":1}', ".sync output")
     o2 = json.loads(wait_done(start(p2, {"sm": child, "in": {}}))["output"])
     check(o2["Output"] == {"c": 1}, ".sync:2 output")
+    e = start(p2, {"sm": child, "in": {}})
+    wait_done(e)
+    types = history_types(e)
+    check(types[3:6] == ["TaskStarted", "TaskSubmitted", "TaskSucceeded"],
+          ".sync:2 records TaskSubmitted")
 
 
 def before():
@@ -194,6 +227,10 @@ def before():
     sm = machine("dworker", {"Work": {"Type": "Task", "Resource": act, "End": True}}, "Work")
     taken_exec = start(sm, {"n": 1})
     taken = take(act, "before")["taskToken"]
+    slow_exec = start(machine("dslow", {"Work": {"Type": "Task", "Resource": act,
+                                                 "HeartbeatSeconds": 5, "End": True}}, "Work"),
+                      {"n": 3})
+    slow_tok = take(act, "silent")["taskToken"]
     queued_exec = start(sm, {"n": 2})
     cb_exec = start(callback_machine("dcb"), {})
     cb_tok = token_of(cb_exec)
@@ -202,7 +239,7 @@ def before():
     hb_exec = start(callback_machine("dhb", {"HeartbeatSeconds": 4}), {})
     hb_tok = token_of(hb_exec)
     hbt_exec = start(callback_machine("dhbt", {"HeartbeatSeconds": 3}), {})
-    token_of(hbt_exec)
+    hbt_tok = token_of(hbt_exec)
     child = machine("dchild", {"W": {"Type": "Wait", "Seconds": 3, "End": True}}, "W")
     p1 = start(nested_machine("dp1", "arn:aws:states:::states:startExecution.sync"),
                {"sm": child, "in": {"x": 1}})
@@ -228,15 +265,23 @@ def after():
     check(wait_done(s["cb_exec"])["output"] == '"c"', "callback token after restart")
     check(wait_done(s["fail_exec"])["error"] == "Late", "callback failure after restart")
     check(wait_done(s["hb_exec"])["output"] == '"h"', "heartbeat after restart")
-    check(wait_done(s["hbt_exec"])["error"] == "States.HeartbeatTimeout",
+    check(wait_done(s["hbt_exec"])["error"] == "States.Timeout",
           "heartbeat timeout fires after restart")
+    check(error_code(sfn.send_task_success, taskToken=s["hbt_tok"], output="{}")
+          == "TaskTimedOut", "its token answers TaskTimedOut")
+    check(wait_done(s["slow_exec"])["error"] == "States.Timeout",
+          "an activity heartbeat timeout fires after restart")
+    check(error_code(sfn.send_task_heartbeat, taskToken=s["slow_tok"]) == "TaskTimedOut",
+          "the silent worker's token answers TaskTimedOut after restart")
     o1 = json.loads(wait_done(s["p1"])["output"])
     check(o1["Status"] == "SUCCEEDED" and o1["Output"] == '{"x":1}', ".sync after restart")
     o2 = json.loads(wait_done(s["p2"])["output"])
     check(o2["Output"] == {"x": 2}, ".sync:2 after restart")
-    for k in ["queued_exec", "taken_exec", "cb_exec", "hb_exec", "p1"]:
+    for k in ["queued_exec", "taken_exec", "cb_exec", "hb_exec", "slow_exec", "p1", "p2"]:
         ids = [e["id"] for e in sfn.get_execution_history(executionArn=s[k])["events"]]
         check(ids == list(range(1, len(ids) + 1)), f"{k}: every event once")
+    for k in ["p1", "p2"]:
+        check(history_types(s[k]).count("TaskSubmitted") == 1, f"{k}: TaskSubmitted once")
 
 
 {"live": live, "before": before, "after": after}[PHASE]()

@@ -329,10 +329,67 @@ pub fn create_with_first_step(s: &dyn Store) {
     assert_eq!(s.history(&waiting.arn).unwrap(), vec![(1, "a".to_string())]);
 }
 
+/// RedriveExecution reopens a closed execution: RUNNING again, its new redrive count, no
+/// close fields, its history kept and extended; an open execution cannot be redriven.
+pub fn redrive_reopens_a_closed_execution(s: &dyn Store) {
+    let m = sm("redrive");
+    let e = exec(&m.arn, "r", 40);
+    s.write(vec![
+        Write::CreateExecution(e.clone()),
+        Write::Append(Append {
+            execution_arn: e.arn.clone(),
+            events: vec![(1, "started".into()), (2, "failed".into())],
+            close: Some(ExecutionClose {
+                status: "FAILED".into(),
+                output: None,
+                error: Some("E".into()),
+                cause: Some("c".into()),
+                stop_date: 9,
+            }),
+            ..Default::default()
+        }),
+    ])
+    .unwrap();
+    assert!(!s.open_executions().unwrap().iter().any(|x| x.arn == e.arn));
+    s.write(vec![
+        Write::RedriveExecution {
+            arn: e.arn.clone(),
+            redrive_count: 1,
+        },
+        Write::Append(Append {
+            execution_arn: e.arn.clone(),
+            events: vec![(3, "redriven".into())],
+            timers_added: vec![(1, 100)],
+            ..Default::default()
+        }),
+    ])
+    .unwrap();
+    let got = s.execution(&e.arn).unwrap().unwrap();
+    assert_eq!(
+        (
+            got.status.as_str(),
+            got.redrive_count,
+            got.stop_date,
+            got.error,
+            got.cause
+        ),
+        ("RUNNING", 1, None, None, None)
+    );
+    assert!(s.open_executions().unwrap().iter().any(|x| x.arn == e.arn));
+    assert_eq!(s.history(&e.arn).unwrap().len(), 3);
+    assert_eq!(s.timers(&e.arn).unwrap().len(), 1);
+    let again = s.write(vec![Write::RedriveExecution {
+        arn: e.arn.clone(),
+        redrive_count: 2,
+    }]);
+    assert!(again.is_err(), "a running execution is not redriven");
+}
+
 pub fn suite(s: &'static dyn Store) {
     state_machines_versions_aliases_tags(s);
     executions_history_journal_timers(s);
     failed_submission_changes_nothing(s);
     many_concurrent_submissions(s);
     create_with_first_step(s);
+    redrive_reopens_a_closed_execution(s);
 }
