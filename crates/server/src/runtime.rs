@@ -120,7 +120,7 @@ pub(crate) struct Pending {
     pub(crate) outcome: Option<Outcome>,
     /// Tokens of waiting tasks that ended in the last step.
     ended_tokens: Vec<String>,
-    obs: Option<Arc<crate::obs::ExecObs>>,
+    pub(crate) obs: Option<Arc<crate::obs::ExecObs>>,
 }
 
 impl Pending {
