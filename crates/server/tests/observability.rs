@@ -66,6 +66,16 @@ fn wait_records(file: &Path, execution_arn: &str, n: usize) -> Vec<Value> {
 /// The log record AWS writes for a history event (as GetExecutionHistory or the corpus
 /// gives it): the `...EventDetails` member becomes `details`; numbers are strings.
 fn expected_record(ev: &Value, execution_arn: &str, include_data: bool, timestamp: &str) -> Value {
+    expected_record_of(ev, execution_arn, include_data, timestamp, 0)
+}
+
+fn expected_record_of(
+    ev: &Value,
+    execution_arn: &str,
+    include_data: bool,
+    timestamp: &str,
+    redrive_count: u64,
+) -> Value {
     let mut details = ev
         .as_object()
         .and_then(|m| m.iter().find(|(k, _)| k.ends_with("EventDetails")))
@@ -80,7 +90,8 @@ fn expected_record(ev: &Value, execution_arn: &str, include_data: bool, timestam
     }
     json!({"id": ev["id"].to_string(), "type": ev["type"], "details": details,
            "previous_event_id": ev["previousEventId"].to_string(),
-           "event_timestamp": timestamp, "execution_arn": execution_arn, "redrive_count": "0"})
+           "event_timestamp": timestamp, "execution_arn": execution_arn,
+           "redrive_count": redrive_count.to_string()})
 }
 
 /// Parses the JSON-text payload fields of a record's details, as the corpus holds them.
@@ -679,4 +690,62 @@ fn traceparent_names_the_task_span_of_an_invocation() {
             );
         }
     });
+}
+
+/// A redriven execution goes on logging, its records carrying the redrive count.
+#[test]
+fn redriven_executions_log_with_their_redrive_count() {
+    let logs = tempfile::tempdir().expect("tempdir");
+    let s = Server::spawn(
+        &[
+            "--in-memory",
+            "--execution-log-dir",
+            logs.path().to_str().expect("utf-8 path"),
+        ],
+        None,
+    );
+    // Fails at Gate until redriven (as in tests/redrive.rs).
+    let def = json!({"StartAt": "Gate", "States": {
+        "Gate": {"Type": "Choice", "Choices": [
+            {"Variable": "$$.Execution.RedriveCount", "NumericGreaterThan": 0, "Next": "Done"}]},
+        "Done": {"Type": "Pass", "End": true}}});
+    let machine = create(
+        &s,
+        "gated",
+        &def,
+        "STANDARD",
+        logging("ALL", true, "redrive"),
+    );
+    let exec = start(&s, &machine, "e", &json!({}));
+    assert_eq!(s.wait_done(&exec, LONG)["status"], "FAILED");
+    let before = s.history(&exec).len();
+    s.ok("RedriveExecution", json!({"executionArn": exec}));
+    assert_eq!(s.wait_done(&exec, LONG)["status"], "SUCCEEDED");
+    let history = s.history(&exec);
+    let expected: Vec<Value> = history
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let ms = (e["timestamp"].as_f64().unwrap_or(0.0) * 1000.0).round() as i64;
+            let redrives = u64::from(i >= before);
+            expected_record_of(e, &exec, true, &ms.to_string(), redrives)
+        })
+        .collect();
+    let actual = wait_records(&logs.path().join("redrive.log"), &exec, expected.len());
+    assert_eq!(actual, expected);
+    assert_eq!(actual[before]["type"], "ExecutionRedriven");
+    let succeeded = by_machine("executions_succeeded_total", &machine);
+    let deadline = Instant::now() + LONG;
+    let text = loop {
+        let (_, _, text) = get(s.port, "/metrics");
+        if sample(&text, &succeeded) == Some(1.0) || Instant::now() > deadline {
+            break text;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let n = |name: &str| sample(&text, &by_machine(name, &machine));
+    assert_eq!(n("executions_started_total"), Some(1.0), "{text}");
+    assert_eq!(n("executions_redriven_total"), Some(1.0), "{text}");
+    assert_eq!(n("executions_failed_total"), Some(1.0), "{text}");
+    assert_eq!(n("executions_succeeded_total"), Some(1.0), "{text}");
 }

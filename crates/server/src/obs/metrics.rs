@@ -82,6 +82,7 @@ pub struct MachineMetrics {
     pub executions_aborted: AtomicU64,
     pub executions_timed_out: AtomicU64,
     pub executions_throttled: AtomicU64,
+    pub executions_redriven: AtomicU64,
     pub execution_time: Histogram,
     pub state_transitions: AtomicU64,
     pub activities_scheduled: AtomicU64,
@@ -111,6 +112,7 @@ impl Default for MachineMetrics {
             executions_aborted: AtomicU64::new(0),
             executions_timed_out: AtomicU64::new(0),
             executions_throttled: AtomicU64::new(0),
+            executions_redriven: AtomicU64::new(0),
             execution_time: Histogram::new(EXECUTION_TIME_BOUNDS),
             state_transitions: AtomicU64::new(0),
             activities_scheduled: AtomicU64::new(0),
@@ -146,6 +148,7 @@ impl MachineMetrics {
                 inc(&self.state_transitions);
                 return true;
             }
+            ExecutionRedriven { .. } => inc(&self.executions_redriven),
             ActivityScheduled { .. } => inc(&self.activities_scheduled),
             ActivityStarted { .. } => inc(&self.activities_started),
             ActivitySucceeded { .. } => inc(&self.activities_succeeded),
@@ -284,6 +287,9 @@ impl Metrics {
             }),
             ("executions_throttled", "ExecutionThrottled", |m| {
                 &m.executions_throttled
+            }),
+            ("executions_redriven", "ExecutionsRedriven", |m| {
+                &m.executions_redriven
             }),
             (
                 "state_machine_transitions",
