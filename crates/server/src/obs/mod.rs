@@ -18,7 +18,7 @@ use engine::{Effect, Event, ExecutionStatus, Step, TaskInvocation};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use store::{ExecutionRecord, Store};
 
 /// What to observe and where to send it.
@@ -66,13 +66,15 @@ pub struct Obs {
     tracer: Option<trace::Tracer>,
     /// Traced executions by ARN, for [`Obs::traceparent`]; used only when traces are on.
     traced: Mutex<HashMap<String, Arc<ExecObs>>>,
+    /// Log targets by `loggingConfiguration` text: parsed once, not at every start.
+    targets: RwLock<HashMap<String, Option<Arc<logs::Target>>>>,
 }
 
 /// One execution's observability: its metrics handle, log target and trace.
 pub struct ExecObs {
     arn: String,
     machine: Arc<metrics::MachineMetrics>,
-    log: Option<logs::Target>,
+    log: Option<Arc<logs::Target>>,
     /// The constant end of this execution's log records.
     log_tail: String,
     trace: Option<Mutex<trace::ExecTrace>>,
@@ -107,6 +109,7 @@ impl Obs {
             logs: logs::Writer::default(),
             tracer,
             traced: Mutex::new(HashMap::new()),
+            targets: RwLock::new(HashMap::new()),
         }
     }
 
@@ -136,8 +139,7 @@ impl Obs {
                 .flatten()
                 .map(|m| m.logging_configuration),
         };
-        let log =
-            logging.and_then(|t| logs::Target::from_configuration(&t, self.log_dir.as_deref()));
+        let log = logging.and_then(|t| self.target(t));
         let trace = self.tracer.as_ref().map(|_| {
             Mutex::new(trace::ExecTrace::new(
                 &rec.arn,
@@ -177,6 +179,25 @@ impl Obs {
             }
         }
         eo
+    }
+
+    fn target(&self, logging: String) -> Option<Arc<logs::Target>> {
+        if let Some(t) = self
+            .targets
+            .read()
+            .ok()
+            .and_then(|m| m.get(&logging).cloned())
+        {
+            return t;
+        }
+        let t = logs::Target::from_configuration(&logging, self.log_dir.as_deref()).map(Arc::new);
+        if let Ok(mut m) = self.targets.write() {
+            if m.len() > 10_000 {
+                m.clear();
+            }
+            m.insert(logging, t.clone());
+        }
+        t
     }
 
     /// A step is durable (`event`: what the engine handled; `None` for the first step).
