@@ -509,7 +509,7 @@ fn an_expired_lease_is_taken_over_and_the_old_owner_is_fenced_off() {
     assert_eq!(claimed[0].0, e, "the claim returns the execution to replay");
     assert!(claimed[0].1.token > 0, "a claim takes a newer token");
     match a.write(step(&e.arn, 2, "a2")) {
-        Err(StoreError::Backend(msg)) => assert!(msg.contains("lease lost"), "{msg}"),
+        Err(StoreError::LeaseLost(arn)) => assert_eq!(arn, e.arn),
         other => panic!("stale owner committed: {other:?}"),
     }
     assert!(held(&a).is_empty(), "the fenced node forgets the lease");
