@@ -135,6 +135,11 @@ async fn run_cluster(args: &Args, url: &str) -> anyhow::Result<()> {
     println!("stepline: shutting down");
     tokio::task::spawn_blocking(move || {
         cluster.shutdown();
+        let s = pg.stats();
+        println!(
+            "stepline: PostgreSQL: {} submissions in {} write round trips ({} statements), {} reads; claimed {} executions from other nodes, forwarded {} calls",
+            s.submissions, s.round_trips, s.statements, s.reads, cluster.claimed(), cluster.forwarded()
+        );
         pg.close();
     })
     .await?;

@@ -182,6 +182,8 @@ impl Cluster {
                 st.rt.abandon(arn);
             }
         }
+        // Steps being committed now keep their row locked; let them land first.
+        std::thread::sleep(Duration::from_millis(100));
         if let Err(e) = self.pg.release(&held) {
             eprintln!("stepline: releasing leases: {e}");
         }

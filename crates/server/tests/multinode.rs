@@ -424,8 +424,14 @@ fn three_nodes_share_the_work_and_survive_a_kill_and_a_restart() {
         std::thread::sleep(Duration::from_millis(20));
     }
     c.nodes.ports.write().unwrap().retain(|p| *p != servers[2].port);
+    let t_stop = Instant::now();
     let status = servers[2].terminate();
     assert!(status.success(), "node 2 stops cleanly: {status}");
+    eprintln!(
+        "stopped node 2 at {:?} in {:?}",
+        t_stop - t0,
+        t_stop.elapsed()
+    );
     servers[2] = node(&db, "n2-again");
     c.nodes.ports.write().unwrap().push(servers[2].port);
     eprintln!("restarted node 2 after {:?}", t0.elapsed());

@@ -89,6 +89,9 @@ pub struct PostgresStats {
     pub statements: u64,
     /// Times the writer waited on the server.
     pub round_trips: u64,
+    /// Reads (and lease, inbox and notify calls) sent on the reader connections: one query
+    /// each (concurrent ones share the connection's pipeline).
+    pub reads: u64,
 }
 
 /// The schema, one migration per version; a database records the versions it has in
@@ -277,7 +280,9 @@ statements! {
     claim = format!("UPDATE executions SET owner = $1, lease_token = nextval('stepline_lease_token'), lease_expires = stepline_now() + $2 WHERE arn IN (SELECT arn FROM executions WHERE status = 'RUNNING' AND lease_expires < stepline_now() ORDER BY lease_expires, seq LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING {EXEC_COLS}, lease_token");
     renew = "UPDATE executions SET lease_expires = stepline_now() + $3 WHERE arn IN (SELECT e.arn FROM executions e JOIN unnest($1::text[], $2::bigint[]) AS l(arn, token) ON e.arn = l.arn AND e.lease_token = l.token WHERE e.status = 'RUNNING' FOR NO KEY UPDATE OF e SKIP LOCKED)";
     lost = "SELECT l.arn FROM unnest($1::text[], $2::bigint[]) AS l(arn, token) LEFT JOIN executions e ON e.arn = l.arn WHERE e.arn IS NULL OR e.lease_token <> l.token OR e.status <> 'RUNNING'";
-    release = "WITH r AS (UPDATE executions e SET owner = NULL, lease_expires = 0 FROM unnest($1::text[], $2::bigint[]) AS l(arn, token) WHERE e.arn = l.arn AND e.lease_token = l.token AND e.status = 'RUNNING' RETURNING 1) SELECT pg_notify('stepline_work', 'released') FROM (SELECT count(*) AS n FROM r) AS c WHERE c.n > 0";
+    // SKIP LOCKED: the writer's batch locks rows in its own order, so waiting could
+    // deadlock; a row being committed right now keeps its lease until it expires.
+    release = "WITH r AS (UPDATE executions SET owner = NULL, lease_expires = 0 WHERE arn IN (SELECT e.arn FROM executions e JOIN unnest($1::text[], $2::bigint[]) AS l(arn, token) ON e.arn = l.arn AND e.lease_token = l.token WHERE e.status = 'RUNNING' FOR NO KEY UPDATE OF e SKIP LOCKED) RETURNING 1) SELECT pg_notify('stepline_work', 'released') FROM (SELECT count(*) AS n FROM r) AS c WHERE c.n > 0";
     notify = "SELECT pg_notify('stepline_work', $1)";
     post = "WITH m AS (INSERT INTO inbox (kind, target, body) VALUES ($1, $2, $3) RETURNING id) SELECT m.id, pg_notify('stepline_work', 'inbox') FROM m";
     open_messages = "SELECT id, kind, target, body FROM inbox WHERE reply IS NULL ORDER BY id";
@@ -422,6 +427,7 @@ struct Counters {
     submissions: AtomicU64,
     statements: AtomicU64,
     round_trips: AtomicU64,
+    reads: AtomicU64,
 }
 
 /// The leases this node holds, by execution ARN.
@@ -560,6 +566,7 @@ impl PostgresStore {
             submissions: c.submissions.load(Ordering::Relaxed),
             statements: c.statements.load(Ordering::Relaxed),
             round_trips: c.round_trips.load(Ordering::Relaxed),
+            reads: c.reads.load(Ordering::Relaxed),
         }
     }
 
@@ -859,6 +866,7 @@ impl PostgresStore {
         F: FnOnce(Arc<Conn>) -> Fut + Send + 'static,
         Fut: Future<Output = Result<T>> + Send,
     {
+        self.counters.reads.fetch_add(1, Ordering::Relaxed);
         let n = self.next_reader.fetch_add(1, Ordering::Relaxed);
         let slot = match self.readers.get(n % self.readers.len().max(1)) {
             Some(s) => s.clone(),

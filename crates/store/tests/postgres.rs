@@ -127,6 +127,7 @@ fn delta(a: &PostgresStats, b: &PostgresStats) -> PostgresStats {
         submissions: b.submissions - a.submissions,
         statements: b.statements - a.statements,
         round_trips: b.round_trips - a.round_trips,
+        reads: b.reads - a.reads,
     }
 }
 
