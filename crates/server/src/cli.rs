@@ -118,11 +118,14 @@ async fn run_cluster(args: &Args, url: &str) -> anyhow::Result<()> {
         ..Default::default()
     };
     let u = url.to_string();
-    let pg = Arc::new(
-        tokio::task::spawn_blocking(move || store::PostgresStore::open(&u, opts)).await??,
-    );
-    let (state, cluster) =
-        crate::AppState::cluster(pg.clone(), &args.region, &args.account, args.lease_ms.max(100))?;
+    let pg =
+        Arc::new(tokio::task::spawn_blocking(move || store::PostgresStore::open(&u, opts)).await??);
+    let (state, cluster) = crate::AppState::cluster(
+        pg.clone(),
+        &args.region,
+        &args.account,
+        args.lease_ms.max(100),
+    )?;
     let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port)).await?;
     let addr = listener.local_addr()?;
     println!("stepline: listening on http://{addr}");

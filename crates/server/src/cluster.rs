@@ -282,6 +282,12 @@ impl Cluster {
                 Ok(claimed) => {
                     more = claimed.len() == CLAIM_BATCH;
                     for (rec, _) in claimed {
+                        if st.rt.is_running(&rec.arn) {
+                            // This node's own lease ran out before it renewed (a stalled
+                            // machine) and it took the execution back: the new token is in
+                            // place and the execution goes on here, no replay needed.
+                            continue;
+                        }
                         self.claimed.fetch_add(1, Ordering::Relaxed);
                         if let Err(e) = st.rt.resume(&rec) {
                             eprintln!("stepline: cannot take over {}: {e}", rec.arn);
@@ -328,7 +334,11 @@ impl Cluster {
             "op" => {
                 st.rt.is_running(&m.target)
                     || (crate::waiting::well_formed_token(&m.target)
-                        && st.rt.waiting.lookup(&m.target).is_ok())
+                        && st
+                            .rt
+                            .waiting
+                            .lookup(&m.target)
+                            .is_ok_and(|t| st.rt.is_running(&t.execution_arn)))
             }
             "poll" => true,
             _ => false,
@@ -431,16 +441,16 @@ impl Cluster {
                 if rec.status != "RUNNING" {
                     return None;
                 }
-                match self.forward(caller, op, &arn, body).await {
-                    Some(r) => Some(r),
-                    // Nobody drives it (yet): answer from the record.
-                    None => None,
-                }
+                // `None` (nobody drives it yet): answer from the record.
+                self.forward(caller, op, &arn, body).await
             }
             "SendTaskSuccess" | "SendTaskFailure" | "SendTaskHeartbeat" => {
                 let token = body.get("taskToken")?.as_str()?;
-                if st.rt.waiting.lookup(token).err() != Some(TokenError::DoesNotExist) {
-                    return None;
+                match st.rt.waiting.lookup(token) {
+                    Err(TokenError::DoesNotExist) => {}
+                    // Known here from before another node took its execution over.
+                    Ok(t) if !st.rt.is_running(&t.execution_arn) => {}
+                    _ => return None,
                 }
                 let r = self.forward(caller, op, token, body).await;
                 Some(r.unwrap_or_else(|| {
@@ -454,8 +464,7 @@ impl Cluster {
                 // The checks (ARN, worker name, the activity exists) are the local ones.
                 let mut probe = Map::new();
                 probe.insert("activityArn".into(), body.get("activityArn")?.clone());
-                if let Err(e) = crate::ops::dispatch(st, caller, "DescribeActivity", &probe).await
-                {
+                if let Err(e) = crate::ops::dispatch(st, caller, "DescribeActivity", &probe).await {
                     if e.kind != "ActivityDoesNotExist" {
                         return Some(Err(e));
                     }
@@ -496,8 +505,9 @@ impl Cluster {
         body: &Map<String, Value>,
     ) -> Option<ApiResult<Value>> {
         self.forwarded.fetch_add(1, Ordering::Relaxed);
-        let text = json!({"op": op, "region": caller.region, "account": caller.account, "request": body})
-            .to_string();
+        let text =
+            json!({"op": op, "region": caller.region, "account": caller.account, "request": body})
+                .to_string();
         let pg = self.pg.clone();
         let target = target.to_string();
         let id = match blocking(move || pg.post_message("op", &target, &text)).await? {
@@ -550,7 +560,10 @@ impl Cluster {
                 return json!({});
             }
             let pg = self.pg.clone();
-            let (a, body) = (activity.to_string(), json!({ "worker": worker }).to_string());
+            let (a, body) = (
+                activity.to_string(),
+                json!({ "worker": worker }).to_string(),
+            );
             let Some(Ok(id)) = blocking(move || pg.post_message("poll", &a, &body)).await else {
                 return json!({});
             };
@@ -561,7 +574,7 @@ impl Cluster {
                     _ = woken => true,
                     _ = tokio::time::sleep(Duration::from_millis(50)) => {
                         rounds += 1;
-                        rounds % 10 == 0
+                        rounds.is_multiple_of(10)
                     }
                 };
                 if let Some(t) = take_local(w, activity) {

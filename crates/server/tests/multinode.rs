@@ -221,14 +221,7 @@ fn callback_token(events: &[Value]) -> Option<String> {
 
 fn node(db: &pg::TestDb, id: &str) -> Server {
     Server::spawn(
-        &[
-            "--store",
-            &db.url,
-            "--lease-ms",
-            LEASE_MS,
-            "--node-id",
-            id,
-        ],
+        &["--store", &db.url, "--lease-ms", LEASE_MS, "--node-id", id],
         None,
     )
 }
@@ -338,7 +331,7 @@ fn three_nodes_share_the_work_and_survive_a_kill_and_a_restart() {
         .unwrap_or(2000);
     // Short long-polls, so workers move off a node being stopped quickly.
     std::env::set_var("STEPLINE_ACTIVITY_POLL_SECONDS", "2");
-    let mut servers = vec![node(&db, "n0"), node(&db, "n1"), node(&db, "n2")];
+    let mut servers = [node(&db, "n0"), node(&db, "n1"), node(&db, "n2")];
     let c = Arc::new(Clients {
         nodes: Nodes::default(),
         done: AtomicBool::new(false),
@@ -414,7 +407,11 @@ fn three_nodes_share_the_work_and_survive_a_kill_and_a_restart() {
     }
     let open = c.nodes.running(0);
     servers[1].kill9();
-    c.nodes.ports.write().unwrap().retain(|p| *p != servers[1].port);
+    c.nodes
+        .ports
+        .write()
+        .unwrap()
+        .retain(|p| *p != servers[1].port);
     eprintln!(
         "killed node 1 after {:?} with {open} executions running",
         t0.elapsed()
@@ -423,7 +420,11 @@ fn three_nodes_share_the_work_and_survive_a_kill_and_a_restart() {
     while (next.load(Ordering::Relaxed) as u64) < 2 * total / 3 {
         std::thread::sleep(Duration::from_millis(20));
     }
-    c.nodes.ports.write().unwrap().retain(|p| *p != servers[2].port);
+    c.nodes
+        .ports
+        .write()
+        .unwrap()
+        .retain(|p| *p != servers[2].port);
     let t_stop = Instant::now();
     let status = servers[2].terminate();
     assert!(status.success(), "node 2 stops cleanly: {status}");
@@ -463,13 +464,18 @@ fn three_nodes_share_the_work_and_survive_a_kill_and_a_restart() {
         start(&c, i as usize, m, &name, &input);
         let arn = execution_arn(m, &name);
         if m == "mn-callback" {
-            c.callbacks.lock().unwrap().push_back((arn.clone(), i, None));
+            c.callbacks
+                .lock()
+                .unwrap()
+                .push_back((arn.clone(), i, None));
         }
         let until = Instant::now() + Duration::from_secs(60);
         let d = loop {
-            let d = c
-                .nodes
-                .ok(i as usize, "DescribeExecution", &json!({"executionArn": arn}));
+            let d = c.nodes.ok(
+                i as usize,
+                "DescribeExecution",
+                &json!({"executionArn": arn}),
+            );
             if d["status"] != "RUNNING" {
                 break d;
             }
@@ -529,7 +535,10 @@ fn three_nodes_share_the_work_and_survive_a_kill_and_a_restart() {
         "{} activity tasks handed out, {retried} executions ran a lost activity task again",
         tokens.len()
     );
-    assert!(twice.is_empty(), "activity tasks handed out twice: {twice:?}");
+    assert!(
+        twice.is_empty(),
+        "activity tasks handed out twice: {twice:?}"
+    );
     assert!(
         problems.is_empty(),
         "{} of {total} executions wrong:\n{}",

@@ -778,11 +778,7 @@ impl PostgresStore {
     /// The messages no node has answered yet, oldest first.
     pub fn open_messages(&self) -> Result<Vec<Message>> {
         self.read(move |c| async move {
-            let rows = c
-                .client
-                .query(&c.st.open_messages, &[])
-                .await
-                .map_err(pg)?;
+            let rows = c.client.query(&c.st.open_messages, &[]).await.map_err(pg)?;
             rows.iter()
                 .map(|r| {
                     Ok(Message {
@@ -825,7 +821,12 @@ impl PostgresStore {
     /// The answer to a message: `Ok(None)` while unanswered, `Err` when it is gone.
     pub fn message_reply(&self, id: i64) -> Result<Option<String>> {
         self.read(move |c| async move {
-            match c.client.query_opt(&c.st.reply_of, &[&id]).await.map_err(pg)? {
+            match c
+                .client
+                .query_opt(&c.st.reply_of, &[&id])
+                .await
+                .map_err(pg)?
+            {
                 Some(r) => r.try_get(0).map_err(pg),
                 None => Err(StoreError::Backend(format!("message {id} is gone"))),
             }

@@ -760,8 +760,12 @@ fn nodes_number_executions_from_one_sequence() {
     let m = sm("q");
     // Both nodes' in-memory counters would say 1: the database numbers them instead.
     for (i, s) in [&a, &b, &a, &b].iter().enumerate() {
-        s.write(vec![Write::CreateExecution(exec(&m.arn, &format!("x{i}"), 1))])
-            .unwrap();
+        s.write(vec![Write::CreateExecution(exec(
+            &m.arn,
+            &format!("x{i}"),
+            1,
+        ))])
+        .unwrap();
     }
     let listed: Vec<(String, i64)> = a
         .executions(&ExecutionFilter::default())
