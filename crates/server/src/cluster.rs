@@ -640,3 +640,27 @@ async fn hand_over(st: &AppState, t: &ActivityTask, worker: Option<String>) -> O
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_cross_nodes_unchanged() {
+        let ok: ApiResult<Value> = Ok(json!({"stopDate": 1.5}));
+        let back = reply_result(&reply_json(&ok)).unwrap();
+        assert_eq!(back, json!({"stopDate": 1.5}));
+        let err: ApiResult<Value> = Err(ApiError::new("TaskTimedOut", "Task Timed Out: 'x'"));
+        let back = reply_result(&reply_json(&err)).unwrap_err();
+        assert_eq!(
+            (back.kind, back.message.as_str()),
+            ("TaskTimedOut", "Task Timed Out: 'x'")
+        );
+        // The same name interned twice is one string.
+        assert!(std::ptr::eq(intern("TaskTimedOut"), intern("TaskTimedOut")));
+        assert_eq!(
+            reply_result("not json").unwrap_err().kind,
+            "InternalFailure"
+        );
+    }
+}
