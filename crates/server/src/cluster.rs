@@ -39,6 +39,8 @@ const TICK: Duration = Duration::from_millis(100);
 const RESERVED: &str = "reserved";
 /// The reply of a poll whose task could not be handed over (its execution ended).
 const NONE: &str = "none";
+/// The wake-up payload after an activity was created or deleted.
+const ACTIVITIES: &str = "activities";
 /// Where activities are kept (see `activities.rs`).
 const REGISTRY_ARN: &str = "stepline:registry:activities";
 
@@ -254,6 +256,12 @@ impl Cluster {
         match payload {
             "inbox" => *inbox = true,
             "reply" => self.replies.notify_waiters(),
+            ACTIVITIES => {
+                if let Some(st) = self.st() {
+                    let (me, rt) = (self.pg.clone(), st.rt.clone());
+                    tokio::task::spawn_blocking(move || refresh_activities(&me, &rt.waiting));
+                }
+            }
             _ => *claim = true,
         }
     }
@@ -274,7 +282,7 @@ impl Cluster {
             }
         }
         if activities {
-            self.refresh_activities(&st.rt.waiting);
+            refresh_activities(&self.pg, &st.rt.waiting);
         }
         let mut more = false;
         if claim && !self.stopping.load(Ordering::SeqCst) {
@@ -308,24 +316,6 @@ impl Cluster {
             }
         }
         more
-    }
-
-    /// Activities created on other nodes (each node keeps the list in memory).
-    fn refresh_activities(&self, w: &Waiting) {
-        let Ok(tags) = store::Store::tags(&*self.pg, REGISTRY_ARN) else {
-            return;
-        };
-        for (arn, v) in tags {
-            if w.activity(&arn).is_some() {
-                continue;
-            }
-            let v: Value = serde_json::from_str(&v).unwrap_or(Value::Null);
-            w.put_activity(crate::waiting::Activity {
-                name: v["name"].as_str().unwrap_or_default().to_string(),
-                creation_ms: v["creationDate"].as_i64().unwrap_or(0),
-                arn,
-            });
-        }
     }
 
     /// Answers `m` when this node holds what it needs.
@@ -469,9 +459,8 @@ impl Cluster {
                         return Some(Err(e));
                     }
                     // Perhaps created on another node since this one last looked.
-                    let me = self.clone();
-                    let rt = st.rt.clone();
-                    blocking(move || me.refresh_activities(&rt.waiting)).await;
+                    let (pg, rt) = (self.pg.clone(), st.rt.clone());
+                    blocking(move || refresh_activities(&pg, &rt.waiting)).await;
                     if let Err(e) =
                         crate::ops::dispatch(st, caller, "DescribeActivity", &probe).await
                     {
@@ -490,6 +479,15 @@ impl Cluster {
                 };
                 let arn = body.get("activityArn")?.as_str()?.to_string();
                 Some(Ok(self.get_activity_task(st, &arn, worker).await))
+            }
+            "CreateActivity" | "DeleteActivity" => {
+                // Tell the other nodes at once: an execution they run may name it next.
+                let r = crate::ops::dispatch(st, caller, op, body).await;
+                if r.is_ok() {
+                    let pg = self.pg.clone();
+                    blocking(move || pg.notify(ACTIVITIES)).await;
+                }
+                Some(r)
             }
             _ => None,
         }
@@ -621,6 +619,27 @@ impl Cluster {
                 }
             }
         }
+    }
+}
+
+/// Adds to this node's list of activities (kept in memory) the ones other nodes created.
+fn refresh_activities(pg: &PostgresStore, w: &Waiting) {
+    let Ok(tags) = store::Store::tags(pg, REGISTRY_ARN) else {
+        return;
+    };
+    let _ = w.loaded.set(());
+    // Added only: removing here could race with a CreateActivity on this node between its
+    // change in memory and its write. (A deletion elsewhere shows after a restart.)
+    for (arn, v) in tags {
+        if w.activity(&arn).is_some() {
+            continue;
+        }
+        let v: Value = serde_json::from_str(&v).unwrap_or(Value::Null);
+        w.put_activity(crate::waiting::Activity {
+            name: v["name"].as_str().unwrap_or_default().to_string(),
+            creation_ms: v["creationDate"].as_i64().unwrap_or(0),
+            arn,
+        });
     }
 }
 
