@@ -134,7 +134,12 @@ async fn run_cluster(args: &Args, url: &str) -> anyhow::Result<()> {
         pg.database().unwrap_or("?"),
         args.lease_ms.max(100)
     );
-    crate::serve(listener, state, shutdown_signal()).await?;
+    let c = cluster.clone();
+    let stopping = async move {
+        shutdown_signal().await;
+        c.drain();
+    };
+    crate::serve(listener, state, stopping).await?;
     println!("stepline: shutting down");
     tokio::task::spawn_blocking(move || {
         cluster.shutdown();

@@ -56,6 +56,9 @@ pub struct Cluster {
     replies: Notify,
     stopping: AtomicBool,
     stop: Notify,
+    /// Set when the node starts stopping: calls waiting on other nodes give up, so the
+    /// graceful shutdown does not wait for them.
+    draining: AtomicBool,
     claimed: AtomicU64,
     forwarded: AtomicU64,
 }
@@ -143,6 +146,7 @@ impl Cluster {
             replies: Notify::new(),
             stopping: AtomicBool::new(false),
             stop: Notify::new(),
+            draining: AtomicBool::new(false),
             claimed: AtomicU64::new(0),
             forwarded: AtomicU64::new(0),
         });
@@ -165,6 +169,16 @@ impl Cluster {
     /// API calls this node forwarded to others so far.
     pub fn forwarded(&self) -> u64 {
         self.forwarded.load(Ordering::Relaxed)
+    }
+
+    /// The node stops taking calls: the ones waiting on other nodes withdraw and answer now.
+    pub fn drain(&self) {
+        self.draining.store(true, Ordering::SeqCst);
+        self.replies.notify_waiters();
+    }
+
+    fn draining(&self) -> bool {
+        self.draining.load(Ordering::SeqCst)
     }
 
     /// Stops the loop and releases every lease this node holds, so the others take its
@@ -527,10 +541,14 @@ impl Cluster {
                     blocking(move || pg.forget_message(id)).await;
                     return Some(reply_result(&r));
                 }
-                Ok(None) if now() < deadline => {}
+                Ok(None) if now() < deadline && !self.draining() => {}
                 Ok(None) => {
                     let pg = self.pg.clone();
                     if blocking(move || pg.cancel_message(id)).await? == Ok(true) {
+                        if self.draining() {
+                            // 500: SDKs retry it, on another node behind the balancer.
+                            return Some(Err(ApiError::internal("the node is stopping")));
+                        }
                         return None;
                     }
                 }
@@ -554,7 +572,7 @@ impl Cluster {
                     return v;
                 }
             }
-            if now() >= deadline {
+            if now() >= deadline || self.draining() {
                 return json!({});
             }
             let pg = self.pg.clone();
@@ -586,7 +604,7 @@ impl Cluster {
                     // Another node is handing this poll a task: keep ours for the next one.
                     w.requeue(activity, t);
                 }
-                let late = now() >= deadline;
+                let late = now() >= deadline || self.draining();
                 if !db && !late {
                     continue;
                 }
