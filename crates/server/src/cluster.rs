@@ -193,15 +193,16 @@ impl Cluster {
             .into_iter()
             .map(|l| l.execution_arn)
             .collect();
+        // Released first: from here on no step of this node commits (a step being committed
+        // right now keeps its row, and its lease runs out instead), so nothing this node
+        // still does while its executions wind down (a parent stopping its child, say) lands.
+        if let Err(e) = self.pg.release(&held) {
+            eprintln!("stepline: releasing leases: {e}");
+        }
         if let Some(st) = self.st() {
             for arn in &held {
                 st.rt.abandon(arn);
             }
-        }
-        // Steps being committed now keep their row locked; let them land first.
-        std::thread::sleep(Duration::from_millis(100));
-        if let Err(e) = self.pg.release(&held) {
-            eprintln!("stepline: releasing leases: {e}");
         }
     }
 
