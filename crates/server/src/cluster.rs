@@ -186,6 +186,9 @@ impl Cluster {
     pub fn shutdown(&self) {
         self.stopping.store(true, Ordering::SeqCst);
         self.stop.notify_waiters();
+        // The last requests answered (SendTaskSuccess, say) handed events to executions
+        // that commit them in a moment: let them, or the answers would be lost.
+        std::thread::sleep(Duration::from_millis(300));
         let held: Vec<String> = self
             .pg
             .leases()
