@@ -40,6 +40,8 @@ pub enum Control {
     /// Another node owns the execution now (see [`crate::cluster`]): stop driving it here,
     /// writing nothing.
     Abandon,
+    /// Answered once every message sent before it is handled and its step durable.
+    Flush(oneshot::Sender<()>),
 }
 
 /// How an execution ended, for StartSyncExecution and tests.
@@ -522,6 +524,19 @@ impl Runtime {
         rx.await.ok()
     }
 
+    /// Waits until the events handed to an execution so far are durable; `false` when it
+    /// stopped running here first (closed, or taken over).
+    pub async fn flush(&self, arn: &str) -> bool {
+        let Some(tx) = self.running.lock().ok().and_then(|r| r.get(arn).cloned()) else {
+            return false;
+        };
+        let (reply, rx) = oneshot::channel();
+        if tx.send(Control::Flush(reply)).is_err() {
+            return false;
+        }
+        rx.await.is_ok()
+    }
+
     /// Stops driving an execution here without writing (its lease went to another node).
     pub fn abandon(&self, arn: &str) {
         if let Some(tx) = self.running.lock().ok().and_then(|r| r.get(arn).cloned()) {
@@ -579,6 +594,10 @@ impl Runtime {
                             *event
                         }
                         Some(Control::Abandon) => return Err("lease lost to another node".into()),
+                        Some(Control::Flush(r)) => {
+                            let _ = r.send(());
+                            continue;
+                        }
                         None => { rx_open = false; continue; }
                     },
                     _ = sleep => match next {

@@ -261,12 +261,19 @@ fn worker(c: &Clients, k: usize) {
         let input: Value = serde_json::from_str(v["input"].as_str().unwrap_or("{}")).unwrap();
         let i = input["i"].as_u64().expect("input.i");
         let out = json!({"double": 2 * i}).to_string();
-        // Answer through another node than the one that gave the task.
-        c.nodes.call(
-            n + 1,
-            "SendTaskSuccess",
-            &json!({"taskToken": token, "output": out}),
-        );
+        // Answer through another node than the one that gave the task; a 500 (the node
+        // was stopping, or lost the execution before the answer was written) is retried, as
+        // the AWS SDKs do.
+        for attempt in 1..=5 {
+            let (status, _) = c.nodes.call(
+                n + attempt,
+                "SendTaskSuccess",
+                &json!({"taskToken": token, "output": out}),
+            );
+            if status < 500 {
+                break;
+            }
+        }
     }
 }
 
