@@ -16,6 +16,7 @@
 //! node with a queued task of that activity answers; the answer is reserved first and written
 //! only once the task's `TaskStarted` is durable, so a task reaches at most one worker even
 //! when a node dies in between (an undelivered task is offered again after the replay).
+//! SendTask* is answered once the answer is durable, so a node dying right after loses none.
 
 use crate::ops::Caller;
 use crate::protocol::{ApiError, ApiResult};
