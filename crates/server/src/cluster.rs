@@ -224,6 +224,7 @@ impl Cluster {
         let mut claim_due = true;
         let mut last_claim = now();
         let mut last_activities = now();
+        let mut last_inbox = now();
         loop {
             let mut inbox = false;
             tokio::select! {
@@ -246,6 +247,14 @@ impl Cluster {
             }
             if self.stopping.load(Ordering::SeqCst) {
                 return;
+            }
+            // Also when woken often by other news: polls no node could answer when posted
+            // wait for a task queued since.
+            if last_inbox.elapsed() >= TICK {
+                inbox = true;
+            }
+            if inbox {
+                last_inbox = now();
             }
             let renew = last_renew.elapsed() >= renew_every;
             if renew {
