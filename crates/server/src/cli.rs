@@ -23,6 +23,18 @@ pub struct Args {
     /// Keep everything in memory (nothing survives a restart).
     #[arg(long)]
     in_memory: bool,
+    /// A PostgreSQL database shared by several nodes (`postgres://user@host:port/db`);
+    /// default: the environment variable `STEPLINE_STORE`, else SQLite in `--data-dir`.
+    #[arg(long)]
+    store: Option<String>,
+    /// This node's id among the nodes sharing `--store` (default: host name, process id and
+    /// start time).
+    #[arg(long)]
+    node_id: Option<String>,
+    /// How long an execution stays leased to a node that stopped renewing (crashed or
+    /// partitioned) before another node takes it over, in milliseconds.
+    #[arg(long, default_value_t = 10_000)]
+    lease_ms: i64,
     /// Region of the ARNs when a request carries no SigV4 credential scope.
     #[arg(long, default_value = "us-east-1")]
     region: String,
@@ -81,7 +93,85 @@ async fn shutdown_signal() {
     }
 }
 
+/// The node id when none is given: unique among live nodes, readable in `owner` columns.
+fn default_node_id() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "node".into());
+    format!(
+        "{host}-{}-{}",
+        std::process::id(),
+        crate::runtime::now_ms() % 1_000_000
+    )
+}
+
+/// `stepline serve --store postgres://...`: one node of several.
+async fn run_cluster(args: &Args, url: &str) -> anyhow::Result<()> {
+    let id = args.node_id.clone().unwrap_or_else(default_node_id);
+    let opts = store::PostgresOptions {
+        node: Some(store::postgres::NodeOptions {
+            id: id.clone(),
+            lease_ms: args.lease_ms.max(100),
+        }),
+        ..Default::default()
+    };
+    let u = url.to_string();
+    let pg =
+        Arc::new(tokio::task::spawn_blocking(move || store::PostgresStore::open(&u, opts)).await??);
+    let (state, cluster) = crate::AppState::cluster(
+        pg.clone(),
+        &args.region,
+        &args.account,
+        args.lease_ms.max(100),
+    )?;
+    let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port)).await?;
+    let addr = listener.local_addr()?;
+    println!("stepline: listening on http://{addr}");
+    println!(
+        "stepline: data PostgreSQL database {} (node {id}, lease {} ms)",
+        pg.database().unwrap_or("?"),
+        args.lease_ms.max(100)
+    );
+    let c = cluster.clone();
+    let stopping = async move {
+        shutdown_signal().await;
+        c.drain();
+    };
+    crate::serve(listener, state, stopping).await?;
+    println!("stepline: shutting down");
+    tokio::task::spawn_blocking(move || {
+        cluster.shutdown();
+        let s = pg.stats();
+        println!(
+            "stepline: PostgreSQL: {} submissions in {} write round trips ({} statements), {} reads; claimed {} executions from other nodes, forwarded {} calls",
+            s.submissions, s.round_trips, s.statements, s.reads, cluster.claimed(), cluster.forwarded()
+        );
+        pg.close();
+    })
+    .await?;
+    Ok(())
+}
+
 async fn run(args: Args) -> anyhow::Result<()> {
+    let url = args
+        .store
+        .clone()
+        .or_else(|| std::env::var("STEPLINE_STORE").ok())
+        .filter(|u| !u.is_empty());
+    if let Some(url) = url {
+        if args.in_memory {
+            anyhow::bail!("--in-memory and --store (or STEPLINE_STORE) exclude each other");
+        }
+        if !(url.starts_with("postgres://")
+            || url.starts_with("postgresql://")
+            || url.contains("host="))
+        {
+            anyhow::bail!("--store takes a PostgreSQL URL (postgres://user@host:port/db)");
+        }
+        return run_cluster(&args, &url).await;
+    }
     let (store, place): (Arc<dyn store::Store>, String) = if args.in_memory {
         (
             Arc::new(store::MemoryStore::new()),

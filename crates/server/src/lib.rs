@@ -9,6 +9,7 @@
 pub mod activities;
 pub mod bench;
 pub mod cli;
+pub mod cluster;
 pub mod nested;
 pub mod ops;
 pub mod protocol;
@@ -58,6 +59,29 @@ impl AppState {
             },
             resumed,
         ))
+    }
+}
+
+impl AppState {
+    /// Builds the state of a node sharing a PostgreSQL store with others (must run inside a
+    /// tokio runtime). No read cache: another node may change any record. No recovery of
+    /// every open execution: the cluster claims the ones no live node holds.
+    pub fn cluster(
+        pg: Arc<store::PostgresStore>,
+        region: &str,
+        account: &str,
+        lease_ms: i64,
+    ) -> Result<(AppState, Arc<cluster::Cluster>), store::StoreError> {
+        let store: Arc<dyn Store> = pg.clone();
+        let rt = Arc::new(Runtime::new(store.clone(), region.into(), account.into())?);
+        let st = AppState {
+            store,
+            rt,
+            region: region.into(),
+            account: account.into(),
+        };
+        let c = cluster::Cluster::start(st.clone(), pg, lease_ms);
+        Ok((st, c))
     }
 }
 
@@ -133,6 +157,14 @@ async fn handle(
         region,
         account: st.account.clone(),
     };
+    if let Some(c) = st.rt.cluster.get().cloned() {
+        if let Some(r) = c.intercept(&st, &caller, op, &map).await {
+            return match r {
+                Ok(v) => respond(StatusCode::OK, &v),
+                Err(e) => error_response(&e),
+            };
+        }
+    }
     match ops::dispatch(&st, &caller, op, &map).await {
         Ok(v) => respond(StatusCode::OK, &v),
         Err(e) => error_response(&e),

@@ -32,6 +32,16 @@ pub enum Control {
     /// A worker's or callback's answer to a waiting task (see [`crate::waiting`]).
     /// Boxed: the channel's slots are as large as its largest message.
     Deliver(Box<Event>),
+    /// [`Control::Deliver`], answered once the step handling it is durable.
+    DeliverAck {
+        event: Box<Event>,
+        reply: oneshot::Sender<Result<i64, String>>,
+    },
+    /// Another node owns the execution now (see [`crate::cluster`]): stop driving it here,
+    /// writing nothing.
+    Abandon,
+    /// Answered once every message sent before it is handled and its step durable.
+    Flush(oneshot::Sender<()>),
 }
 
 /// How an execution ended, for StartSyncExecution and tests.
@@ -53,6 +63,8 @@ pub struct Runtime {
     pub account: String,
     /// Activity and callback tasks waiting for an answer.
     pub waiting: Arc<crate::waiting::Waiting>,
+    /// Set when several nodes share a PostgreSQL store.
+    pub cluster: std::sync::OnceLock<Arc<crate::cluster::Cluster>>,
 }
 
 /// The journal's encoding of engine events.
@@ -293,6 +305,7 @@ impl Runtime {
             region,
             account,
             waiting: Arc::new(crate::waiting::Waiting::default()),
+            cluster: std::sync::OnceLock::new(),
         })
     }
 
@@ -493,6 +506,39 @@ impl Runtime {
         tx.send(Control::Deliver(Box::new(event))).is_ok()
     }
 
+    /// [`Runtime::deliver`], resolving once the step handling `event` is durable;
+    /// `None` when the execution does not run here or stopped before.
+    pub async fn deliver_durable(&self, arn: &str, event: Event) -> Option<Result<i64, String>> {
+        let tx = self.running.lock().ok()?.get(arn).cloned()?;
+        let (reply, rx) = oneshot::channel();
+        tx.send(Control::DeliverAck {
+            event: Box::new(event),
+            reply,
+        })
+        .ok()?;
+        rx.await.ok()
+    }
+
+    /// Waits until the events handed to an execution so far are durable; `false` when it
+    /// stopped running here first (closed, or taken over).
+    pub async fn flush(&self, arn: &str) -> bool {
+        let Some(tx) = self.running.lock().ok().and_then(|r| r.get(arn).cloned()) else {
+            return false;
+        };
+        let (reply, rx) = oneshot::channel();
+        if tx.send(Control::Flush(reply)).is_err() {
+            return false;
+        }
+        rx.await.is_ok()
+    }
+
+    /// Stops driving an execution here without writing (its lease went to another node).
+    pub fn abandon(&self, arn: &str) {
+        if let Some(tx) = self.running.lock().ok().and_then(|r| r.get(arn).cloned()) {
+            let _ = tx.send(Control::Abandon);
+        }
+    }
+
     async fn drive(
         self: &Arc<Self>,
         arn: &str,
@@ -538,6 +584,15 @@ impl Runtime {
                             Event::Stop { error, cause }
                         }
                         Some(Control::Deliver(e)) => *e,
+                        Some(Control::DeliverAck { event, reply: r }) => {
+                            reply = Some(r);
+                            *event
+                        }
+                        Some(Control::Abandon) => return Err("lease lost to another node".into()),
+                        Some(Control::Flush(r)) => {
+                            let _ = r.send(());
+                            continue;
+                        }
                         None => { rx_open = false; continue; }
                     },
                     _ = sleep => match next {
@@ -595,19 +650,29 @@ impl Runtime {
         let open = self.store.open_executions()?;
         let mut n = 0;
         for rec in open {
-            match self.replay(&rec) {
-                Ok(Some((ex, mut pending, seq))) => {
-                    for t in pending.ended_tokens.drain(..) {
-                        self.waiting.forget(&t);
-                    }
-                    self.spawn(rec.arn.clone(), ex, pending, seq, true, None);
-                    n += 1;
-                }
-                Ok(None) => {}
+            match self.resume(&rec) {
+                Ok(true) => n += 1,
+                Ok(false) => {}
                 Err(e) => eprintln!("stepline: cannot resume {}: {e}", rec.arn),
             }
         }
         Ok(n)
+    }
+
+    /// Rebuilds one open Standard execution from its journal and lets it continue (restart
+    /// recovery, and a node taking over another's execution). `false` when the replay
+    /// found it finished.
+    pub fn resume(self: &Arc<Self>, rec: &ExecutionRecord) -> Result<bool, String> {
+        match self.replay(rec)? {
+            Some((ex, mut pending, seq)) => {
+                for t in pending.ended_tokens.drain(..) {
+                    self.waiting.forget(&t);
+                }
+                self.spawn(rec.arn.clone(), ex, pending, seq, true, None);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
     }
 
     /// Replays one execution. `None` when the replay found it finished (then the close is
