@@ -13,6 +13,7 @@ pub mod nested;
 pub mod ops;
 pub mod protocol;
 pub mod runtime;
+pub mod tasks;
 pub mod waiting;
 
 use axum::body::Bytes;
@@ -44,8 +45,20 @@ impl AppState {
         region: &str,
         account: &str,
     ) -> Result<(AppState, usize), store::StoreError> {
+        AppState::with_tasks(store, region, account, tasks::Setup::default())
+    }
+
+    /// [`AppState::new`] with the integrations and mock file of `stepline.toml`; they are in
+    /// place before open executions resume.
+    pub fn with_tasks(
+        store: Arc<dyn Store>,
+        region: &str,
+        account: &str,
+        setup: tasks::Setup,
+    ) -> Result<(AppState, usize), store::StoreError> {
         let store: Arc<dyn Store> = Arc::new(store::CachedStore::new(store));
         let rt = Arc::new(Runtime::new(store.clone(), region.into(), account.into())?);
+        rt.tasks.configure(setup);
         let resumed = rt.recover()?;
         Ok((
             AppState {

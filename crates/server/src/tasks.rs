@@ -1,0 +1,213 @@
+//! Performing task invocations: mocked responses of a test case (`StateMachineArn#TestCase`),
+//! waits and nested executions ([`crate::waiting`]), and the integrations of `stepline.toml`
+//! (local or HTTP Lambda functions, the HTTP Task, AWS services).
+//!
+//! Calls that do I/O run on tokio's blocking pool, never on the execution's task: the answer
+//! comes back as an event delivered to the execution ([`Runtime::deliver`]), as a worker's
+//! does. Nothing here is journaled: an invocation still open when the server stops is invoked
+//! again after replay (at-least-once, as AWS documents for its integrations).
+
+use crate::runtime::Runtime;
+use engine::{Event, NoIntegrations, TaskInvocation, TaskOutcome, TaskResolver};
+use integrations::{Integrations, MockConfig, MockResolver, Performed};
+use std::collections::{HashMap, VecDeque};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// How this server performs tasks, fixed at start-up.
+#[derive(Default)]
+pub struct Setup {
+    /// From `stepline.toml`; `None`: no integrations (every Task fails as AWS fails a call to
+    /// a resource that does not exist).
+    pub integrations: Option<Integrations>,
+    /// The MockConfigFile `StateMachineArn#TestCase` reads (Step Functions Local's
+    /// `SFN_MOCK_CONFIG`).
+    pub mock_config: Option<PathBuf>,
+}
+
+/// Per-server task state: the integrations and the mocked executions.
+#[derive(Default)]
+pub struct Tasks {
+    integrations: OnceLock<Arc<Integrations>>,
+    mock_config: OnceLock<PathBuf>,
+    /// Execution ARN → the mock resolver of its test case.
+    mocks: Mutex<HashMap<String, MockResolver>>,
+    /// `mocks.len()`, read without the lock on every invocation.
+    mocked: AtomicUsize,
+}
+
+/// Why `StateMachineArn#TestCase` cannot start.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MockError(pub String);
+
+/// Marks the states a test case does not mock (the mock resolver's fallback).
+struct Unmocked;
+
+const UNMOCKED: &str = "\u{0}stepline.unmocked";
+
+impl TaskResolver for Unmocked {
+    fn invoke(&mut self, _: &TaskInvocation) -> TaskOutcome {
+        TaskOutcome::Failed {
+            error: Some(UNMOCKED.into()),
+            cause: None,
+        }
+    }
+}
+
+impl Tasks {
+    /// Installs the start-up setup (once; later calls are ignored).
+    pub fn configure(&self, setup: Setup) {
+        if let Some(i) = setup.integrations {
+            let _ = self.integrations.set(Arc::new(i));
+        }
+        if let Some(p) = setup.mock_config {
+            let _ = self.mock_config.set(p);
+        }
+    }
+
+    /// Prepares the mocked responses of `test_case` for the execution `execution_arn` of
+    /// `state_machine_name`; call before the execution starts.
+    pub fn mock(
+        &self,
+        execution_arn: &str,
+        state_machine_name: &str,
+        test_case: &str,
+        running: impl Fn(&str) -> bool,
+    ) -> Result<(), MockError> {
+        let path = self
+            .mock_config
+            .get()
+            .cloned()
+            .or_else(integrations::default_mock_config_path)
+            .ok_or_else(|| {
+                MockError(format!(
+                    "Test case '{test_case}' requested but no mock configuration file is set (--mock-config or SFN_MOCK_CONFIG)."
+                ))
+            })?;
+        let config = MockConfig::load(&path).map_err(|e| MockError(e.to_string()))?;
+        let resolver = MockResolver::with_fallback(
+            &config,
+            state_machine_name,
+            test_case,
+            Box::new(Unmocked),
+        )
+        .map_err(|e| MockError(e.to_string()))?;
+        let mut m = self.mocks.lock().unwrap_or_else(|p| p.into_inner());
+        // Executions that ended no longer need theirs.
+        m.retain(|arn, _| running(arn));
+        m.insert(execution_arn.to_string(), resolver);
+        self.mocked.store(m.len(), Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Forgets the mocks of an execution that did not start.
+    pub fn unmock(&self, execution_arn: &str) {
+        let mut m = self.mocks.lock().unwrap_or_else(|p| p.into_inner());
+        m.remove(execution_arn);
+        self.mocked.store(m.len(), Ordering::Relaxed);
+    }
+
+    /// The mocked answer for `inv`, when its execution runs a test case that mocks its state.
+    fn mocked(&self, execution_arn: &str, inv: &TaskInvocation) -> Option<TaskOutcome> {
+        if self.mocked.load(Ordering::Relaxed) == 0 {
+            return None;
+        }
+        let mut m = self.mocks.lock().unwrap_or_else(|p| p.into_inner());
+        let r = m.get_mut(execution_arn)?;
+        match r.invoke(inv) {
+            TaskOutcome::Failed { error: Some(e), .. } if e == UNMOCKED => None,
+            o => Some(o),
+        }
+    }
+}
+
+fn outcome_event(task: u64, o: TaskOutcome) -> Option<Event> {
+    match o {
+        TaskOutcome::Succeeded(output) => Some(Event::TaskSucceeded { task, output }),
+        TaskOutcome::Failed { error, cause } => Some(Event::TaskFailed { task, error, cause }),
+        TaskOutcome::Pending => None,
+    }
+}
+
+/// Performs one invocation of the execution `execution_arn`. Answers known at once go to
+/// `inbox`; slow ones are delivered to the execution later. `started`: its `TaskStarted` was
+/// already handled (a replayed invocation).
+pub fn invoke(
+    rt: &Arc<Runtime>,
+    execution_arn: &str,
+    inv: TaskInvocation,
+    started: bool,
+    inbox: &mut VecDeque<Event>,
+    fallback: &mut NoIntegrations,
+) {
+    let task = inv.task;
+    let started_event = || Event::TaskStarted {
+        task,
+        worker_name: None,
+    };
+    if let Some(o) = rt.tasks.mocked(execution_arn, &inv) {
+        if !started {
+            inbox.push_back(started_event());
+        }
+        inbox.extend(outcome_event(task, o));
+        return;
+    }
+    let integrations = rt.tasks.integrations.get().cloned();
+    if crate::waiting::handles(&inv) {
+        crate::waiting::invoke(rt, execution_arn, &inv, started, inbox);
+        // A callback integration also sends its message (SQS, SNS, Lambda...) carrying the
+        // token; once started, it went out before the restart.
+        let sends = !started
+            && crate::waiting::activity_of(&inv).is_none()
+            && !crate::nested::is_child(&inv)
+            && integrations.as_ref().is_some_and(|i| i.performs(&inv));
+        if let (true, Some(i)) = (sends, integrations) {
+            spawn(rt, execution_arn, inv, i);
+        }
+        return;
+    }
+    match integrations {
+        Some(i) if i.performs(&inv) => {
+            if !started {
+                inbox.push_back(started_event());
+            }
+            spawn(rt, execution_arn, inv, i);
+        }
+        Some(i) => {
+            if !started {
+                inbox.push_back(started_event());
+            }
+            inbox.extend(outcome_event(task, i.fallback(&inv)));
+        }
+        None => {
+            if !started {
+                inbox.push_back(started_event());
+            }
+            inbox.extend(outcome_event(task, fallback.invoke(&inv)));
+        }
+    }
+}
+
+/// Runs the call on the blocking pool and delivers its answer.
+fn spawn(rt: &Arc<Runtime>, execution_arn: &str, inv: TaskInvocation, i: Arc<Integrations>) {
+    let rt = rt.clone();
+    let arn = execution_arn.to_string();
+    tokio::spawn(async move {
+        let task = inv.task;
+        let performed = tokio::task::spawn_blocking(move || i.perform(&inv)).await;
+        let event = match performed {
+            Ok(Performed::Outcome(o)) => outcome_event(task, o),
+            Ok(Performed::Submitted(output)) => Some(Event::TaskSubmitted { task, output }),
+            Err(e) => Some(Event::TaskFailed {
+                task,
+                error: Some("States.Runtime".into()),
+                cause: Some(format!("The integration call failed: {e}")),
+            }),
+        };
+        if let Some(e) = event {
+            // An execution that ended (or stopped) meanwhile no longer listens.
+            rt.deliver(&arn, e);
+        }
+    });
+}
