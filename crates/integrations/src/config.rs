@@ -170,6 +170,11 @@ impl Config {
                 None => base.to_path_buf(),
             });
         }
+        if let Some(aws) = &mut config.aws {
+            if let Some(f) = aws.credentials_file.take() {
+                aws.credentials_file = Some(if f.is_absolute() { f } else { base.join(f) });
+            }
+        }
         config.http.validate()?;
         Ok(config)
     }

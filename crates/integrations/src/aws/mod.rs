@@ -32,6 +32,9 @@ pub struct AwsConfig {
     pub region: Option<String>,
     /// Shared-credentials profile when the environment has no keys.
     pub profile: Option<String>,
+    /// The shared-credentials file to read (default `$AWS_SHARED_CREDENTIALS_FILE`, else
+    /// `~/.aws/credentials`); relative to `stepline.toml`'s folder.
+    pub credentials_file: Option<std::path::PathBuf>,
     /// One endpoint for every service (a local stand-in such as moto or LocalStack).
     pub endpoint: Option<String>,
     /// Endpoints per service (`sqs`, `dynamodb`, `sns`, `events`, `s3`, ...).
@@ -51,6 +54,7 @@ impl Default for AwsConfig {
         AwsConfig {
             region: None,
             profile: None,
+            credentials_file: None,
             endpoint: None,
             endpoints: BTreeMap::new(),
             timeout: default_call_timeout(),
@@ -309,8 +313,14 @@ impl AwsClient {
             .or_else(|| var("AWS_REGION"))
             .or_else(|| var("AWS_DEFAULT_REGION"))
             .unwrap_or_else(|| "us-east-1".into());
+        let credentials = match &config.credentials_file {
+            Some(f) => std::fs::read_to_string(f).ok().and_then(|text| {
+                Credentials::from_ini(&text, config.profile.as_deref().unwrap_or("default"))
+            }),
+            None => Credentials::from_environment(config.profile.as_deref()),
+        };
         AwsClient {
-            credentials: Credentials::from_environment(config.profile.as_deref()),
+            credentials,
             config: config.clone(),
             region,
         }
