@@ -86,7 +86,11 @@ impl Url {
             scheme,
             host: host.to_ascii_lowercase(),
             port,
-            path: if path.is_empty() { "/".into() } else { path.into() },
+            path: if path.is_empty() {
+                "/".into()
+            } else {
+                path.into()
+            },
             query: query.to_string(),
         })
     }
@@ -170,7 +174,11 @@ pub fn send(
     }
     let mut stream = stream.ok_or_else(|| HttpError::Connect(url.authority()))?;
     let _ = stream.set_nodelay(true);
-    let mut head = format!("{method} {} HTTP/1.1\r\nHost: {}\r\n", url.target(), url.authority());
+    let mut head = format!(
+        "{method} {} HTTP/1.1\r\nHost: {}\r\n",
+        url.target(),
+        url.authority()
+    );
     for (k, v) in headers {
         // Header injection: values never carry line breaks.
         if k.contains(['\r', '\n', ':']) || v.contains(['\r', '\n']) {
@@ -274,7 +282,8 @@ fn parse_response(raw: &[u8], head_only: bool) -> Result<Response, HttpError> {
     };
     let body = if head_only || status == 204 || status == 304 {
         Vec::new()
-    } else if header("transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked"))
+    } else if header("transfer-encoding")
+        .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"))
     {
         dechunk(rest).ok_or_else(|| bad("malformed chunked body"))?
     } else if let Some(n) = header("content-length").and_then(|v| v.parse::<usize>().ok()) {
@@ -318,7 +327,9 @@ pub fn percent_encode(s: &str, keep_slash: bool) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         let c = b as char;
-        if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '~') || (keep_slash && c == '/')
+        if c.is_ascii_alphanumeric()
+            || matches!(c, '-' | '_' | '.' | '~')
+            || (keep_slash && c == '/')
         {
             out.push(c);
         } else {

@@ -165,7 +165,11 @@ fn encode_pair(key: &str, v: &Value, format: &str, out: &mut Vec<(String, String
 }
 
 /// Performs an HTTP Task with `parameters` (after the state's data flow).
-pub fn invoke(config: &HttpConfig, region: &str, parameters: &Value) -> Result<Value, HttpTaskError> {
+pub fn invoke(
+    config: &HttpConfig,
+    region: &str,
+    parameters: &Value,
+) -> Result<Value, HttpTaskError> {
     let p = parameters;
     let endpoint = p
         .get("ApiEndpoint")
@@ -361,8 +365,14 @@ mod tests {
     #[test]
     fn array_formats() {
         let v = json!({"a": [1, 2], "o": {"k": "v w"}});
-        assert_eq!(url_encode(&v, "INDICES"), "a%5B0%5D=1&a%5B1%5D=2&o%5Bk%5D=v%20w");
-        assert_eq!(url_encode(&v, "BRACKETS"), "a%5B%5D=1&a%5B%5D=2&o%5Bk%5D=v%20w");
+        assert_eq!(
+            url_encode(&v, "INDICES"),
+            "a%5B0%5D=1&a%5B1%5D=2&o%5Bk%5D=v%20w"
+        );
+        assert_eq!(
+            url_encode(&v, "BRACKETS"),
+            "a%5B%5D=1&a%5B%5D=2&o%5Bk%5D=v%20w"
+        );
         assert_eq!(url_encode(&v, "REPEAT"), "a=1&a=2&o%5Bk%5D=v%20w");
         assert_eq!(url_encode(&v, "COMMAS"), "a=1%2C2&o%5Bk%5D=v%20w");
     }

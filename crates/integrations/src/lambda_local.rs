@@ -75,8 +75,8 @@ impl LocalLambdaResolver {
 
     /// Like [`LocalLambdaResolver::new`], sending other resources to `fallback`.
     pub fn with_fallback(config: &LambdaConfig, fallback: Box<dyn TaskResolver + Send>) -> Self {
-        let remote = config.endpoint.is_some()
-            || config.functions.values().any(|f| f.endpoint.is_some());
+        let remote =
+            config.endpoint.is_some() || config.functions.values().any(|f| f.endpoint.is_some());
         LocalLambdaResolver {
             functions: config.functions.clone(),
             region: config.region.clone(),
@@ -285,7 +285,10 @@ impl TaskResolver for LocalLambdaResolver {
                 HttpInvokeEnd::Returned { payload } => (true, payload.into_bytes()),
                 HttpInvokeEnd::FunctionError { payload } => (false, payload.into_bytes()),
                 HttpInvokeEnd::ServiceError { error, cause } => {
-                    if state_binds && error == "Lambda.SdkClientException" && cause.contains("timed out") {
+                    if state_binds
+                        && error == "Lambda.SdkClientException"
+                        && cause.contains("timed out")
+                    {
                         return TaskOutcome::Pending;
                     }
                     return LocalLambdaResolver::function_error(&error, cause);
@@ -301,7 +304,9 @@ impl TaskResolver for LocalLambdaResolver {
                         };
                         return LocalLambdaResolver::runtime_error(
                             "Runtime.ExitError",
-                            format!("RequestId: {request_id} Error: Runtime exited with error: {how}"),
+                            format!(
+                                "RequestId: {request_id} Error: Runtime exited with error: {how}"
+                            ),
                         );
                     }
                     (status.success(), stdout)

@@ -53,9 +53,12 @@ fn config_path(args: &Args) -> Option<PathBuf> {
     if let Some(p) = &args.config {
         return Some(p.clone());
     }
-    [args.data_dir.join("stepline.toml"), PathBuf::from("stepline.toml")]
-        .into_iter()
-        .find(|p| p.is_file())
+    [
+        args.data_dir.join("stepline.toml"),
+        PathBuf::from("stepline.toml"),
+    ]
+    .into_iter()
+    .find(|p| p.is_file())
 }
 
 pub fn main(args: Args) -> ExitCode {

@@ -86,13 +86,9 @@ impl Tasks {
                 ))
             })?;
         let config = MockConfig::load(&path).map_err(|e| MockError(e.to_string()))?;
-        let resolver = MockResolver::with_fallback(
-            &config,
-            state_machine_name,
-            test_case,
-            Box::new(Unmocked),
-        )
-        .map_err(|e| MockError(e.to_string()))?;
+        let resolver =
+            MockResolver::with_fallback(&config, state_machine_name, test_case, Box::new(Unmocked))
+                .map_err(|e| MockError(e.to_string()))?;
         let mut m = self.mocks.lock().unwrap_or_else(|p| p.into_inner());
         // Executions that ended no longer need theirs.
         m.retain(|arn, _| running(arn));

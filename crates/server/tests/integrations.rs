@@ -24,7 +24,10 @@ fn start(server: &Server, machine: &str, input: Value) -> Value {
         "StartExecution",
         json!({"stateMachineArn": arn, "input": input.to_string()}),
     );
-    let exec = e["executionArn"].as_str().expect("execution arn").to_string();
+    let exec = e["executionArn"]
+        .as_str()
+        .expect("execution arn")
+        .to_string();
     let d = server.wait_done(&exec, Duration::from_secs(60));
     json!({"describe": d, "history": server.history(&exec)})
 }
@@ -197,16 +200,24 @@ fn lambda_functions_local_and_over_http() {
     assert_eq!(out["double"], json!({"n": 10}));
     assert_eq!(out["add"], json!({"sum": 12, "status": 200}));
     assert_eq!(out["boom"]["Error"], "ValueError");
-    let cause: Value = serde_json::from_str(out["boom"]["Cause"].as_str().unwrap_or("")).unwrap_or_default();
+    let cause: Value =
+        serde_json::from_str(out["boom"]["Cause"].as_str().unwrap_or("")).unwrap_or_default();
     assert_eq!(cause["errorMessage"], "bad input");
     assert_eq!(out["flaky"], json!({"attempt": 2}));
     assert_eq!(out["missing"]["Error"], "Lambda.ResourceNotFoundException");
     assert!(
-        out["missing"]["Cause"].as_str().unwrap_or("").contains("Function not found"),
+        out["missing"]["Cause"]
+            .as_str()
+            .unwrap_or("")
+            .contains("Function not found"),
         "{out}"
     );
     // The legacy ARN form is recorded as LambdaFunction* events, lambda:invoke as Task*.
-    assert_eq!(count(&r, "LambdaFunctionScheduled"), 3, "double, flaky twice");
+    assert_eq!(
+        count(&r, "LambdaFunctionScheduled"),
+        3,
+        "double, flaky twice"
+    );
     assert_eq!(count(&r, "LambdaFunctionFailed"), 1);
     assert_eq!(count(&r, "TaskFailed"), 2, "boom and missing");
     let seen = ep.seen.lock().expect("seen").clone();
@@ -248,7 +259,8 @@ fn http_task_against_a_local_endpoint() {
         "application/x-www-form-urlencoded"
     );
     assert_eq!(out["notFound"]["Error"], "States.Http.StatusCode.404");
-    let cause: Value = serde_json::from_str(out["notFound"]["Cause"].as_str().unwrap_or("")).unwrap_or_default();
+    let cause: Value =
+        serde_json::from_str(out["notFound"]["Cause"].as_str().unwrap_or("")).unwrap_or_default();
     assert_eq!(cause["StatusCode"], 404);
     assert_eq!(out["unavailable"]["Error"], "States.Http.StatusCode.503");
     assert_eq!(out["refused"]["Error"], "States.Http.Socket");
@@ -278,7 +290,10 @@ fn kill_9_during_a_running_task_invokes_it_again() {
     let config = lambda_config(dir.path(), &ep.url);
     let mut server = server_with(dir.path(), &config, &[]);
     let arn = server.create_machine("slow", &definitions("slow"));
-    let e = server.ok("StartExecution", json!({"stateMachineArn": arn, "input": "{}"}));
+    let e = server.ok(
+        "StartExecution",
+        json!({"stateMachineArn": arn, "input": "{}"}),
+    );
     let exec = e["executionArn"].as_str().expect("arn").to_string();
     let calls = dir.path().join("slow.calls");
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -291,10 +306,19 @@ fn kill_9_during_a_running_task_invokes_it_again() {
     let d = server.wait_done(&exec, Duration::from_secs(60));
     assert_eq!(d["status"], "SUCCEEDED", "{d}");
     assert_eq!(d["output"], "{\"ok\":true}");
-    let n = std::fs::read_to_string(&calls).unwrap_or_default().lines().count();
-    assert!(n >= 2, "invoked again after the restart (at-least-once): {n}");
+    let n = std::fs::read_to_string(&calls)
+        .unwrap_or_default()
+        .lines()
+        .count();
+    assert!(
+        n >= 2,
+        "invoked again after the restart (at-least-once): {n}"
+    );
     let h = server.history(&exec);
-    let scheduled = h.iter().filter(|e| e["type"] == "LambdaFunctionScheduled").count();
+    let scheduled = h
+        .iter()
+        .filter(|e| e["type"] == "LambdaFunctionScheduled")
+        .count();
     assert_eq!(scheduled, 1, "one attempt in the history: {h:?}");
 }
 
@@ -366,18 +390,36 @@ fn aws_services_against_moto() {
     let table = format!("t{sfx}");
     let queue = format!("q{sfx}");
     let bucket = format!("b{sfx}");
-    aws_call(moto, "arn:aws:states:::aws-sdk:dynamodb:createTable", json!({
-        "TableName": table, "BillingMode": "PAY_PER_REQUEST",
-        "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
-        "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}]
-    })).expect("create table");
-    let q = aws_call(moto, "arn:aws:states:::aws-sdk:sqs:createQueue", json!({"QueueName": queue}))
-        .expect("create queue");
+    aws_call(
+        moto,
+        "arn:aws:states:::aws-sdk:dynamodb:createTable",
+        json!({
+            "TableName": table, "BillingMode": "PAY_PER_REQUEST",
+            "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}]
+        }),
+    )
+    .expect("create table");
+    let q = aws_call(
+        moto,
+        "arn:aws:states:::aws-sdk:sqs:createQueue",
+        json!({"QueueName": queue}),
+    )
+    .expect("create queue");
     let queue_url = q["QueueUrl"].as_str().expect("queue url").to_string();
-    let topic = aws_call(moto, "arn:aws:states:::aws-sdk:sns:createTopic", json!({"Name": format!("topic{sfx}")}))
-        .expect("create topic");
+    let topic = aws_call(
+        moto,
+        "arn:aws:states:::aws-sdk:sns:createTopic",
+        json!({"Name": format!("topic{sfx}")}),
+    )
+    .expect("create topic");
     let topic_arn = topic["TopicArn"].as_str().expect("topic arn").to_string();
-    aws_call(moto, "arn:aws:states:::aws-sdk:s3:createBucket", json!({"Bucket": bucket})).expect("bucket");
+    aws_call(
+        moto,
+        "arn:aws:states:::aws-sdk:s3:createBucket",
+        json!({"Bucket": bucket}),
+    )
+    .expect("bucket");
 
     let definition = json!({
         "StartAt": "Put",
@@ -438,43 +480,79 @@ fn aws_services_against_moto() {
         }
     });
     let arn = server.create_machine("services", &definition);
-    let input = json!({"table": table, "queueUrl": queue_url, "topicArn": topic_arn, "bucket": bucket});
-    let e = server.ok("StartExecution", json!({"stateMachineArn": arn, "input": input.to_string()}));
+    let input =
+        json!({"table": table, "queueUrl": queue_url, "topicArn": topic_arn, "bucket": bucket});
+    let e = server.ok(
+        "StartExecution",
+        json!({"stateMachineArn": arn, "input": input.to_string()}),
+    );
     let exec = e["executionArn"].as_str().expect("arn").to_string();
     let d = server.wait_done(&exec, Duration::from_secs(60));
     let history = server.history(&exec);
     assert_eq!(d["status"], "SUCCEEDED", "{d} {history:?}");
     let out: Value = serde_json::from_str(d["output"].as_str().unwrap_or("{}")).unwrap_or_default();
-    assert_eq!(out["conditional"]["Error"], "DynamoDB.ConditionalCheckFailedException", "{out}");
+    assert_eq!(
+        out["conditional"]["Error"], "DynamoDB.ConditionalCheckFailedException",
+        "{out}"
+    );
     assert!(out["conditional"]["Cause"].as_str().unwrap_or("").contains("(Service: AmazonDynamoDBv2; Status Code: 400; Error Code: ConditionalCheckFailedException"), "{out}");
     assert_eq!(out["update"]["attributes"], json!({"v": {"S": "two"}}));
-    assert_eq!(out["get"]["Item"], json!({"id": {"S": "k1"}, "v": {"S": "two"}}));
+    assert_eq!(
+        out["get"]["Item"],
+        json!({"id": {"S": "k1"}, "v": {"S": "two"}})
+    );
     assert_eq!(out["get"]["SdkHttpMetadata"]["HttpStatusCode"], 200);
     assert!(out["get"]["SdkResponseMetadata"]["RequestId"].is_string());
-    assert_eq!(out["sdkGet"], json!({"Item": {"id": {"S": "k1"}, "v": {"S": "two"}}}), "aws-sdk: the bare response");
+    assert_eq!(
+        out["sdkGet"],
+        json!({"Item": {"id": {"S": "k1"}, "v": {"S": "two"}}}),
+        "aws-sdk: the bare response"
+    );
     // MD5 of the JSON text sent: {"hello":"world"}.
-    assert_eq!(out["send"]["MD5OfMessageBody"], "fbc24bcc7a1794758fc1327fcfebdaf6");
+    assert_eq!(
+        out["send"]["MD5OfMessageBody"],
+        "fbc24bcc7a1794758fc1327fcfebdaf6"
+    );
     assert!(out["send"]["MessageId"].is_string());
-    assert_eq!(out["nowhere"]["Error"], "SQS.QueueDoesNotExistException", "{out}");
+    assert_eq!(
+        out["nowhere"]["Error"], "SQS.QueueDoesNotExistException",
+        "{out}"
+    );
     let nowhere_attempts = history
         .iter()
-        .filter(|e| e["type"] == "TaskStateEntered" && e["stateEnteredEventDetails"]["name"] == "SendNowhere")
+        .filter(|e| {
+            e["type"] == "TaskStateEntered"
+                && e["stateEnteredEventDetails"]["name"] == "SendNowhere"
+        })
         .count();
     assert_eq!(nowhere_attempts, 1);
     let nowhere_scheduled = history
         .iter()
-        .filter(|e| e["type"] == "TaskScheduled" && e["taskScheduledEventDetails"]["parameters"].as_str().unwrap_or("").contains("-missing"))
+        .filter(|e| {
+            e["type"] == "TaskScheduled"
+                && e["taskScheduledEventDetails"]["parameters"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("-missing")
+        })
         .count();
     assert_eq!(nowhere_scheduled, 2, "one retry");
     assert!(out["publish"]["MessageId"].is_string(), "{out}");
     assert_eq!(out["noTopic"]["Error"], "SNS.NotFoundException", "{out}");
     assert_eq!(out["events"]["failed"], 0);
     assert_eq!(out["s3put"]["ChecksumCRC32"], "hnEfWw==");
-    assert_eq!(out["s3get"], json!({"body": "{\"Dict\":\"Value\"}", "length": 16}));
+    assert_eq!(
+        out["s3get"],
+        json!({"body": "{\"Dict\":\"Value\"}", "length": 16})
+    );
     assert_eq!(out["s3missing"]["Error"], "S3.NoSuchKeyException", "{out}");
     // The message really is in the queue, as JSON text.
-    let m = aws_call(moto, "arn:aws:states:::aws-sdk:sqs:receiveMessage", json!({"QueueUrl": queue_url, "MaxNumberOfMessages": 1}))
-        .expect("receive");
+    let m = aws_call(
+        moto,
+        "arn:aws:states:::aws-sdk:sqs:receiveMessage",
+        json!({"QueueUrl": queue_url, "MaxNumberOfMessages": 1}),
+    )
+    .expect("receive");
     assert_eq!(m["Messages"][0]["Body"], "{\"hello\":\"world\"}");
 }
 
@@ -484,8 +562,12 @@ fn sqs_wait_for_task_token_against_moto() {
     let dir = tempfile::tempdir().expect("tempdir");
     let server = server_with(dir.path(), &aws_config(dir.path(), moto), &[]);
     let queue = format!("cb{}", uuid_suffix());
-    let q = aws_call(moto, "arn:aws:states:::aws-sdk:sqs:createQueue", json!({"QueueName": queue}))
-        .expect("create queue");
+    let q = aws_call(
+        moto,
+        "arn:aws:states:::aws-sdk:sqs:createQueue",
+        json!({"QueueName": queue}),
+    )
+    .expect("create queue");
     let queue_url = q["QueueUrl"].as_str().expect("queue url").to_string();
     let definition = json!({
         "StartAt": "Wait",
@@ -496,13 +578,20 @@ fn sqs_wait_for_task_token_against_moto() {
         }
     });
     let arn = server.create_machine("callback", &definition);
-    let e = server.ok("StartExecution", json!({"stateMachineArn": arn, "input": json!({"queueUrl": queue_url}).to_string()}));
+    let e = server.ok(
+        "StartExecution",
+        json!({"stateMachineArn": arn, "input": json!({"queueUrl": queue_url}).to_string()}),
+    );
     let exec = e["executionArn"].as_str().expect("arn").to_string();
     // A worker: reads the message from the queue, answers with its token.
     let deadline = Instant::now() + Duration::from_secs(30);
     let body = loop {
-        let m = aws_call(moto, "arn:aws:states:::aws-sdk:sqs:receiveMessage", json!({"QueueUrl": queue_url, "WaitTimeSeconds": 1}))
-            .expect("receive");
+        let m = aws_call(
+            moto,
+            "arn:aws:states:::aws-sdk:sqs:receiveMessage",
+            json!({"QueueUrl": queue_url, "WaitTimeSeconds": 1}),
+        )
+        .expect("receive");
         if let Some(b) = m["Messages"][0]["Body"].as_str() {
             break serde_json::from_str::<Value>(b).expect("JSON body");
         }
@@ -510,17 +599,34 @@ fn sqs_wait_for_task_token_against_moto() {
     };
     assert_eq!(body["job"], 7);
     let token = body["token"].as_str().expect("token");
-    server.ok("SendTaskSuccess", json!({"taskToken": token, "output": "{\"done\":true}"}));
+    server.ok(
+        "SendTaskSuccess",
+        json!({"taskToken": token, "output": "{\"done\":true}"}),
+    );
     let d = server.wait_done(&exec, Duration::from_secs(30));
     assert_eq!(d["status"], "SUCCEEDED", "{d}");
     assert_eq!(d["output"], "{\"done\":true}");
     let h = server.history(&exec);
     let types: Vec<&str> = h.iter().filter_map(|e| e["type"].as_str()).collect();
     let at = |t: &str| types.iter().position(|x| *x == t).unwrap_or(usize::MAX);
-    assert!(at("TaskStarted") < at("TaskSubmitted") && at("TaskSubmitted") < at("TaskSucceeded"), "{types:?}");
-    let submitted = h.iter().find(|e| e["type"] == "TaskSubmitted").expect("TaskSubmitted");
-    let sub: Value = serde_json::from_str(submitted["taskSubmittedEventDetails"]["output"].as_str().unwrap_or("{}")).unwrap_or_default();
-    assert!(sub["MessageId"].is_string() && sub["MD5OfMessageBody"].is_string(), "{sub}");
+    assert!(
+        at("TaskStarted") < at("TaskSubmitted") && at("TaskSubmitted") < at("TaskSucceeded"),
+        "{types:?}"
+    );
+    let submitted = h
+        .iter()
+        .find(|e| e["type"] == "TaskSubmitted")
+        .expect("TaskSubmitted");
+    let sub: Value = serde_json::from_str(
+        submitted["taskSubmittedEventDetails"]["output"]
+            .as_str()
+            .unwrap_or("{}"),
+    )
+    .unwrap_or_default();
+    assert!(
+        sub["MessageId"].is_string() && sub["MD5OfMessageBody"].is_string(),
+        "{sub}"
+    );
 }
 
 fn uuid_suffix() -> String {

@@ -179,7 +179,13 @@ pub const SERVICES: &[Service] = &[
         "1.1",
         "CloudWatchLogs",
     ),
-    json_service("firehose", "firehose", "Firehose_20150804", "1.1", "Firehose"),
+    json_service(
+        "firehose",
+        "firehose",
+        "Firehose_20150804",
+        "1.1",
+        "Firehose",
+    ),
     json_service(
         "ecs",
         "ecs",
@@ -190,7 +196,13 @@ pub const SERVICES: &[Service] = &[
     json_service("sagemaker", "sagemaker", "SageMaker", "1.1", "SageMaker"),
     json_service("athena", "athena", "AmazonAthena", "1.1", "Athena"),
     json_service("glue", "glue", "AWSGlue", "1.1", "Glue"),
-    json_service("codebuild", "codebuild", "CodeBuild_20161006", "1.1", "CodeBuild"),
+    json_service(
+        "codebuild",
+        "codebuild",
+        "CodeBuild_20161006",
+        "1.1",
+        "CodeBuild",
+    ),
 ];
 
 /// The service a resource names, `eventbridge` and `events` alike.
@@ -242,8 +254,10 @@ pub fn classify(resource: &str) -> Option<AwsCall<'_>> {
         // runTask, Lambda, nested executions...) belong elsewhere.
         let known = matches!(
             (service.name, action),
-            ("dynamodb", "getItem" | "putItem" | "updateItem" | "deleteItem")
-                | ("sqs", "sendMessage")
+            (
+                "dynamodb",
+                "getItem" | "putItem" | "updateItem" | "deleteItem"
+            ) | ("sqs", "sendMessage")
                 | ("sns", "publish")
                 | ("events", "putEvents")
         );
@@ -407,9 +421,7 @@ impl AwsClient {
                 let body = if service.camel_wire {
                     match parameters {
                         Value::Object(m) => Value::Object(
-                            m.iter()
-                                .map(|(k, v)| (lower_first(k), v.clone()))
-                                .collect(),
+                            m.iter().map(|(k, v)| (lower_first(k), v.clone())).collect(),
                         ),
                         v => v.clone(),
                     }
@@ -448,26 +460,40 @@ impl AwsClient {
                                 .and_then(Value::as_str)
                                 .map(|t| t.rsplit('#').next().unwrap_or(t).to_string())
                         })
-                        .or_else(|| r.header("x-amzn-ErrorType").map(|t| t.split(':').next().unwrap_or(t).to_string()))
+                        .or_else(|| {
+                            r.header("x-amzn-ErrorType")
+                                .map(|t| t.split(':').next().unwrap_or(t).to_string())
+                        })
                         .unwrap_or_else(|| "InternalFailure".into());
                     let message = ["message", "Message", "errorMessage"]
                         .iter()
                         .find_map(|k| parsed.get(*k).and_then(Value::as_str))
                         .unwrap_or("")
                         .to_string();
-                    return Err(error_of(call, r.status, &code, &message, &answer.request_id));
+                    return Err(error_of(
+                        call,
+                        r.status,
+                        &code,
+                        &message,
+                        &answer.request_id,
+                    ));
                 }
                 let mut out = match parsed {
-                    Value::Object(m) if service.camel_wire => Value::Object(
-                        m.into_iter().map(|(k, v)| (upper_first(&k), v)).collect(),
-                    ),
+                    Value::Object(m) if service.camel_wire => {
+                        Value::Object(m.into_iter().map(|(k, v)| (upper_first(&k), v)).collect())
+                    }
                     v => v,
                 };
                 if !call.sdk {
                     add_metadata(&mut out, service, &answer);
                 }
                 if let (false, "events", "putEvents") = (call.sdk, service.name, call.action) {
-                    if out.get("FailedEntryCount").and_then(Value::as_u64).unwrap_or(0) > 0 {
+                    if out
+                        .get("FailedEntryCount")
+                        .and_then(Value::as_u64)
+                        .unwrap_or(0)
+                        > 0
+                    {
                         let cause = json!({
                             "Entries": out.get("Entries").cloned().unwrap_or(json!([])),
                             "FailedEntryCount": out.get("FailedEntryCount").cloned().unwrap_or(json!(0)),
@@ -487,8 +513,8 @@ impl AwsClient {
 
     /// SQS takes the queue's URL as its endpoint when no endpoint is configured for it.
     fn json_endpoint(&self, service: &Service, parameters: &Value, endpoint: &str) -> String {
-        let configured = self.config.endpoints.contains_key(service.name)
-            || self.config.endpoint.is_some();
+        let configured =
+            self.config.endpoints.contains_key(service.name) || self.config.endpoint.is_some();
         if service.name == "sqs" && !configured {
             if let Some(u) = parameters.get("QueueUrl").and_then(Value::as_str) {
                 if let Ok(parsed) = Url::parse(u) {
@@ -577,6 +603,14 @@ fn flatten_query(key: &str, v: &Value, out: &mut Vec<(String, String)>, sns: boo
                 let base = format!("{key}.entry.{}", i + 1);
                 out.push((format!("{base}.Name"), name.clone()));
                 flatten_query(&format!("{base}.Value"), attr, out, sns);
+            }
+        }
+        // String maps (`Attributes`): `entry.N.key` / `entry.N.value`.
+        Value::Object(m) if key.ends_with("Attributes") && m.values().all(Value::is_string) => {
+            for (i, (k, x)) in m.iter().enumerate() {
+                let base = format!("{key}.entry.{}", i + 1);
+                out.push((format!("{base}.key"), k.clone()));
+                flatten_query(&format!("{base}.value"), x, out, sns);
             }
         }
         Value::Object(m) => {
@@ -691,13 +725,13 @@ pub fn error_of(
 fn add_metadata(out: &mut Value, service: &Service, answer: &Answer) {
     let Value::Object(m) = out else { return };
     let r = &answer.response;
-    let content_type = r
-        .header("Content-Type")
-        .map(str::to_string)
-        .unwrap_or_else(|| match service.protocol {
-            Protocol::Json { version, .. } => format!("application/x-amz-json-{version}"),
-            _ => "text/xml".into(),
-        });
+    let content_type =
+        r.header("Content-Type")
+            .map(str::to_string)
+            .unwrap_or_else(|| match service.protocol {
+                Protocol::Json { version, .. } => format!("application/x-amz-json-{version}"),
+                _ => "text/xml".into(),
+            });
     let date = r
         .header("Date")
         .map(str::to_string)
@@ -854,7 +888,10 @@ mod tests {
     #[test]
     fn resources() {
         let c = classify("arn:aws:states:::dynamodb:getItem").expect("known");
-        assert_eq!((c.service.name, c.action, c.sdk), ("dynamodb", "getItem", false));
+        assert_eq!(
+            (c.service.name, c.action, c.sdk),
+            ("dynamodb", "getItem", false)
+        );
         let c = classify("arn:aws:states:::sqs:sendMessage.waitForTaskToken").expect("known");
         assert!(c.wait_for_task_token);
         let c = classify("arn:aws:states:::aws-sdk:s3:getObject").expect("known");
@@ -867,15 +904,31 @@ mod tests {
     #[test]
     fn error_names() {
         let c = classify("arn:aws:states:::sqs:sendMessage").expect("known");
-        let e = error_of(&c, 400, "MissingParameter", "The request must contain the parameter MessageBody.", "r1");
+        let e = error_of(
+            &c,
+            400,
+            "MissingParameter",
+            "The request must contain the parameter MessageBody.",
+            "r1",
+        );
         assert_eq!(e.error, "SQS.AmazonSQSException");
         assert_eq!(e.cause, "The request must contain the parameter MessageBody. (Service: AmazonSQS; Status Code: 400; Error Code: MissingParameter; Request ID: r1; Proxy: null)");
         let e = error_of(&c, 400, "AWS.SimpleQueueService.NonExistentQueue", "m", "r");
         assert_eq!(e.error, "SQS.QueueDoesNotExistException");
         let c = classify("arn:aws:states:::aws-sdk:dynamodb:putItem").expect("known");
-        assert_eq!(error_of(&c, 400, "ValidationException", "m", "r").error, "DynamoDb.DynamoDbException");
         assert_eq!(
-            error_of(&c, 400, "ResourceNotFoundException", "Requested resource not found", "r").cause,
+            error_of(&c, 400, "ValidationException", "m", "r").error,
+            "DynamoDb.DynamoDbException"
+        );
+        assert_eq!(
+            error_of(
+                &c,
+                400,
+                "ResourceNotFoundException",
+                "Requested resource not found",
+                "r"
+            )
+            .cause,
             "Requested resource not found (Service: DynamoDb, Status Code: 400, Request ID: r)"
         );
         let c = classify("arn:aws:states:::dynamodb:putItem").expect("known");
@@ -884,7 +937,10 @@ mod tests {
             "DynamoDB.ConditionalCheckFailedException"
         );
         let c = classify("arn:aws:states:::sns:publish").expect("known");
-        assert_eq!(error_of(&c, 404, "NotFound", "Topic does not exist", "r").error, "SNS.NotFoundException");
+        assert_eq!(
+            error_of(&c, 404, "NotFound", "Topic does not exist", "r").error,
+            "SNS.NotFoundException"
+        );
     }
 
     #[test]
@@ -893,7 +949,10 @@ mod tests {
         let r = xml_element(x, "PublishResult").expect("result");
         assert_eq!(xml_to_json(&r), json!({"MessageId": "m-1"}));
         assert_eq!(xml_text(x, "RequestId").as_deref(), Some("r"));
-        assert_eq!(xml_to_json("<a>1</a><a>2</a><b/>"), json!({"a": ["1", "2"], "b": ""}));
+        assert_eq!(
+            xml_to_json("<a>1</a><a>2</a><b/>"),
+            json!({"a": ["1", "2"], "b": ""})
+        );
     }
 
     #[test]
@@ -908,9 +967,18 @@ mod tests {
         assert_eq!(
             out,
             vec![
-                ("MessageAttributes.entry.1.Name".to_string(), "k".to_string()),
-                ("MessageAttributes.entry.1.Value.DataType".to_string(), "String".to_string()),
-                ("MessageAttributes.entry.1.Value.StringValue".to_string(), "v".to_string()),
+                (
+                    "MessageAttributes.entry.1.Name".to_string(),
+                    "k".to_string()
+                ),
+                (
+                    "MessageAttributes.entry.1.Value.DataType".to_string(),
+                    "String".to_string()
+                ),
+                (
+                    "MessageAttributes.entry.1.Value.StringValue".to_string(),
+                    "v".to_string()
+                ),
             ]
         );
     }

@@ -83,7 +83,11 @@ pub fn call(
             })
         }
     };
-    if matches!(call.action, "getObject" | "headObject" | "deleteObject" | "putObject") && key.is_none() {
+    if matches!(
+        call.action,
+        "getObject" | "headObject" | "deleteObject" | "putObject"
+    ) && key.is_none()
+    {
         return Err(missing("Key"));
     }
     let url_text = if query.is_empty() {
@@ -98,10 +102,7 @@ pub fn call(
     )];
     if call.action == "putObject" {
         let crc = crc32(&body).to_be_bytes();
-        headers.push((
-            "x-amz-checksum-crc32".into(),
-            base64_encode(&crc),
-        ));
+        headers.push(("x-amz-checksum-crc32".into(), base64_encode(&crc)));
         if let Some(ct) = str_param(parameters, "ContentType") {
             headers.push(("Content-Type".into(), ct.to_string()));
         }
@@ -117,7 +118,13 @@ pub fn call(
             _ => r.reason.replace(' ', ""),
         });
         let message = xml_text(&text, "Message").unwrap_or_else(|| r.reason.clone());
-        return Err(error_of(call, r.status, &code, &message, &answer.request_id));
+        return Err(error_of(
+            call,
+            r.status,
+            &code,
+            &message,
+            &answer.request_id,
+        ));
     }
     let mut out = Map::new();
     let header = |h: &str| r.header(h).map(str::to_string);
@@ -175,9 +182,9 @@ pub fn call(
             out.insert("Location".into(), json!(format!("/{bucket}")));
         }
         "listObjectsV2" => {
-            if let Value::Object(m) = xml_to_json(
-                &super::xml_element(&text, "ListBucketResult").unwrap_or_default(),
-            ) {
+            if let Value::Object(m) =
+                xml_to_json(&super::xml_element(&text, "ListBucketResult").unwrap_or_default())
+            {
                 out = m;
             }
         }
@@ -198,8 +205,16 @@ fn base64_encode(data: &[u8]) -> String {
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         out.push(T[(n >> 18) as usize & 63] as char);
         out.push(T[(n >> 12) as usize & 63] as char);
-        out.push(if chunk.len() > 1 { T[(n >> 6) as usize & 63] as char } else { '=' });
-        out.push(if chunk.len() > 2 { T[n as usize & 63] as char } else { '=' });
+        out.push(if chunk.len() > 1 {
+            T[(n >> 6) as usize & 63] as char
+        } else {
+            '='
+        });
+        out.push(if chunk.len() > 2 {
+            T[n as usize & 63] as char
+        } else {
+            '='
+        });
     }
     out
 }
@@ -211,7 +226,10 @@ mod tests {
     #[test]
     fn checksums_match_the_recorded_ones() {
         // AWS recorded ChecksumCRC32 "hnEfWw==" for the body {"Dict":"Value"}.
-        assert_eq!(base64_encode(&crc32(b"{\"Dict\":\"Value\"}").to_be_bytes()), "hnEfWw==");
+        assert_eq!(
+            base64_encode(&crc32(b"{\"Dict\":\"Value\"}").to_be_bytes()),
+            "hnEfWw=="
+        );
         assert_eq!(base64_encode(b"ab"), "YWI=");
     }
 }

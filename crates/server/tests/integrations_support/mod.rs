@@ -82,7 +82,14 @@ pub fn moto() -> Option<&'static Moto> {
         let venv = moto_venv()?;
         let port = free_port();
         let child = Command::new(venv.join("bin/python"))
-            .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
+            .args([
+                "-m",
+                "moto.server",
+                "-H",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
