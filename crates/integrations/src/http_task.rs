@@ -300,12 +300,11 @@ pub fn invoke(
     })?;
     let mut response_headers = Map::new();
     for (k, v) in &response.headers {
-        match response_headers
+        if let Value::Array(a) = response_headers
             .entry(k.to_ascii_lowercase())
             .or_insert_with(|| json!([]))
         {
-            Value::Array(a) => a.push(json!(v)),
-            _ => {}
+            a.push(json!(v));
         }
     }
     let text = String::from_utf8_lossy(&response.body).into_owned();
