@@ -3,9 +3,8 @@
 //! Integrations run on worker threads (the engine's resolvers are synchronous), so a blocking
 //! client keeps them simple and adds no dependency: requests go out with `Connection: close`
 //! and the response is read to its end, `Content-Length` and chunked bodies both understood.
-//! Plain `http://` only: TLS endpoints (`https://`) are reported as
-//! [`HttpError::TlsUnsupported`]; point the integration at a local endpoint or a TLS-terminating
-//! proxy.
+//! `https://` needs the `tls` feature (the system's OpenSSL through `native-tls`); without it
+//! TLS endpoints are reported as [`HttpError::TlsUnsupported`].
 
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
@@ -148,7 +147,7 @@ pub fn send(
     body: &[u8],
     timeout: Duration,
 ) -> Result<Response, HttpError> {
-    if url.scheme != "http" {
+    if url.scheme != "http" && !cfg!(feature = "tls") {
         return Err(HttpError::TlsUnsupported(format!(
             "{}://{}{}",
             url.scheme,
@@ -172,8 +171,42 @@ pub fn send(
             break;
         }
     }
-    let mut stream = stream.ok_or_else(|| HttpError::Connect(url.authority()))?;
+    let stream = stream.ok_or_else(|| HttpError::Connect(url.authority()))?;
     let _ = stream.set_nodelay(true);
+    let left = deadline.saturating_duration_since(Instant::now());
+    let _ = stream.set_write_timeout(Some(left.max(Duration::from_millis(1))));
+    let _ = stream.set_read_timeout(Some(left.max(Duration::from_millis(1))));
+    #[cfg(feature = "tls")]
+    if url.scheme == "https" {
+        let connector =
+            native_tls::TlsConnector::new().map_err(|e| HttpError::Io(format!("TLS: {e}")))?;
+        let tls = connector
+            .connect(
+                &url.host,
+                stream
+                    .try_clone()
+                    .map_err(|e| HttpError::Io(e.to_string()))?,
+            )
+            .map_err(|e| HttpError::Connect(format!("{} (TLS: {e})", url.authority())))?;
+        return exchange(tls, &stream, method, url, headers, body, deadline);
+    }
+    let control = stream
+        .try_clone()
+        .map_err(|e| HttpError::Io(e.to_string()))?;
+    exchange(stream, &control, method, url, headers, body, deadline)
+}
+
+/// Writes the request on `stream` and reads the response; `control` is the socket under it,
+/// for its timeouts.
+fn exchange<S: Read + Write>(
+    mut stream: S,
+    control: &TcpStream,
+    method: &str,
+    url: &Url,
+    headers: &[(String, String)],
+    body: &[u8],
+    deadline: Instant,
+) -> Result<Response, HttpError> {
     let mut head = format!(
         "{method} {} HTTP/1.1\r\nHost: {}\r\n",
         url.target(),
@@ -197,8 +230,6 @@ pub fn send(
         std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => HttpError::Timeout,
         _ => HttpError::Io(e.to_string()),
     };
-    let left = deadline.saturating_duration_since(Instant::now());
-    let _ = stream.set_write_timeout(Some(left.max(Duration::from_millis(1))));
     stream.write_all(head.as_bytes()).map_err(io)?;
     stream.write_all(body).map_err(io)?;
     let mut raw = Vec::new();
@@ -208,7 +239,7 @@ pub fn send(
         if left.is_zero() {
             return Err(HttpError::Timeout);
         }
-        let _ = stream.set_read_timeout(Some(left));
+        let _ = control.set_read_timeout(Some(left));
         match stream.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => {
