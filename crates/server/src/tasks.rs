@@ -6,6 +6,12 @@
 //! comes back as an event delivered to the execution ([`Runtime::deliver`]), as a worker's
 //! does. Nothing here is journaled: an invocation still open when the server stops is invoked
 //! again after replay (at-least-once, as AWS documents for its integrations).
+//!
+//! Known race: a `.waitForTaskToken` call's `TaskSubmitted` is delivered when the service's
+//! response arrives; a worker that answers the token in the milliseconds before that has its
+//! answer handled first, and the late `TaskSubmitted` is then dropped by the engine (the result
+//! is right, the history lacks that event). Ordering it needs the runtime to hold a task's
+//! answers while its submission is in flight.
 
 use crate::runtime::Runtime;
 use engine::{Event, NoIntegrations, TaskInvocation, TaskOutcome, TaskResolver};

@@ -599,6 +599,7 @@ fn sqs_wait_for_task_token_against_moto() {
     };
     assert_eq!(body["job"], 7);
     let token = body["token"].as_str().expect("token");
+    wait_submitted(&server, &exec);
     server.ok(
         "SendTaskSuccess",
         json!({"taskToken": token, "output": "{\"done\":true}"}),
