@@ -27,8 +27,15 @@ pub struct Integrations {
 }
 
 impl Integrations {
-    pub fn new(config: Config, region: &str, account: &str) -> Integrations {
+    pub fn new(mut config: Config, region: &str, account: &str) -> Integrations {
         let aws = config.aws.as_ref().map(AwsClient::new);
+        // `[aws.endpoints] lambda`: functions not configured locally are invoked there.
+        if config.lambda.endpoint.is_none() {
+            config.lambda.endpoint = config
+                .aws
+                .as_ref()
+                .and_then(|a| a.endpoints.get("lambda").cloned());
+        }
         Integrations {
             config,
             aws,
@@ -112,6 +119,7 @@ impl Integrations {
                 &self.config.lambda,
                 Box::new(self.fallback.clone()),
             );
+            lambda.set_credentials(self.aws.as_ref().and_then(|a| a.credentials().cloned()));
             return Performed::Outcome(lambda.invoke(inv));
         }
         Performed::Outcome(self.fallback(inv))

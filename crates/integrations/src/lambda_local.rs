@@ -91,6 +91,13 @@ impl LocalLambdaResolver {
         }
     }
 
+    /// Signs requests to Lambda endpoints with these credentials (default: the environment's).
+    pub fn set_credentials(&mut self, credentials: Option<crate::aws::sigv4::Credentials>) {
+        if credentials.is_some() {
+            self.credentials = credentials;
+        }
+    }
+
     fn function(&self, function: &str) -> Option<&FunctionConfig> {
         self.functions
             .get(function)

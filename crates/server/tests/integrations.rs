@@ -144,8 +144,14 @@ fn lambda_config(dir: &Path, endpoint: &str) -> String {
         "slow.py",
         "import json, os, sys, time\np = os.path.join(os.path.dirname(__file__), 'slow.calls')\nopen(p, 'a').write('call\\n')\ntime.sleep(2)\nprint(json.dumps({'ok': True}))\n",
     );
+    let creds = credentials_file(dir).display().to_string();
     format!(
         r#"
+[aws]
+region = "us-east-1"
+profile = "moto"
+credentials_file = "{creds}"
+
 [lambda]
 endpoint = "{endpoint}"
 
@@ -226,6 +232,17 @@ fn lambda_functions_local_and_over_http() {
         .find(|s| s.target.contains("/functions/add/"))
         .expect("add was invoked over HTTP");
     assert_eq!(add.method, "POST");
+    // Signed with the [aws] credentials, for the lambda service.
+    let auth = add
+        .headers
+        .get("authorization")
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        auth.starts_with("AWS4-HMAC-SHA256 Credential=AKIDTEST/")
+            && auth.contains("/us-east-1/lambda/aws4_request"),
+        "{auth}"
+    );
     assert_eq!(
         serde_json::from_str::<Value>(&add.body).unwrap_or_default(),
         json!({"a": 2, "b": 10})

@@ -340,6 +340,11 @@ impl AwsClient {
         }
     }
 
+    /// The credentials requests are signed with.
+    pub fn credentials(&self) -> Option<&Credentials> {
+        self.credentials.as_ref()
+    }
+
     /// Where `service` is reached.
     pub fn endpoint(&self, service: &Service) -> String {
         self.config
