@@ -59,6 +59,7 @@ fn https_request_through_tls() {
         }
     };
     let _ = server.kill();
+    let _ = server.wait();
     assert_eq!(r.status, 200);
     assert!(
         String::from_utf8_lossy(&r.body).contains("Ciphers"),
