@@ -43,6 +43,11 @@ fn moto_venv() -> Option<&'static Path> {
                     "install",
                     "--quiet",
                     "--disable-pip-version-check",
+                    // Without network, give up quickly rather than retry for minutes.
+                    "--timeout",
+                    "20",
+                    "--retries",
+                    "1",
                     "moto[server]",
                 ])
                 .status()
