@@ -23,6 +23,9 @@ pub enum HttpError {
     TlsUnsupported(String),
     #[error("cannot connect to {0}")]
     Connect(String),
+    /// The host name does not resolve (the text Java's resolver reports, as AWS records it).
+    #[error("{0}: Name or service not known")]
+    Resolve(String),
     #[error("the request timed out")]
     Timeout,
     #[error("I/O error: {0}")]
@@ -158,7 +161,7 @@ pub fn send(
     let deadline = Instant::now() + timeout;
     let addrs: Vec<_> = (url.host.as_str(), url.port)
         .to_socket_addrs()
-        .map_err(|_| HttpError::Connect(url.authority()))?
+        .map_err(|_| HttpError::Resolve(url.host.clone()))?
         .collect();
     let mut stream = None;
     for a in addrs {

@@ -423,15 +423,22 @@ impl AwsClient {
             } => {
                 let url = Url::parse(&self.json_endpoint(service, parameters, &endpoint))
                     .map_err(client_error)?;
-                let body = if service.camel_wire {
-                    match parameters {
-                        Value::Object(m) => Value::Object(
-                            m.iter().map(|(k, v)| (lower_first(k), v.clone())).collect(),
-                        ),
-                        v => v.clone(),
-                    }
-                } else {
-                    parameters.clone()
+                // The SDKs send no member for a null value.
+                let body = match parameters {
+                    Value::Object(m) => Value::Object(
+                        m.iter()
+                            .filter(|(_, v)| !v.is_null())
+                            .map(|(k, v)| {
+                                let k = if service.camel_wire {
+                                    lower_first(k)
+                                } else {
+                                    k.clone()
+                                };
+                                (k, v.clone())
+                            })
+                            .collect(),
+                    ),
+                    v => v.clone(),
                 };
                 let body = body.to_string();
                 let headers = vec![
@@ -516,14 +523,18 @@ impl AwsClient {
         }
     }
 
-    /// SQS takes the queue's URL as its endpoint when no endpoint is configured for it.
+    /// SQS calls go where the queue's URL points, as the AWS SDKs send them; a configured
+    /// endpoint takes the place of AWS's own hosts (`https://sqs.REGION.amazonaws.com/...`),
+    /// so workflows written for AWS run against a stand-in unchanged.
     fn json_endpoint(&self, service: &Service, parameters: &Value, endpoint: &str) -> String {
         let configured =
             self.config.endpoints.contains_key(service.name) || self.config.endpoint.is_some();
-        if service.name == "sqs" && !configured {
+        if service.name == "sqs" {
             if let Some(u) = parameters.get("QueueUrl").and_then(Value::as_str) {
                 if let Ok(parsed) = Url::parse(u) {
-                    return format!("{}://{}/", parsed.scheme, parsed.authority());
+                    if !(configured && parsed.host.ends_with(".amazonaws.com")) {
+                        return format!("{}://{}/", parsed.scheme, parsed.authority());
+                    }
                 }
             }
         }
