@@ -656,3 +656,48 @@ fn uuid_suffix() -> String {
             .unwrap_or(0)
     )
 }
+
+/// Measurement, not a check (`cargo test -p server --test integrations --release -- --ignored
+/// --nocapture integration_latency`): StartSyncExecution round trips of an Express workflow
+/// whose one Task is an HTTP Task or a Lambda function over HTTP, against a Pass-only baseline.
+#[test]
+#[ignore]
+fn integration_latency() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ep = endpoint();
+    let server = server_with(dir.path(), &lambda_config(dir.path(), &ep.url), &[]);
+    let machines = [
+        (
+            "pass",
+            json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}),
+        ),
+        (
+            "http_task",
+            json!({"StartAt": "H", "States": {"H": {"Type": "Task", "Resource": "arn:aws:states:::http:invoke",
+            "Parameters": {"ApiEndpoint": format!("{}/echo/x", ep.url), "Method": "GET"}, "End": true}}}),
+        ),
+        (
+            "lambda_http",
+            json!({"StartAt": "L", "States": {"L": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+            "Parameters": {"FunctionName": "add", "Payload": {"a": 1, "b": 2}}, "End": true}}}),
+        ),
+    ];
+    for (name, def) in machines {
+        let v = server.ok(
+            "CreateStateMachine",
+            json!({"name": name, "definition": def.to_string(), "roleArn": ROLE, "type": "EXPRESS"}),
+        );
+        let arn = v["stateMachineArn"].as_str().expect("arn").to_string();
+        let n = 300;
+        let started = Instant::now();
+        for _ in 0..n {
+            let r = server.ok(
+                "StartSyncExecution",
+                json!({"stateMachineArn": arn, "input": "{}"}),
+            );
+            assert_eq!(r["status"], "SUCCEEDED", "{r}");
+        }
+        let per = started.elapsed() / n;
+        println!("{name}: {n} sync executions, {per:?} each");
+    }
+}
