@@ -7,12 +7,11 @@
 //! does. Nothing here is journaled: an invocation still open when the server stops is invoked
 //! again after replay (at-least-once, as AWS documents for its integrations).
 //!
-//! Known race: a `.waitForTaskToken` call's `TaskSubmitted` is delivered when the service's
-//! response arrives; a worker that answers the token in the milliseconds before that has its
-//! answer handled first, and the late `TaskSubmitted` is then dropped by the engine (the result
-//! is right, the history lacks that event). Ordering it needs the runtime to hold a task's
-//! answers while its submission is in flight.
-
+//! A `.waitForTaskToken` call is the exception: its `TaskSubmitted` must come before any answer
+//! to the token, and a worker can answer as soon as the message is in the queue, before the
+//! service's response reaches us. So the call is made in line, with the worker thread handed
+//! over to tokio's other tasks meanwhile (`block_in_place`), and `TaskSubmitted` goes to the
+//! inbox ahead of anything the channel holds.
 use crate::runtime::Runtime;
 use engine::{Event, NoIntegrations, TaskInvocation, TaskOutcome, TaskResolver};
 use integrations::{Integrations, MockConfig, MockResolver, Performed};
@@ -132,6 +131,13 @@ fn outcome_event(task: u64, o: TaskOutcome) -> Option<Event> {
     }
 }
 
+fn performed_event(task: u64, p: Performed) -> Option<Event> {
+    match p {
+        Performed::Outcome(o) => outcome_event(task, o),
+        Performed::Submitted(output) => Some(Event::TaskSubmitted { task, output }),
+    }
+}
+
 /// Performs one invocation of the execution `execution_arn`. Answers known at once go to
 /// `inbox`; slow ones are delivered to the execution later. `started`: its `TaskStarted` was
 /// already handled (a replayed invocation).
@@ -165,7 +171,14 @@ pub fn invoke(
             && !crate::nested::is_child(&inv)
             && integrations.as_ref().is_some_and(|i| i.performs(&inv));
         if let (true, Some(i)) = (sends, integrations) {
-            spawn(rt, execution_arn, inv, i);
+            let multi_thread = tokio::runtime::Handle::try_current()
+                .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+            if multi_thread {
+                let performed = tokio::task::block_in_place(|| i.perform(&inv));
+                inbox.extend(performed_event(task, performed));
+            } else {
+                spawn(rt, execution_arn, inv, i);
+            }
         }
         return;
     }
@@ -199,8 +212,7 @@ fn spawn(rt: &Arc<Runtime>, execution_arn: &str, inv: TaskInvocation, i: Arc<Int
         let task = inv.task;
         let performed = tokio::task::spawn_blocking(move || i.perform(&inv)).await;
         let event = match performed {
-            Ok(Performed::Outcome(o)) => outcome_event(task, o),
-            Ok(Performed::Submitted(output)) => Some(Event::TaskSubmitted { task, output }),
+            Ok(p) => performed_event(task, p),
             Err(e) => Some(Event::TaskFailed {
                 task,
                 error: Some("States.Runtime".into()),

@@ -349,13 +349,7 @@ fn recorded_answer(case: &Value) -> Option<Value> {
 
 /// A worker as the LocalStack test ran it: reads the message carrying the token from the queue
 /// (for SNS, a queue subscribed to the topic), sends a heartbeat, then answers as AWS recorded.
-fn work(
-    server: &Server,
-    moto: &Moto,
-    queue_url: &str,
-    exec: &str,
-    case: &Value,
-) -> Result<(), String> {
+fn work(server: &Server, moto: &Moto, queue_url: &str, case: &Value) -> Result<(), String> {
     let Some(answer) = recorded_answer(case) else {
         return Ok(()); // The task timed out: nobody answered.
     };
@@ -382,7 +376,6 @@ fn work(
             return Err("no message with a task token arrived".into());
         }
     };
-    wait_submitted(server, exec);
     server.ok("SendTaskHeartbeat", json!({"taskToken": token}));
     if let Some(output) = answer.get("success") {
         server.ok(
@@ -460,7 +453,7 @@ fn run_callback_case(
         .as_str()
         .ok_or("no execution ARN")?
         .to_string();
-    work(server, moto, &queue_url, &exec, case)?;
+    work(server, moto, &queue_url, case)?;
     let d = server.wait_done(&exec, Duration::from_secs(60));
     let history = case["history"].as_array().cloned().unwrap_or_default();
     let mut names = Vec::new();

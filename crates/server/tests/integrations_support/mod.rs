@@ -283,22 +283,3 @@ pub fn credentials_file(dir: &Path) -> PathBuf {
     .expect("write credentials");
     p
 }
-
-/// Waits until the execution's history shows `TaskSubmitted`. A worker answering within the
-/// milliseconds between the queue accepting the message and the integration receiving its
-/// response would have its answer recorded before the submission (a known race, see the
-/// server's `tasks` module), so the tests' workers answer once the submission is recorded.
-pub fn wait_submitted(server: &crate::common::Server, execution_arn: &str) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !server
-        .history(execution_arn)
-        .iter()
-        .any(|e| e["type"] == "TaskSubmitted")
-    {
-        assert!(
-            Instant::now() < deadline,
-            "no TaskSubmitted for {execution_arn}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
