@@ -347,7 +347,7 @@ fn dechunk(mut rest: &[u8]) -> Option<Vec<u8>> {
         if size == 0 {
             return Some(out);
         }
-        if rest.len() < size + 2 {
+        if rest.len() < size.checked_add(2)? {
             return None;
         }
         out.extend_from_slice(&rest[..size]);
@@ -435,6 +435,12 @@ mod tests {
         assert_eq!((r.status, r.reason.as_str()), (404, "Not Found"));
         assert_eq!(r.body, b"abcde");
         assert!(parse_response(b"garbage", false).is_err());
+        // A chunk size that would overflow is malformed, not a crash.
+        assert!(parse_response(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\nab\r\n",
+            false
+        )
+        .is_err());
     }
 
     #[test]

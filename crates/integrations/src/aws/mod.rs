@@ -840,6 +840,16 @@ fn xml_unescape(s: &str) -> String {
 /// Simple XML (elements and text, no attributes kept) as JSON: leaf elements become strings,
 /// repeated names arrays.
 pub fn xml_to_json(xml: &str) -> Value {
+    xml_to_json_at(xml, 0)
+}
+
+/// Nesting beyond this is kept as text (a hostile endpoint cannot exhaust the stack).
+const MAX_XML_DEPTH: usize = 64;
+
+fn xml_to_json_at(xml: &str, depth: usize) -> Value {
+    if depth > MAX_XML_DEPTH {
+        return Value::String(xml.to_string());
+    }
     let mut m = Map::new();
     let mut rest = xml.trim();
     let mut any = false;
@@ -869,7 +879,7 @@ pub fn xml_to_json(xml: &str) -> Value {
                 Some(end) => {
                     let inner = &after[inner_start..inner_start + end];
                     let v = if inner.trim_start().starts_with('<') {
-                        xml_to_json(inner)
+                        xml_to_json_at(inner, depth + 1)
                     } else {
                         Value::String(xml_unescape(inner))
                     };
