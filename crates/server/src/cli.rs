@@ -127,6 +127,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
             .mock_config
             .clone()
             .or_else(integrations::default_mock_config_path),
+        state_dir: (!args.in_memory).then(|| args.data_dir.clone()),
     };
     let config_file = config_path(&args);
     if let Some(p) = &config_file {

@@ -58,7 +58,16 @@ impl AppState {
     ) -> Result<(AppState, usize), store::StoreError> {
         let store: Arc<dyn Store> = Arc::new(store::CachedStore::new(store));
         let rt = Arc::new(Runtime::new(store.clone(), region.into(), account.into())?);
-        rt.tasks.configure(setup);
+        let open: std::collections::HashSet<String> = if setup.state_dir.is_some() {
+            store
+                .open_executions()?
+                .into_iter()
+                .map(|r| r.arn)
+                .collect()
+        } else {
+            Default::default()
+        };
+        rt.tasks.configure(setup, |arn| open.contains(arn));
         let resumed = rt.recover()?;
         Ok((
             AppState {

@@ -124,6 +124,19 @@ fn definitions(name: &str) -> Value {
                          "OutputPath": "$.Payload", "End": true}
             }
         }),
+        "mocked_loop" => json!({
+            "StartAt": "Call",
+            "States": {
+                "Call": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                         "Parameters": {"FunctionName": "notConfigured", "Payload.$": "$"},
+                         "ResultSelector": {"v.$": "$.Payload.v"}, "ResultPath": "$.last", "Next": "Check"},
+                "Check": {"Type": "Choice", "Choices": [{"Variable": "$.looped", "IsPresent": true, "Next": "Done"}],
+                          "Default": "Pause"},
+                "Pause": {"Type": "Wait", "Seconds": 2, "Next": "Mark"},
+                "Mark": {"Type": "Pass", "Result": true, "ResultPath": "$.looped", "Next": "Call"},
+                "Done": {"Type": "Succeed"}
+            }
+        }),
         other => panic!("no definition {other}"),
     }
 }
@@ -700,4 +713,44 @@ fn integration_latency() {
         let per = started.elapsed() / n;
         println!("{name}: {n} sync executions, {per:?} each");
     }
+}
+
+#[test]
+fn mocked_execution_keeps_its_test_case_across_kill_9() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mock = write(
+        dir.path(),
+        "MockConfigFile.json",
+        &json!({
+            "StateMachines": {"mocked_loop": {"TestCases": {"Loop": {"Call": "Twice"}}}},
+            "MockedResponses": {"Twice": {
+                "0": {"Return": {"StatusCode": 200, "Payload": {"v": "first"}}},
+                "1": {"Return": {"StatusCode": 200, "Payload": {"v": "second"}}}
+            }}
+        })
+        .to_string(),
+    );
+    let mut server = server_with(dir.path(), "", &["--mock-config", &mock]);
+    let arn = server.create_machine("mocked_loop", &definitions("mocked_loop"));
+    let e = server.ok(
+        "StartExecution",
+        json!({"stateMachineArn": format!("{arn}#Loop"), "input": "{}"}),
+    );
+    let exec = e["executionArn"].as_str().expect("arn").to_string();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !server
+        .history(&exec)
+        .iter()
+        .any(|e| e["type"] == "WaitStateEntered")
+    {
+        assert!(Instant::now() < deadline, "never reached the Wait state");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    server.kill9();
+    let server = server_with(dir.path(), "", &["--mock-config", &mock]);
+    let d = server.wait_done(&exec, Duration::from_secs(30));
+    assert_eq!(d["status"], "SUCCEEDED", "{d}");
+    let out: Value = serde_json::from_str(d["output"].as_str().unwrap_or("{}")).unwrap_or_default();
+    // The second invocation after the restart gets the second response.
+    assert_eq!(out["last"]["v"], "second", "{out}");
 }
