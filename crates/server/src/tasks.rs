@@ -5,7 +5,10 @@
 //! Calls that do I/O run on tokio's blocking pool, never on the execution's task: the answer
 //! comes back as an event delivered to the execution ([`Runtime::deliver`]), as a worker's
 //! does. Nothing here is journaled: an invocation still open when the server stops is invoked
-//! again after replay (at-least-once, as AWS documents for its integrations).
+//! again after replay (at-least-once, as AWS documents for its integrations). A callback
+//! (`.waitForTaskToken`) whose message went out before the stop is not sent again: its task
+//! waits for its token as before. Which executions run a mocked test case is kept in the data
+//! directory (`mocked-executions.jsonl`), so they keep their mocks across a restart.
 //!
 //! A `.waitForTaskToken` call is the exception: its `TaskSubmitted` must come before any answer
 //! to the token, and a worker can answer as soon as the message is in the queue, before the
