@@ -48,6 +48,29 @@ pub struct Args {
     /// Worker threads (default: the number of cores).
     #[arg(long)]
     threads: Option<usize>,
+    /// What Task resources mean on this server (`stepline.toml`: Lambda functions, AWS
+    /// services, HTTP Task allow-list). Default: `stepline.toml` in --data-dir, else in the
+    /// working directory, when present.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Step Functions Local mock configuration file for `StateMachineArn#TestCase` starts
+    /// (default: $SFN_MOCK_CONFIG, else ./MockConfigFile.json when present).
+    #[arg(long)]
+    mock_config: Option<PathBuf>,
+}
+
+/// The `stepline.toml` to read: `--config`, else the data directory's, else the working
+/// directory's, when present.
+fn config_path(args: &Args) -> Option<PathBuf> {
+    if let Some(p) = &args.config {
+        return Some(p.clone());
+    }
+    [
+        args.data_dir.join("stepline.toml"),
+        PathBuf::from("stepline.toml"),
+    ]
+    .into_iter()
+    .find(|p| p.is_file())
 }
 
 pub fn main(args: Args) -> ExitCode {
@@ -188,11 +211,32 @@ async fn run(args: Args) -> anyhow::Result<()> {
         let shown = std::fs::canonicalize(&path).unwrap_or(path);
         (Arc::new(s), format!("{} (SQLite, WAL)", shown.display()))
     };
-    let (state, resumed) = crate::AppState::new(store.clone(), &args.region, &args.account)?;
+    let mut setup = crate::tasks::Setup {
+        integrations: None,
+        mock_config: args
+            .mock_config
+            .clone()
+            .or_else(integrations::default_mock_config_path),
+        state_dir: (!args.in_memory).then(|| args.data_dir.clone()),
+    };
+    let config_file = config_path(&args);
+    if let Some(p) = &config_file {
+        let config = integrations::Config::load(p)?;
+        setup.integrations = Some(integrations::Integrations::new(
+            config,
+            &args.region,
+            &args.account,
+        ));
+    }
+    let (state, resumed) =
+        crate::AppState::with_tasks(store.clone(), &args.region, &args.account, setup)?;
     let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port)).await?;
     let addr = listener.local_addr()?;
     println!("stepline: listening on http://{addr}");
     println!("stepline: data {place}");
+    if let Some(p) = &config_file {
+        println!("stepline: integrations from {}", p.display());
+    }
     if resumed > 0 {
         println!("stepline: resumed {resumed} open executions");
     }

@@ -15,6 +15,7 @@ pub mod ops;
 pub mod protocol;
 pub mod redrive;
 pub mod runtime;
+pub mod tasks;
 pub mod test_state;
 pub mod waiting;
 
@@ -47,8 +48,29 @@ impl AppState {
         region: &str,
         account: &str,
     ) -> Result<(AppState, usize), store::StoreError> {
+        AppState::with_tasks(store, region, account, tasks::Setup::default())
+    }
+
+    /// [`AppState::new`] with the integrations and mock file of `stepline.toml`; they are in
+    /// place before open executions resume.
+    pub fn with_tasks(
+        store: Arc<dyn Store>,
+        region: &str,
+        account: &str,
+        setup: tasks::Setup,
+    ) -> Result<(AppState, usize), store::StoreError> {
         let store: Arc<dyn Store> = Arc::new(store::CachedStore::new(store));
         let rt = Arc::new(Runtime::new(store.clone(), region.into(), account.into())?);
+        let open: std::collections::HashSet<String> = if setup.state_dir.is_some() {
+            store
+                .open_executions()?
+                .into_iter()
+                .map(|r| r.arn)
+                .collect()
+        } else {
+            Default::default()
+        };
+        rt.tasks.configure(setup, |arn| open.contains(arn));
         let resumed = rt.recover()?;
         Ok((
             AppState {

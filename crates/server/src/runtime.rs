@@ -6,7 +6,7 @@
 
 use engine::{
     Effect, Event, Execution, ExecutionContext, ExecutionStatus, ExecutionType, NoIntegrations,
-    Outcome, Program, SeededEntropy, Step, TaskOutcome, TaskResolver, Timestamp,
+    Outcome, Program, SeededEntropy, Step, Timestamp,
 };
 use serde_json::{json, Value};
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
@@ -65,6 +65,8 @@ pub struct Runtime {
     pub waiting: Arc<crate::waiting::Waiting>,
     /// Set when several nodes share a PostgreSQL store.
     pub cluster: std::sync::OnceLock<Arc<crate::cluster::Cluster>>,
+    /// Integrations and mocked test cases (see [`crate::tasks`]).
+    pub tasks: crate::tasks::Tasks,
 }
 
 /// The journal's encoding of engine events.
@@ -198,7 +200,7 @@ impl Pending {
     }
 }
 
-/// Events produced by performing task invocations (no integrations: they answer at once).
+/// Performs task invocations (see [`crate::tasks`]): answers known at once go to `inbox`.
 fn invoke_tasks(
     resolver: &mut NoIntegrations,
     invocations: Vec<(engine::TaskInvocation, bool)>,
@@ -206,29 +208,7 @@ fn invoke_tasks(
     waiting: (&Arc<Runtime>, &str),
 ) {
     for (inv, started) in invocations {
-        if crate::waiting::handles(&inv) {
-            crate::waiting::invoke(waiting.0, waiting.1, &inv, started, inbox);
-            continue;
-        }
-        if !started {
-            inbox.push_back(Event::TaskStarted {
-                task: inv.task,
-                worker_name: None,
-            });
-        }
-        match resolver.invoke(&inv) {
-            TaskOutcome::Succeeded(output) => inbox.push_back(Event::TaskSucceeded {
-                task: inv.task,
-                output,
-            }),
-            TaskOutcome::Failed { error, cause } => inbox.push_back(Event::TaskFailed {
-                task: inv.task,
-                error,
-                cause,
-            }),
-            TaskOutcome::Pending => {}
-            o @ TaskOutcome::Submitted { .. } => inbox.extend(o.into_events(inv.task)),
-        }
+        crate::tasks::invoke(waiting.0, waiting.1, inv, started, inbox, resolver);
     }
 }
 
@@ -306,6 +286,7 @@ impl Runtime {
             account,
             waiting: Arc::new(crate::waiting::Waiting::default()),
             cluster: std::sync::OnceLock::new(),
+            tasks: Default::default(),
         })
     }
 
