@@ -10,6 +10,21 @@
 //! env = { GREETING = "hello" }  # added to the inherited environment
 //! timeout = 3                   # seconds, 1..=900, default 3 (Lambda's default)
 //! cwd = "functions/hello"       # relative to this file's folder (default: that folder)
+//!
+//! [lambda.functions.Remote]     # or: a Lambda Invoke API endpoint (AWS, an emulator)
+//! endpoint = "http://127.0.0.1:9001"
+//! function_name = "remote-name" # the name sent (default: the key)
+//!
+//! [aws]                         # AWS service integrations (sqs, sns, dynamodb, events, aws-sdk:*)
+//! endpoint = "http://127.0.0.1:5000"    # every service; or per service:
+//! endpoints = { sqs = "http://127.0.0.1:9324" }
+//! region = "us-east-1"          # default $AWS_REGION, else us-east-1
+//! profile = "dev"               # ~/.aws/credentials profile when no AWS_ACCESS_KEY_ID
+//!
+//! [http]                        # arn:aws:states:::http:invoke
+//! allow = ["https://api.example.com/v1/", "http://127.0.0.1:*"]
+//! [http.connections.Stripe]     # a ConnectionArn's name (or the whole ARN)
+//! headers = { Authorization = "Bearer sk_test" }
 //! ```
 //!
 //! Other top-level sections belong to other parts of Stepline and are ignored here.
@@ -34,6 +49,10 @@ pub enum ConfigError {
 pub struct Config {
     #[serde(default)]
     pub lambda: LambdaConfig,
+    /// `[aws]`: absent means no AWS service calls (such Tasks fail as `NoIntegrations` does).
+    pub aws: Option<crate::aws::AwsConfig>,
+    #[serde(default)]
+    pub http: crate::http_task::HttpConfig,
 }
 
 /// `[lambda]`.
@@ -46,6 +65,8 @@ pub struct LambdaConfig {
     pub account: String,
     #[serde(default)]
     pub functions: BTreeMap<String, LambdaFunctionConfig>,
+    /// A Lambda Invoke API endpoint for functions not listed in `functions`.
+    pub endpoint: Option<String>,
 }
 
 impl Default for LambdaConfig {
@@ -54,6 +75,7 @@ impl Default for LambdaConfig {
             region: default_region(),
             account: default_account(),
             functions: BTreeMap::new(),
+            endpoint: None,
         }
     }
 }
@@ -64,8 +86,14 @@ impl Default for LambdaConfig {
 pub struct LambdaFunctionConfig {
     /// Program and arguments; it reads the event as JSON on stdin and writes the result as
     /// JSON on stdout. To report a function error, exit non-zero after writing
-    /// `{"errorMessage": ..., "errorType": ...}` on stdout.
+    /// `{"errorMessage": ..., "errorType": ...}` on stdout. Empty when `endpoint` is set.
+    #[serde(default)]
     pub command: Vec<String>,
+    /// Instead of a command: the base URL of a Lambda Invoke API
+    /// (`POST {endpoint}/2015-03-31/functions/{name}/invocations`).
+    pub endpoint: Option<String>,
+    /// The name sent to `endpoint` (default: the configured name).
+    pub function_name: Option<String>,
     #[serde(default)]
     pub env: BTreeMap<String, String>,
     /// Seconds before the invocation is stopped (`Sandbox.Timedout`).
@@ -109,7 +137,20 @@ impl Config {
             toml::from_str(text).map_err(|e| ConfigError::Toml(e.to_string()))?;
         for (name, f) in config.lambda.functions.iter_mut() {
             let loc = |field: &str| format!("lambda.functions.{name}.{field}");
-            if f.command.is_empty() || f.command.iter().any(String::is_empty) {
+            if let Some(e) = &f.endpoint {
+                if !f.command.is_empty() {
+                    return Err(ConfigError::Invalid {
+                        location: loc("endpoint"),
+                        message: "expected either command or endpoint, not both".into(),
+                    });
+                }
+                if crate::http_client::Url::parse(e).is_err() {
+                    return Err(ConfigError::Invalid {
+                        location: loc("endpoint"),
+                        message: format!("expected an http:// or https:// URL, got '{e}'"),
+                    });
+                }
+            } else if f.command.is_empty() || f.command.iter().any(String::is_empty) {
                 return Err(ConfigError::Invalid {
                     location: loc("command"),
                     message: "expected a non-empty list of non-empty strings".into(),
@@ -129,6 +170,12 @@ impl Config {
                 None => base.to_path_buf(),
             });
         }
+        if let Some(aws) = &mut config.aws {
+            if let Some(f) = aws.credentials_file.take() {
+                aws.credentials_file = Some(if f.is_absolute() { f } else { base.join(f) });
+            }
+        }
+        config.http.validate()?;
         Ok(config)
     }
 }

@@ -19,6 +19,7 @@
 //!   to the engine's timer, which records `States.Timeout` as AWS does.
 
 use crate::config::{LambdaConfig, LambdaFunctionConfig as FunctionConfig};
+use crate::lambda_http::HttpInvokeEnd;
 use crate::resource::{classify, function_name, invoked_function, ResourceKind};
 use engine::{Entropy, NoIntegrations, SeededEntropy, TaskInvocation, TaskOutcome, TaskResolver};
 use serde_json::{json, Map, Value};
@@ -34,6 +35,9 @@ pub use crate::config::LambdaFunctionConfig;
 pub struct LocalLambdaResolver {
     functions: BTreeMap<String, FunctionConfig>,
     region: String,
+    /// `[lambda] endpoint`: where functions not listed are invoked.
+    default_endpoint: Option<String>,
+    credentials: Option<crate::aws::sigv4::Credentials>,
     fallback: Box<dyn TaskResolver + Send>,
     entropy: SeededEntropy,
 }
@@ -71,11 +75,26 @@ impl LocalLambdaResolver {
 
     /// Like [`LocalLambdaResolver::new`], sending other resources to `fallback`.
     pub fn with_fallback(config: &LambdaConfig, fallback: Box<dyn TaskResolver + Send>) -> Self {
+        let remote =
+            config.endpoint.is_some() || config.functions.values().any(|f| f.endpoint.is_some());
         LocalLambdaResolver {
             functions: config.functions.clone(),
             region: config.region.clone(),
+            default_endpoint: config.endpoint.clone(),
+            credentials: if remote {
+                crate::aws::sigv4::Credentials::from_environment(None)
+            } else {
+                None
+            },
             fallback,
             entropy: SeededEntropy::new(now_millis() as u64),
+        }
+    }
+
+    /// Signs requests to Lambda endpoints with these credentials (default: the environment's).
+    pub fn set_credentials(&mut self, credentials: Option<crate::aws::sigv4::Credentials>) {
+        if credentials.is_some() {
+            self.credentials = credentials;
         }
     }
 
@@ -227,8 +246,17 @@ impl TaskResolver for LocalLambdaResolver {
         let Some(function) = invoked_function(&inv.resource, &inv.parameters) else {
             return self.fallback.invoke(inv);
         };
-        let Some(f) = self.function(function).cloned() else {
-            return self.fallback.invoke(inv);
+        let f = match (self.function(function).cloned(), &self.default_endpoint) {
+            (Some(f), _) => f,
+            (None, Some(e)) => FunctionConfig {
+                command: Vec::new(),
+                endpoint: Some(e.clone()),
+                function_name: Some(function.to_string()),
+                env: BTreeMap::new(),
+                timeout: crate::config::MAX_LAMBDA_TIMEOUT_SECONDS,
+                cwd: None,
+            },
+            (None, None) => return self.fallback.invoke(inv),
         };
         let name = function_name(function).to_string();
         let event = match kind {
@@ -251,28 +279,66 @@ impl TaskResolver for LocalLambdaResolver {
             _ => (function_limit, false),
         };
         let request_id = self.entropy.uuid();
-        let (status, stdout) = match self.run(&f, &name, event_text.as_bytes(), limit) {
-            RunEnd::Exited { status, stdout } => (status, stdout),
-            RunEnd::Deadline if state_binds => return TaskOutcome::Pending,
-            RunEnd::Deadline => {
-                return LocalLambdaResolver::runtime_error(
-                    "Sandbox.Timedout",
-                    format!(
-                        "RequestId: {request_id} Error: Task timed out after {}.00 seconds",
-                        f.timeout
-                    ),
-                )
+        let (ok, stdout) = if let Some(endpoint) = &f.endpoint {
+            let remote = f.function_name.as_deref().unwrap_or(&name);
+            match crate::lambda_http::invoke(
+                endpoint,
+                remote,
+                &event_text,
+                limit,
+                self.credentials.as_ref(),
+                &self.region,
+            ) {
+                HttpInvokeEnd::Returned { payload } => (true, payload.into_bytes()),
+                HttpInvokeEnd::FunctionError { payload } => (false, payload.into_bytes()),
+                HttpInvokeEnd::ServiceError { error, cause } => {
+                    if state_binds
+                        && error == "Lambda.SdkClientException"
+                        && cause.contains("timed out")
+                    {
+                        return TaskOutcome::Pending;
+                    }
+                    return LocalLambdaResolver::function_error(&error, cause);
+                }
             }
-            RunEnd::SpawnFailed(e) => {
-                return LocalLambdaResolver::runtime_error(
-                    "Runtime.InvalidEntrypoint",
-                    format!("RequestId: {request_id} Error: {e}"),
-                )
+        } else {
+            match self.run(&f, &name, event_text.as_bytes(), limit) {
+                RunEnd::Exited { status, stdout } => {
+                    if !status.success() && !looks_like_object(&stdout) {
+                        let how = match status.code() {
+                            Some(code) => format!("exit status {code}"),
+                            None => "signal: killed".to_string(),
+                        };
+                        return LocalLambdaResolver::runtime_error(
+                            "Runtime.ExitError",
+                            format!(
+                                "RequestId: {request_id} Error: Runtime exited with error: {how}"
+                            ),
+                        );
+                    }
+                    (status.success(), stdout)
+                }
+                RunEnd::Deadline if state_binds => return TaskOutcome::Pending,
+                RunEnd::Deadline => {
+                    return LocalLambdaResolver::runtime_error(
+                        "Sandbox.Timedout",
+                        format!(
+                            "RequestId: {request_id} Error: Task timed out after {}.00 seconds",
+                            f.timeout
+                        ),
+                    )
+                }
+                RunEnd::SpawnFailed(e) => {
+                    return LocalLambdaResolver::runtime_error(
+                        "Runtime.InvalidEntrypoint",
+                        format!("RequestId: {request_id} Error: {e}"),
+                    )
+                }
             }
         };
         let text = String::from_utf8_lossy(&stdout);
         let trimmed = text.trim();
-        if !status.success() {
+        if !ok {
             // The legacy form records the error payload as the runtime wrote it (Python's
             // `", "` separators and all); `lambda:invoke` records it re-serialised, compact.
             let legacy = matches!(kind, ResourceKind::LambdaFunction { .. });
@@ -297,16 +363,10 @@ impl TaskResolver for LocalLambdaResolver {
                         ),
                     }
                 }
-                _ => {
-                    let how = match status.code() {
-                        Some(code) => format!("exit status {code}"),
-                        None => "signal: killed".to_string(),
-                    };
-                    LocalLambdaResolver::runtime_error(
-                        "Runtime.ExitError",
-                        format!("RequestId: {request_id} Error: Runtime exited with error: {how}"),
-                    )
-                }
+                _ => LocalLambdaResolver::runtime_error(
+                    "Lambda.Unknown",
+                    format!("The cause could not be determined because Lambda did not return an error type. Returned payload: {trimmed}"),
+                ),
             };
         }
         let result = if trimmed.is_empty() {
@@ -333,6 +393,14 @@ impl TaskResolver for LocalLambdaResolver {
             _ => TaskOutcome::Succeeded(result),
         }
     }
+}
+
+/// Whether a failed command wrote a JSON object (a function error) rather than nothing usable.
+fn looks_like_object(stdout: &[u8]) -> bool {
+    matches!(
+        serde_json::from_slice::<Value>(String::from_utf8_lossy(stdout).trim().as_bytes()),
+        Ok(Value::Object(_))
+    )
 }
 
 /// Kills a command that ran out of time, with the processes it started.

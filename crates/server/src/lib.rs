@@ -9,12 +9,14 @@
 pub mod activities;
 pub mod bench;
 pub mod cli;
+pub mod cluster;
 pub mod nested;
 pub mod obs;
 pub mod ops;
 pub mod protocol;
 pub mod redrive;
 pub mod runtime;
+pub mod tasks;
 pub mod test_state;
 pub mod waiting;
 
@@ -47,7 +49,7 @@ impl AppState {
         region: &str,
         account: &str,
     ) -> Result<(AppState, usize), store::StoreError> {
-        Self::with_obs(store, region, account, obs::ObsConfig::from_env())
+        AppState::with_tasks(store, region, account, tasks::Setup::default())
     }
 
     /// [`AppState::new`] with execution logs and traces configured (see [`obs`]).
@@ -57,10 +59,42 @@ impl AppState {
         account: &str,
         obs: obs::ObsConfig,
     ) -> Result<(AppState, usize), store::StoreError> {
+        AppState::with_tasks_and_obs(store, region, account, tasks::Setup::default(), obs)
+    }
+
+    /// [`AppState::new`] with the integrations and mock file of `stepline.toml`; they are in
+    /// place before open executions resume.
+    pub fn with_tasks(
+        store: Arc<dyn Store>,
+        region: &str,
+        account: &str,
+        setup: tasks::Setup,
+    ) -> Result<(AppState, usize), store::StoreError> {
+        AppState::with_tasks_and_obs(store, region, account, setup, obs::ObsConfig::from_env())
+    }
+
+    /// [`AppState::with_tasks`] and [`AppState::with_obs`] together.
+    pub fn with_tasks_and_obs(
+        store: Arc<dyn Store>,
+        region: &str,
+        account: &str,
+        setup: tasks::Setup,
+        obs: obs::ObsConfig,
+    ) -> Result<(AppState, usize), store::StoreError> {
         let store: Arc<dyn Store> = Arc::new(store::CachedStore::new(store));
         let mut rt = Runtime::new(store.clone(), region.into(), account.into())?;
         rt.obs = Arc::new(obs::Obs::new(obs));
         let rt = Arc::new(rt);
+        let open: std::collections::HashSet<String> = if setup.state_dir.is_some() {
+            store
+                .open_executions()?
+                .into_iter()
+                .map(|r| r.arn)
+                .collect()
+        } else {
+            Default::default()
+        };
+        rt.tasks.configure(setup, |arn| open.contains(arn));
         let resumed = rt.recover()?;
         Ok((
             AppState {
@@ -71,6 +105,32 @@ impl AppState {
             },
             resumed,
         ))
+    }
+}
+
+impl AppState {
+    /// Builds the state of a node sharing a PostgreSQL store with others (must run inside a
+    /// tokio runtime). No read cache: another node may change any record. No recovery of
+    /// every open execution: the cluster claims the ones no live node holds.
+    pub fn cluster(
+        pg: Arc<store::PostgresStore>,
+        region: &str,
+        account: &str,
+        lease_ms: i64,
+        obs: obs::ObsConfig,
+    ) -> Result<(AppState, Arc<cluster::Cluster>), store::StoreError> {
+        let store: Arc<dyn Store> = pg.clone();
+        let mut rt = Runtime::new(store.clone(), region.into(), account.into())?;
+        rt.obs = Arc::new(obs::Obs::new(obs));
+        let rt = Arc::new(rt);
+        let st = AppState {
+            store,
+            rt,
+            region: region.into(),
+            account: account.into(),
+        };
+        let c = cluster::Cluster::start(st.clone(), pg, lease_ms);
+        Ok((st, c))
     }
 }
 
@@ -146,6 +206,14 @@ async fn handle(
         region,
         account: st.account.clone(),
     };
+    if let Some(c) = st.rt.cluster.get().cloned() {
+        if let Some(r) = c.intercept(&st, &caller, op, &map).await {
+            return match r {
+                Ok(v) => respond(StatusCode::OK, &v),
+                Err(e) => error_response(&e),
+            };
+        }
+    }
     match ops::dispatch(&st, &caller, op, &map).await {
         Ok(v) => respond(StatusCode::OK, &v),
         Err(e) => error_response(&e),

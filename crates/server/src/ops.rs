@@ -955,6 +955,11 @@ async fn start_execution(
     sync: bool,
 ) -> ApiResult<Value> {
     let sm_arn = r.str_req("stateMachineArn")?;
+    // Step Functions Local's `StateMachineArn#TestCaseName`: mocked responses of that test case.
+    let (sm_arn, test_case) = match integrations::split_test_case_arn(sm_arn) {
+        Some((arn, _, case)) => (arn, Some(case)),
+        None => (sm_arn, None),
+    };
     let name = r.str_opt("name")?;
     let input_text = r.str_opt("input")?.unwrap_or("{}");
     r.str_opt("traceHeader")?;
@@ -1031,6 +1036,12 @@ async fn start_execution(
         seq: st.rt.next_seq(),
         redrive_count: 0,
     };
+    if let Some(case) = test_case.filter(|_| !st.rt.is_running(&arn)) {
+        st.rt
+            .tasks
+            .mock(&arn, &m.name, case, |a| st.rt.is_running(a))
+            .map_err(|e| ApiError::new("ValidationException", e.0))?;
+    }
     let started = st
         .rt
         .start(NewExecution {
@@ -1040,6 +1051,9 @@ async fn start_execution(
             express,
         })
         .await;
+    if started.is_err() && test_case.is_some() {
+        st.rt.tasks.unmock(&arn);
+    }
     let (finished, waiter) = match started {
         Ok(x) => x,
         Err(StoreError::ExecutionExists(_)) => {

@@ -6,7 +6,7 @@
 
 use engine::{
     Effect, Event, Execution, ExecutionContext, ExecutionStatus, ExecutionType, NoIntegrations,
-    Outcome, Program, SeededEntropy, Step, TaskOutcome, TaskResolver, Timestamp,
+    Outcome, Program, SeededEntropy, Step, Timestamp,
 };
 use serde_json::{json, Value};
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
@@ -32,6 +32,16 @@ pub enum Control {
     /// A worker's or callback's answer to a waiting task (see [`crate::waiting`]).
     /// Boxed: the channel's slots are as large as its largest message.
     Deliver(Box<Event>),
+    /// [`Control::Deliver`], answered once the step handling it is durable.
+    DeliverAck {
+        event: Box<Event>,
+        reply: oneshot::Sender<Result<i64, String>>,
+    },
+    /// Another node owns the execution now (see [`crate::cluster`]): stop driving it here,
+    /// writing nothing.
+    Abandon,
+    /// Answered once every message sent before it is handled and its step durable.
+    Flush(oneshot::Sender<()>),
 }
 
 /// How an execution ended, for StartSyncExecution and tests.
@@ -53,6 +63,10 @@ pub struct Runtime {
     pub account: String,
     /// Activity and callback tasks waiting for an answer.
     pub waiting: Arc<crate::waiting::Waiting>,
+    /// Set when several nodes share a PostgreSQL store.
+    pub cluster: std::sync::OnceLock<Arc<crate::cluster::Cluster>>,
+    /// Integrations and mocked test cases (see [`crate::tasks`]).
+    pub tasks: crate::tasks::Tasks,
     /// Execution logs, metrics and traces (see [`crate::obs`]).
     pub obs: Arc<crate::obs::Obs>,
 }
@@ -189,7 +203,7 @@ impl Pending {
     }
 }
 
-/// Events produced by performing task invocations (no integrations: they answer at once).
+/// Performs task invocations (see [`crate::tasks`]): answers known at once go to `inbox`.
 fn invoke_tasks(
     resolver: &mut NoIntegrations,
     invocations: Vec<(engine::TaskInvocation, bool)>,
@@ -197,29 +211,7 @@ fn invoke_tasks(
     waiting: (&Arc<Runtime>, &str),
 ) {
     for (inv, started) in invocations {
-        if crate::waiting::handles(&inv) {
-            crate::waiting::invoke(waiting.0, waiting.1, &inv, started, inbox);
-            continue;
-        }
-        if !started {
-            inbox.push_back(Event::TaskStarted {
-                task: inv.task,
-                worker_name: None,
-            });
-        }
-        match resolver.invoke(&inv) {
-            TaskOutcome::Succeeded(output) => inbox.push_back(Event::TaskSucceeded {
-                task: inv.task,
-                output,
-            }),
-            TaskOutcome::Failed { error, cause } => inbox.push_back(Event::TaskFailed {
-                task: inv.task,
-                error,
-                cause,
-            }),
-            TaskOutcome::Pending => {}
-            o @ TaskOutcome::Submitted { .. } => inbox.extend(o.into_events(inv.task)),
-        }
+        crate::tasks::invoke(waiting.0, waiting.1, inv, started, inbox, resolver);
     }
 }
 
@@ -296,6 +288,8 @@ impl Runtime {
             region,
             account,
             waiting: Arc::new(crate::waiting::Waiting::default()),
+            cluster: std::sync::OnceLock::new(),
+            tasks: Default::default(),
             obs: Arc::new(crate::obs::Obs::default()),
         })
     }
@@ -503,6 +497,39 @@ impl Runtime {
         tx.send(Control::Deliver(Box::new(event))).is_ok()
     }
 
+    /// [`Runtime::deliver`], resolving once the step handling `event` is durable;
+    /// `None` when the execution does not run here or stopped before.
+    pub async fn deliver_durable(&self, arn: &str, event: Event) -> Option<Result<i64, String>> {
+        let tx = self.running.lock().ok()?.get(arn).cloned()?;
+        let (reply, rx) = oneshot::channel();
+        tx.send(Control::DeliverAck {
+            event: Box::new(event),
+            reply,
+        })
+        .ok()?;
+        rx.await.ok()
+    }
+
+    /// Waits until the events handed to an execution so far are durable; `false` when it
+    /// stopped running here first (closed, or taken over).
+    pub async fn flush(&self, arn: &str) -> bool {
+        let Some(tx) = self.running.lock().ok().and_then(|r| r.get(arn).cloned()) else {
+            return false;
+        };
+        let (reply, rx) = oneshot::channel();
+        if tx.send(Control::Flush(reply)).is_err() {
+            return false;
+        }
+        rx.await.is_ok()
+    }
+
+    /// Stops driving an execution here without writing (its lease went to another node).
+    pub fn abandon(&self, arn: &str) {
+        if let Some(tx) = self.running.lock().ok().and_then(|r| r.get(arn).cloned()) {
+            let _ = tx.send(Control::Abandon);
+        }
+    }
+
     async fn drive(
         self: &Arc<Self>,
         arn: &str,
@@ -548,6 +575,15 @@ impl Runtime {
                             Event::Stop { error, cause }
                         }
                         Some(Control::Deliver(e)) => *e,
+                        Some(Control::DeliverAck { event, reply: r }) => {
+                            reply = Some(r);
+                            *event
+                        }
+                        Some(Control::Abandon) => return Err("lease lost to another node".into()),
+                        Some(Control::Flush(r)) => {
+                            let _ = r.send(());
+                            continue;
+                        }
                         None => { rx_open = false; continue; }
                     },
                     _ = sleep => match next {
@@ -609,19 +645,29 @@ impl Runtime {
         let open = self.store.open_executions()?;
         let mut n = 0;
         for rec in open {
-            match self.replay(&rec) {
-                Ok(Some((ex, mut pending, seq))) => {
-                    for t in pending.ended_tokens.drain(..) {
-                        self.waiting.forget(&t);
-                    }
-                    self.spawn(rec.arn.clone(), ex, pending, seq, true, None);
-                    n += 1;
-                }
-                Ok(None) => {}
+            match self.resume(&rec) {
+                Ok(true) => n += 1,
+                Ok(false) => {}
                 Err(e) => eprintln!("stepline: cannot resume {}: {e}", rec.arn),
             }
         }
         Ok(n)
+    }
+
+    /// Rebuilds one open Standard execution from its journal and lets it continue (restart
+    /// recovery, and a node taking over another's execution). `false` when the replay
+    /// found it finished.
+    pub fn resume(self: &Arc<Self>, rec: &ExecutionRecord) -> Result<bool, String> {
+        match self.replay(rec)? {
+            Some((ex, mut pending, seq)) => {
+                for t in pending.ended_tokens.drain(..) {
+                    self.waiting.forget(&t);
+                }
+                self.spawn(rec.arn.clone(), ex, pending, seq, true, None);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
     }
 
     /// Replays one execution. `None` when the replay found it finished (then the close is

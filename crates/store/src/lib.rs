@@ -33,6 +33,10 @@ pub enum StoreError {
     /// A `CreateExecution` whose ARN is already taken.
     #[error("execution already exists: {0}")]
     ExecutionExists(String),
+    /// A step of an execution whose lease this node no longer holds (another node took it
+    /// over): the step was not written, and this node must stop driving the execution.
+    #[error("lease lost: {0}")]
+    LeaseLost(String),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;

@@ -65,6 +65,15 @@ pub struct Lease {
     pub token: i64,
 }
 
+/// An API call one node forwards to another (see [`PostgresStore::post_message`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub id: i64,
+    pub kind: String,
+    pub target: String,
+    pub body: String,
+}
+
 /// The wake-up channel: payloads say what happened (`released`, or what the caller of
 /// [`PostgresStore::notify`] sent).
 pub const WAKE_CHANNEL: &str = "stepline_work";
@@ -80,14 +89,17 @@ pub struct PostgresStats {
     pub statements: u64,
     /// Times the writer waited on the server.
     pub round_trips: u64,
+    /// Reads (and lease, inbox and notify calls) sent on the reader connections: one query
+    /// each (concurrent ones share the connection's pipeline).
+    pub reads: u64,
 }
 
 /// The schema, one migration per version; a database records the versions it has in
 /// `schema_version`. Never edit a released migration: add one.
-const MIGRATIONS: &[(i32, &str)] = &[(1, SCHEMA_V1), (2, SCHEMA_V2)];
+const MIGRATIONS: &[(i32, &str)] = &[(1, SCHEMA_V1), (2, SCHEMA_V2), (3, SCHEMA_V3)];
 
 /// The newest schema version this build knows.
-pub const SCHEMA_VERSION: i32 = 2;
+pub const SCHEMA_VERSION: i32 = 3;
 
 // Keys compare bytewise (`COLLATE "C"`), as in the SQLite and memory stores, so listings
 // sort the same on every backend whatever the database's locale.
@@ -210,6 +222,18 @@ END
 $$;
 "#;
 
+// Several nodes: execution `seq` numbers from one sequence (taken by the INSERT itself, so
+// no extra round trip), and the inbox of API calls one node forwards to the node that owns
+// the execution (or knows the task token, or has an activity task for a poller).
+const SCHEMA_V3: &str = r#"
+CREATE SEQUENCE stepline_exec_seq;
+SELECT setval('stepline_exec_seq', (SELECT COALESCE(MAX(seq), 0) + 1 FROM executions), false);
+CREATE TABLE inbox (
+  id BIGSERIAL PRIMARY KEY, kind TEXT NOT NULL, target TEXT NOT NULL, body TEXT NOT NULL,
+  reply TEXT, created BIGINT NOT NULL DEFAULT stepline_now());
+CREATE INDEX inbox_open ON inbox (id) WHERE reply IS NULL;
+"#;
+
 /// The SQLSTATE `stepline_append` raises when the lease token is stale.
 const LEASE_LOST: &str = "SL001";
 
@@ -251,7 +275,7 @@ statements! {
     del_tags = "DELETE FROM tags WHERE arn = $1";
     ins_tags = "INSERT INTO tags (arn, pos, key, value) SELECT $1, t.n - 1, t.k, t.v FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS t(k, v, n)";
     create_exec = format!("INSERT INTO executions ({EXEC_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)");
-    create_exec_leased = format!("INSERT INTO executions ({EXEC_COLS}, owner, lease_token, lease_expires) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, 0, stepline_now() + $20)");
+    create_exec_leased = format!("INSERT INTO executions ({EXEC_COLS}, owner, lease_token, lease_expires) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, nextval('stepline_exec_seq'), $17, $18, 0, stepline_now() + $19)");
     // No closed execution to reopen fails the statement (the cast of the message), so the
     // submission rolls back as on the other stores.
     redrive_exec = "WITH u AS (UPDATE executions SET status = 'RUNNING', output = NULL, error = NULL, cause = NULL, stop_date = NULL, redrive_count = $2 WHERE arn = $1 AND status <> 'RUNNING' RETURNING 1) SELECT CAST(CASE WHEN count(*) = 0 THEN 'no closed execution ' || $1::text ELSE '0' END AS INT) FROM u";
@@ -260,8 +284,17 @@ statements! {
     claim = format!("UPDATE executions SET owner = $1, lease_token = nextval('stepline_lease_token'), lease_expires = stepline_now() + $2 WHERE arn IN (SELECT arn FROM executions WHERE status = 'RUNNING' AND lease_expires < stepline_now() ORDER BY lease_expires, seq LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING {EXEC_COLS}, lease_token");
     renew = "UPDATE executions SET lease_expires = stepline_now() + $3 WHERE arn IN (SELECT e.arn FROM executions e JOIN unnest($1::text[], $2::bigint[]) AS l(arn, token) ON e.arn = l.arn AND e.lease_token = l.token WHERE e.status = 'RUNNING' FOR NO KEY UPDATE OF e SKIP LOCKED)";
     lost = "SELECT l.arn FROM unnest($1::text[], $2::bigint[]) AS l(arn, token) LEFT JOIN executions e ON e.arn = l.arn WHERE e.arn IS NULL OR e.lease_token <> l.token OR e.status <> 'RUNNING'";
-    release = "WITH r AS (UPDATE executions e SET owner = NULL, lease_expires = 0 FROM unnest($1::text[], $2::bigint[]) AS l(arn, token) WHERE e.arn = l.arn AND e.lease_token = l.token AND e.status = 'RUNNING' RETURNING 1) SELECT pg_notify('stepline_work', 'released') FROM (SELECT count(*) AS n FROM r) AS c WHERE c.n > 0";
+    // SKIP LOCKED: the writer's batch locks rows in its own order, so waiting could
+    // deadlock; a row being committed right now keeps its lease until it expires.
+    release = "WITH r AS (UPDATE executions SET owner = NULL, lease_expires = 0 WHERE arn IN (SELECT e.arn FROM executions e JOIN unnest($1::text[], $2::bigint[]) AS l(arn, token) ON e.arn = l.arn AND e.lease_token = l.token WHERE e.status = 'RUNNING' FOR NO KEY UPDATE OF e SKIP LOCKED) RETURNING 1) SELECT pg_notify('stepline_work', 'released') FROM (SELECT count(*) AS n FROM r) AS c WHERE c.n > 0";
     notify = "SELECT pg_notify('stepline_work', $1)";
+    post = "WITH m AS (INSERT INTO inbox (kind, target, body) VALUES ($1, $2, $3) RETURNING id) SELECT m.id, pg_notify('stepline_work', 'inbox') FROM m";
+    open_messages = "SELECT id, kind, target, body FROM inbox WHERE reply IS NULL ORDER BY id";
+    answer = "WITH u AS (UPDATE inbox SET reply = $2 WHERE id = $1 AND reply IS NULL RETURNING 1) SELECT pg_notify('stepline_work', 'reply') FROM u";
+    finish = "WITH u AS (UPDATE inbox SET reply = $2 WHERE id = $1 RETURNING 1) SELECT pg_notify('stepline_work', 'reply') FROM u";
+    reply_of = "SELECT reply FROM inbox WHERE id = $1";
+    cancel = "DELETE FROM inbox WHERE id = $1 AND reply IS NULL";
+    forget = "DELETE FROM inbox WHERE id = $1 OR created < stepline_now() - 600000";
     get_sm = "SELECT body FROM state_machines WHERE arn = $1";
     list_sm = "SELECT body FROM state_machines ORDER BY arn";
     get_version = "SELECT body FROM versions WHERE arn = $1";
@@ -398,6 +431,7 @@ struct Counters {
     submissions: AtomicU64,
     statements: AtomicU64,
     round_trips: AtomicU64,
+    reads: AtomicU64,
 }
 
 /// The leases this node holds, by execution ARN.
@@ -537,6 +571,7 @@ impl PostgresStore {
             submissions: c.submissions.load(Ordering::Relaxed),
             statements: c.statements.load(Ordering::Relaxed),
             round_trips: c.round_trips.load(Ordering::Relaxed),
+            reads: c.reads.load(Ordering::Relaxed),
         }
     }
 
@@ -731,12 +766,113 @@ impl PostgresStore {
         Ok(rx)
     }
 
+    /// Posts an API call for another node (`kind` says which; `target` names what the
+    /// answering node must hold: an execution ARN, a task token, an activity ARN) and wakes
+    /// the listening nodes; returns the message id. One round trip.
+    pub fn post_message(&self, kind: &str, target: &str, body: &str) -> Result<i64> {
+        let (kind, target, body) = (kind.to_string(), target.to_string(), body.to_string());
+        self.read(move |c| async move {
+            c.client
+                .query_one(&c.st.post, &[&kind, &target, &body])
+                .await
+                .and_then(|r| r.try_get(0))
+                .map_err(pg)
+        })
+    }
+
+    /// The messages no node has answered yet, oldest first.
+    pub fn open_messages(&self) -> Result<Vec<Message>> {
+        self.read(move |c| async move {
+            let rows = c.client.query(&c.st.open_messages, &[]).await.map_err(pg)?;
+            rows.iter()
+                .map(|r| {
+                    Ok(Message {
+                        id: r.try_get(0).map_err(pg)?,
+                        kind: r.try_get(1).map_err(pg)?,
+                        target: r.try_get(2).map_err(pg)?,
+                        body: r.try_get(3).map_err(pg)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// Answers a message; `false` when it was answered or withdrawn already (exactly one
+    /// answer is ever recorded).
+    pub fn answer_message(&self, id: i64, reply: &str) -> Result<bool> {
+        let reply = reply.to_string();
+        self.read(move |c| async move {
+            c.client
+                .query(&c.st.answer, &[&id, &reply])
+                .await
+                .map(|rows| rows.len() == 1)
+                .map_err(pg)
+        })
+    }
+
+    /// Replaces the answer of a message this node answered (a reservation by the final
+    /// answer), and wakes the nodes waiting for answers.
+    pub fn finish_message(&self, id: i64, reply: &str) -> Result<()> {
+        let reply = reply.to_string();
+        self.read(move |c| async move {
+            c.client
+                .query(&c.st.finish, &[&id, &reply])
+                .await
+                .map(|_| ())
+                .map_err(pg)
+        })
+    }
+
+    /// The answer to a message: `Ok(None)` while unanswered, `Err` when it is gone.
+    pub fn message_reply(&self, id: i64) -> Result<Option<String>> {
+        self.read(move |c| async move {
+            match c
+                .client
+                .query_opt(&c.st.reply_of, &[&id])
+                .await
+                .map_err(pg)?
+            {
+                Some(r) => r.try_get(0).map_err(pg),
+                None => Err(StoreError::Backend(format!("message {id} is gone"))),
+            }
+        })
+    }
+
+    /// Withdraws an unanswered message; `false` when an answer came first.
+    pub fn cancel_message(&self, id: i64) -> Result<bool> {
+        self.read(move |c| async move {
+            c.client
+                .execute(&c.st.cancel, &[&id])
+                .await
+                .map(|n| n == 1)
+                .map_err(pg)
+        })
+    }
+
+    /// Deletes a message once its answer was read (and any left by a node that died
+    /// waiting, after ten minutes).
+    pub fn forget_message(&self, id: i64) -> Result<()> {
+        self.read(move |c| async move {
+            c.client
+                .execute(&c.st.forget, &[&id])
+                .await
+                .map(|_| ())
+                .map_err(pg)
+        })
+    }
+
+    /// This node's id, when several share the database.
+    pub fn node_id(&self) -> Option<&str> {
+        self.fencing.as_ref().map(|f| f.node.id.as_str())
+    }
+
     fn read<T, F, Fut>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(Arc<Conn>) -> Fut + Send + 'static,
         Fut: Future<Output = Result<T>> + Send,
     {
+        self.counters.reads.fetch_add(1, Ordering::Relaxed);
         let n = self.next_reader.fetch_add(1, Ordering::Relaxed);
         let slot = match self.readers.get(n % self.readers.len().max(1)) {
             Some(s) => s.clone(),
@@ -888,6 +1024,8 @@ fn statements_of<'a>(
             let mut params = exec_params(e);
             let statement = match fence {
                 Some(f) => {
+                    // Nodes share one sequence: `seq` orders executions across them.
+                    params.remove(16);
                     params.push(Box::new(f.fencing.node.id.as_str()));
                     params.push(Box::new(f.fencing.node.lease_ms));
                     &st.create_exec_leased
@@ -923,7 +1061,7 @@ fn statements_of<'a>(
                     Some(t) => Some(t),
                     None if f.created.contains(a.execution_arn.as_str()) => Some(0),
                     None => {
-                        return Err(StoreError::Backend(format!(
+                        return Err(StoreError::LeaseLost(format!(
                             "no lease on {} held by node {}",
                             a.execution_arn, f.fencing.node.id
                         )))
@@ -1117,7 +1255,7 @@ async fn commit_batch(
                     if let Some(f) = fencing {
                         f.set(&a.execution_arn, None);
                     }
-                    StoreError::Backend(pg_message(e))
+                    StoreError::LeaseLost(a.execution_arn.clone())
                 }
                 _ => StoreError::Backend(pg_message(e)),
             };

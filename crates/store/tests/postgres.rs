@@ -127,6 +127,7 @@ fn delta(a: &PostgresStats, b: &PostgresStats) -> PostgresStats {
         submissions: b.submissions - a.submissions,
         statements: b.statements - a.statements,
         round_trips: b.round_trips - a.round_trips,
+        reads: b.reads - a.reads,
     }
 }
 
@@ -509,7 +510,7 @@ fn an_expired_lease_is_taken_over_and_the_old_owner_is_fenced_off() {
     assert_eq!(claimed[0].0, e, "the claim returns the execution to replay");
     assert!(claimed[0].1.token > 0, "a claim takes a newer token");
     match a.write(step(&e.arn, 2, "a2")) {
-        Err(StoreError::Backend(msg)) => assert!(msg.contains("lease lost"), "{msg}"),
+        Err(StoreError::LeaseLost(arn)) => assert_eq!(arn, e.arn),
         other => panic!("stale owner committed: {other:?}"),
     }
     assert!(held(&a).is_empty(), "the fenced node forgets the lease");
@@ -747,4 +748,78 @@ fn steps_per_second() {
         d.round_trips as f64 / n as f64
     );
     assert_eq!(d.submissions, n);
+}
+
+#[test]
+fn nodes_number_executions_from_one_sequence() {
+    let Some(db) = TestDb::create("shared_seq") else {
+        return;
+    };
+    let a = node(&db, "a", 10_000);
+    let b = node(&db, "b", 10_000);
+    let m = sm("q");
+    // Both nodes' in-memory counters would say 1: the database numbers them instead.
+    for (i, s) in [&a, &b, &a, &b].iter().enumerate() {
+        s.write(vec![Write::CreateExecution(exec(
+            &m.arn,
+            &format!("x{i}"),
+            1,
+        ))])
+        .unwrap();
+    }
+    let listed: Vec<(String, i64)> = a
+        .executions(&ExecutionFilter::default())
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.name, e.seq))
+        .collect();
+    assert_eq!(
+        listed,
+        [("x3", 4), ("x2", 3), ("x1", 2), ("x0", 1)].map(|(n, s)| (n.to_string(), s))
+    );
+    assert_eq!(b.max_execution_seq().unwrap(), 4);
+}
+
+#[test]
+fn an_inbox_message_gets_exactly_one_answer() {
+    let Some(db) = TestDb::create("inbox") else {
+        return;
+    };
+    let a = node(&db, "a", 10_000);
+    let b = node(&db, "b", 10_000);
+    let mut wake = b.listen().unwrap();
+    let id = a.post_message("op", "target-1", "{\"x\":1}").unwrap();
+    assert_eq!(wake.blocking_recv().as_deref(), Some("inbox"));
+    let open = b.open_messages().unwrap();
+    assert_eq!(
+        open,
+        vec![store::postgres::Message {
+            id,
+            kind: "op".into(),
+            target: "target-1".into(),
+            body: "{\"x\":1}".into(),
+        }]
+    );
+    assert_eq!(a.message_reply(id).unwrap(), None);
+    // Two nodes answer at once: one wins.
+    let (ra, rb) = std::thread::scope(|sc| {
+        let ha = sc.spawn(|| a.answer_message(id, "from a"));
+        let hb = sc.spawn(|| b.answer_message(id, "from b"));
+        (ha.join().unwrap().unwrap(), hb.join().unwrap().unwrap())
+    });
+    assert!(ra ^ rb, "exactly one answer: {ra} {rb}");
+    let winner = if ra { "from a" } else { "from b" };
+    assert_eq!(a.message_reply(id).unwrap().as_deref(), Some(winner));
+    assert_eq!(wake.blocking_recv().as_deref(), Some("reply"));
+    assert!(b.open_messages().unwrap().is_empty(), "answered: not open");
+    assert!(!a.cancel_message(id).unwrap(), "too late to withdraw");
+    // The answering node may replace its own answer (a reservation by the final one).
+    b.finish_message(id, "final").unwrap();
+    assert_eq!(a.message_reply(id).unwrap().as_deref(), Some("final"));
+    a.forget_message(id).unwrap();
+    assert!(a.message_reply(id).is_err(), "gone once read");
+    // Withdrawn before any answer: nobody can answer it any more.
+    let id = a.post_message("poll", "act", "{}").unwrap();
+    assert!(a.cancel_message(id).unwrap());
+    assert!(!b.answer_message(id, "late").unwrap());
 }
