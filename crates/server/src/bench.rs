@@ -27,6 +27,10 @@ pub struct Args {
     /// Concurrent connections.
     #[arg(long, default_value_t = 64)]
     pub connections: usize,
+    /// `loggingConfiguration.level` of the benchmark's state machines (log group
+    /// `stepline-bench`, execution data included): measures execution logging.
+    #[arg(long, default_value = "OFF", value_parser = ["OFF", "ALL", "ERROR", "FATAL"])]
+    pub log_level: String,
 }
 
 /// One keep-alive HTTP/1.1 connection speaking AWS JSON 1.0.
@@ -106,10 +110,20 @@ fn three_pass() -> String {
     .to_string()
 }
 
-async fn create(host: &str, name: &str, machine_type: &str) -> anyhow::Result<String> {
+async fn create(
+    host: &str,
+    name: &str,
+    machine_type: &str,
+    log_level: &str,
+) -> anyhow::Result<String> {
     let mut c = Conn::open(host).await?;
-    let body =
+    let mut body =
         json!({"name": name, "definition": three_pass(), "roleArn": ROLE, "type": machine_type});
+    if log_level != "OFF" {
+        body["loggingConfiguration"] = json!({"level": log_level, "includeExecutionData": true,
+            "destinations": [{"cloudWatchLogsLogGroup": {"logGroupArn":
+                "arn:aws:logs:us-east-1:123456789012:log-group:stepline-bench:*"}}]});
+    }
     let (status, v) = c.call("CreateStateMachine", &body.to_string()).await?;
     anyhow::ensure!(status == 200, "CreateStateMachine: {v}");
     Ok(v["stateMachineArn"]
@@ -182,7 +196,13 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let run_id = uuid::Uuid::new_v4().simple().to_string();
     let run_id = &run_id[..8];
     if args.workload == "standard" || args.workload == "all" {
-        let arn = create(&host, &format!("bench-std-{run_id}"), "STANDARD").await?;
+        let arn = create(
+            &host,
+            &format!("bench-std-{run_id}"),
+            "STANDARD",
+            &args.log_level,
+        )
+        .await?;
         let arn2 = arn.clone();
         let (elapsed, lat, errors) = load(
             &host,
@@ -216,7 +236,13 @@ async fn run(args: Args) -> anyhow::Result<()> {
         );
     }
     if args.workload == "express-sync" || args.workload == "all" {
-        let arn = create(&host, &format!("bench-exp-{run_id}"), "EXPRESS").await?;
+        let arn = create(
+            &host,
+            &format!("bench-exp-{run_id}"),
+            "EXPRESS",
+            &args.log_level,
+        )
+        .await?;
         let body = json!({"stateMachineArn": arn, "input": "{\"n\": 1}"}).to_string();
         let (elapsed, lat, errors) = load(
             &host,

@@ -57,6 +57,14 @@ pub struct Args {
     /// (default: $SFN_MOCK_CONFIG, else ./MockConfigFile.json when present).
     #[arg(long)]
     mock_config: Option<PathBuf>,
+    // Observability (see `crate::obs` and the README).
+    /// Directory of execution logs, one `<log group>.log` per CloudWatch log group (`-`:
+    /// stdout). Default: `<data-dir>/logs`, stdout with `--in-memory`.
+    #[arg(long, env = "STEPLINE_EXECUTION_LOG_DIR")]
+    execution_log_dir: Option<String>,
+    /// OTLP/HTTP endpoint for traces (`http://host:4318`); traces are off without one.
+    #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
+    otlp_endpoint: Option<String>,
 }
 
 /// The `stepline.toml` to read: `--config`, else the data directory's, else the working
@@ -130,6 +138,23 @@ fn default_node_id() -> String {
     )
 }
 
+/// Execution logs and traces from the flags (and their environment variables); installs the
+/// server-log subscriber.
+fn obs_config(args: &Args) -> crate::obs::ObsConfig {
+    crate::obs::init_server_logs();
+    let mut obs = crate::obs::ObsConfig::from_env();
+    obs.log_dir = match args.execution_log_dir.as_deref() {
+        Some("-") => None,
+        Some(d) => Some(d.into()),
+        None if args.in_memory => None,
+        None => Some(args.data_dir.join("logs")),
+    };
+    if args.otlp_endpoint.is_some() {
+        obs.otlp_endpoint = args.otlp_endpoint.clone();
+    }
+    obs
+}
+
 /// `stepline serve --store postgres://...`: one node of several.
 async fn run_cluster(args: &Args, url: &str) -> anyhow::Result<()> {
     let id = args.node_id.clone().unwrap_or_else(default_node_id);
@@ -148,6 +173,7 @@ async fn run_cluster(args: &Args, url: &str) -> anyhow::Result<()> {
         &args.region,
         &args.account,
         args.lease_ms.max(100),
+        obs_config(args),
     )?;
     let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port)).await?;
     let addr = listener.local_addr()?;
@@ -211,6 +237,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         let shown = std::fs::canonicalize(&path).unwrap_or(path);
         (Arc::new(s), format!("{} (SQLite, WAL)", shown.display()))
     };
+    let obs = obs_config(&args);
     let mut setup = crate::tasks::Setup {
         integrations: None,
         mock_config: args
@@ -228,8 +255,13 @@ async fn run(args: Args) -> anyhow::Result<()> {
             &args.account,
         ));
     }
-    let (state, resumed) =
-        crate::AppState::with_tasks(store.clone(), &args.region, &args.account, setup)?;
+    let (state, resumed) = crate::AppState::with_tasks_and_obs(
+        store.clone(),
+        &args.region,
+        &args.account,
+        setup,
+        obs,
+    )?;
     let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port)).await?;
     let addr = listener.local_addr()?;
     println!("stepline: listening on http://{addr}");

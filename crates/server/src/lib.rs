@@ -11,6 +11,7 @@ pub mod bench;
 pub mod cli;
 pub mod cluster;
 pub mod nested;
+pub mod obs;
 pub mod ops;
 pub mod protocol;
 pub mod redrive;
@@ -51,6 +52,16 @@ impl AppState {
         AppState::with_tasks(store, region, account, tasks::Setup::default())
     }
 
+    /// [`AppState::new`] with execution logs and traces configured (see [`obs`]).
+    pub fn with_obs(
+        store: Arc<dyn Store>,
+        region: &str,
+        account: &str,
+        obs: obs::ObsConfig,
+    ) -> Result<(AppState, usize), store::StoreError> {
+        AppState::with_tasks_and_obs(store, region, account, tasks::Setup::default(), obs)
+    }
+
     /// [`AppState::new`] with the integrations and mock file of `stepline.toml`; they are in
     /// place before open executions resume.
     pub fn with_tasks(
@@ -59,8 +70,21 @@ impl AppState {
         account: &str,
         setup: tasks::Setup,
     ) -> Result<(AppState, usize), store::StoreError> {
+        AppState::with_tasks_and_obs(store, region, account, setup, obs::ObsConfig::from_env())
+    }
+
+    /// [`AppState::with_tasks`] and [`AppState::with_obs`] together.
+    pub fn with_tasks_and_obs(
+        store: Arc<dyn Store>,
+        region: &str,
+        account: &str,
+        setup: tasks::Setup,
+        obs: obs::ObsConfig,
+    ) -> Result<(AppState, usize), store::StoreError> {
         let store: Arc<dyn Store> = Arc::new(store::CachedStore::new(store));
-        let rt = Arc::new(Runtime::new(store.clone(), region.into(), account.into())?);
+        let mut rt = Runtime::new(store.clone(), region.into(), account.into())?;
+        rt.obs = Arc::new(obs::Obs::new(obs));
+        let rt = Arc::new(rt);
         let open: std::collections::HashSet<String> = if setup.state_dir.is_some() {
             store
                 .open_executions()?
@@ -93,9 +117,12 @@ impl AppState {
         region: &str,
         account: &str,
         lease_ms: i64,
+        obs: obs::ObsConfig,
     ) -> Result<(AppState, Arc<cluster::Cluster>), store::StoreError> {
         let store: Arc<dyn Store> = pg.clone();
-        let rt = Arc::new(Runtime::new(store.clone(), region.into(), account.into())?);
+        let mut rt = Runtime::new(store.clone(), region.into(), account.into())?;
+        rt.obs = Arc::new(obs::Obs::new(obs));
+        let rt = Arc::new(rt);
         let st = AppState {
             store,
             rt,
@@ -195,7 +222,12 @@ async fn handle(
 
 pub fn router(st: AppState) -> axum::Router {
     axum::Router::new()
+        .route(
+            "/metrics",
+            axum::routing::get(obs::metrics_handler).post(handle),
+        )
         .fallback(axum::routing::post(handle).get(not_post))
+        .layer(axum::middleware::from_fn(obs::request_log))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(st)
 }

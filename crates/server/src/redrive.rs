@@ -113,6 +113,8 @@ pub async fn redrive(rt: &Arc<Runtime>, rec: &ExecutionRecord) -> Result<i64, Re
     let mut pending = Pending::default();
     let (added, _) = pending.note(&step.effects);
     let close = pending.outcome.as_ref().map(|o| close_of(o, at));
+    let eo = rt.obs.begin(&*rt.store, &reopened, Some(0));
+    pending.obs = Some(eo.clone());
     commit(
         &*rt.store,
         vec![
@@ -143,6 +145,7 @@ pub async fn redrive(rt: &Arc<Runtime>, rec: &ExecutionRecord) -> Result<i64, Re
             internal(e.to_string())
         }
     })?;
+    rt.obs.on_step(&eo, None, &step);
     if close.is_none() {
         rt.spawn(rec.arn.clone(), ex, pending, 1, true, None);
     }

@@ -67,6 +67,8 @@ pub struct Runtime {
     pub cluster: std::sync::OnceLock<Arc<crate::cluster::Cluster>>,
     /// Integrations and mocked test cases (see [`crate::tasks`]).
     pub tasks: crate::tasks::Tasks,
+    /// Execution logs, metrics and traces (see [`crate::obs`]).
+    pub obs: Arc<crate::obs::Obs>,
 }
 
 /// The journal's encoding of engine events.
@@ -132,6 +134,7 @@ pub(crate) struct Pending {
     pub(crate) outcome: Option<Outcome>,
     /// Tokens of waiting tasks that ended in the last step.
     ended_tokens: Vec<String>,
+    pub(crate) obs: Option<Arc<crate::obs::ExecObs>>,
 }
 
 impl Pending {
@@ -287,6 +290,7 @@ impl Runtime {
             waiting: Arc::new(crate::waiting::Waiting::default()),
             cluster: std::sync::OnceLock::new(),
             tasks: Default::default(),
+            obs: Arc::new(crate::obs::Obs::default()),
         })
     }
 
@@ -380,16 +384,20 @@ impl Runtime {
         } = new;
         let ctx = self.context(&record, express);
         let exec_arn = record.arn.clone();
+        let eo = self.obs.begin(&*self.store, &record, None);
         let (mut ex, step) = Execution::start(
             program,
             input,
             ctx,
             crate::waiting::live_entropy(self, record.seed),
         );
-        if express {
+        if express && !eo.wants_history() {
             ex.set_record_history(false);
         }
-        let mut pending = Pending::default();
+        let mut pending = Pending {
+            obs: Some(eo.clone()),
+            ..Default::default()
+        };
         let (added, _) = pending.note(&step.effects);
         let finished = pending.outcome.clone().map(|o| Finished {
             outcome: o,
@@ -399,6 +407,7 @@ impl Runtime {
             let events = events_json(&step, Some(&record));
             let arn = record.arn.clone();
             let close = finished.as_ref().map(|f| close_of(&f.outcome, f.stop_date));
+            let _timer = self.obs.metrics.commit_started();
             commit(
                 &*self.store,
                 vec![
@@ -415,6 +424,7 @@ impl Runtime {
             )
             .await?;
         }
+        self.obs.on_step(&eo, None, &step);
         drop(permit);
         if finished.is_some() {
             return Ok((finished, None));
@@ -603,9 +613,13 @@ impl Runtime {
                     timers_removed: removed,
                     close,
                 };
+                let _timer = self.obs.metrics.commit_started();
                 commit(&*self.store, vec![Write::Append(append)])
                     .await
                     .map_err(|e| e.to_string())?;
+            }
+            if let Some(eo) = &pending.obs {
+                self.obs.on_step(eo, Some(&event), &step);
             }
             for t in pending.ended_tokens.drain(..) {
                 self.waiting.forget(&t);
@@ -713,6 +727,10 @@ impl Runtime {
             return Ok(None);
         }
         debug_assert_eq!(ex.status(), ExecutionStatus::Running);
+        pending.obs = Some(
+            self.obs
+                .begin(&*self.store, rec, Some(pending.timers.len())),
+        );
         Ok(Some((ex, pending, seq)))
     }
 }
