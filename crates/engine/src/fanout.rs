@@ -74,8 +74,6 @@ impl Execution {
             t.block = Block::Ready;
             t.source = last;
             if distributed {
-                // AWS's recordings mostly chain `MapStateExited` to `MapRunSucceeded` (a Map
-                // that is not the first state sometimes shows `MapRunStarted` instead).
                 self.push_thread_event(id, EventDetails::MapRunSucceeded, true);
             }
             let done = if is_map {
@@ -84,6 +82,13 @@ impl Execution {
                 EventDetails::ParallelStateSucceeded
             };
             self.push_thread_event(id, done, false);
+            if distributed {
+                // AWS chains `MapStateExited` to `MapRunStarted` (every recording since
+                // November 2024; earlier ones chained it to `MapRunSucceeded`).
+                if let Some(t) = self.thread_mut(id) {
+                    t.source = last;
+                }
+            }
             return self.finish_with_result(id, state, Arc::new(Value::Array(results)));
         }
         let mut started = Vec::new();
