@@ -16,6 +16,21 @@ use std::sync::Arc;
 impl Execution {
     /// Installs the fanout on thread `id` and starts the first children.
     pub(crate) fn begin_fanout(&mut self, id: ThreadId, mut f: Fanout) -> Flow {
+        // A redrive keeps the children that succeeded before (`redrive.rs`).
+        if self
+            .redrive_children
+            .as_ref()
+            .is_some_and(|r| r.thread == id)
+        {
+            if let Some(r) = self.redrive_children.take() {
+                for (i, output) in r.children {
+                    if let Some(slot @ None) = f.results.get_mut(i) {
+                        *slot = Some(Arc::new(output));
+                        f.finished += 1;
+                    }
+                }
+            }
+        }
         let Some(t) = self.thread_mut(id) else {
             return Flow::Ended;
         };
@@ -107,6 +122,10 @@ impl Execution {
         let t = self.thread_mut(id)?;
         let vars = Vars::child_of(&t.vars);
         let f = t.fanout.as_mut()?;
+        // Only a redrive's kept children hold a result before they started.
+        while f.results.get(f.next_to_start).is_some_and(Option::is_some) {
+            f.next_to_start += 1;
+        }
         if f.running >= f.limit || f.next_to_start >= f.items.len() {
             return None;
         }
