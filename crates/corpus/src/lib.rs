@@ -132,6 +132,54 @@ fn parse_json_text(v: &mut Value) {
     }
 }
 
+/// The date a case was recorded (`"dd-mm-yyyy, HH:MM:SS"`) as `(year, month, day)`.
+pub fn recorded_date(case: &Value) -> Option<(u32, u32, u32)> {
+    let s = case.get("recorded")?.as_str()?;
+    let date = s.split(',').next()?.trim();
+    let mut parts = date.split('-').map(|p| p.parse::<u32>().ok());
+    let (d, m, y) = (parts.next()??, parts.next()??, parts.next()??);
+    Some((y, m, d))
+}
+
+/// Rewrites a recorded history (`GetExecutionHistory` events, oldest first) where AWS has
+/// changed what it records since the case was recorded, so that runners hold Stepline to what
+/// AWS records today without dropping the older cases. Each rewrite is exact, not a loosening.
+///
+/// - Distributed Map: `MapStateExited.previousEventId` is the `MapRunStarted` event in every
+///   recording made from 13-11-2024 on, and the `MapRunSucceeded` event in every one made up
+///   to 20-07-2024 (35 recordings, no exception either side).
+pub fn current_aws_history(case: &Value, events: &mut [Value]) {
+    match recorded_date(case) {
+        Some(d) if d < (2024, 11, 13) => {}
+        _ => return,
+    }
+    let by_id: std::collections::HashMap<u64, (String, u64)> = events
+        .iter()
+        .filter_map(|e| {
+            let id = e.get("id")?.as_u64()?;
+            let ty = e.get("type")?.as_str()?.to_string();
+            let prev = e
+                .get("previousEventId")
+                .and_then(Value::as_u64)
+                .unwrap_or(0);
+            Some((id, (ty, prev)))
+        })
+        .collect();
+    for e in events.iter_mut() {
+        if e.get("type").and_then(Value::as_str) != Some("MapStateExited") {
+            continue;
+        }
+        let Some(prev) = e.get("previousEventId").and_then(Value::as_u64) else {
+            continue;
+        };
+        if let Some((ty, run_started)) = by_id.get(&prev) {
+            if ty == "MapRunSucceeded" {
+                e["previousEventId"] = Value::from(*run_started);
+            }
+        }
+    }
+}
+
 /// Parses the JSON-text fields of a history event's details, as conform.py does on both sides.
 pub fn parse_event_fields(ev: &Value) -> Value {
     parse_event_fields_with(ev, &[])
@@ -177,6 +225,25 @@ pub fn parse_event_fields_with(ev: &Value, extra: &[&str]) -> Value {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn older_distributed_map_recordings_follow_the_current_chain() {
+        let events = || {
+            vec![
+                json!({"id": 4, "previousEventId": 3, "type": "MapRunStarted"}),
+                json!({"id": 5, "previousEventId": 4, "type": "MapRunSucceeded"}),
+                json!({"id": 6, "previousEventId": 5, "type": "MapStateSucceeded"}),
+                json!({"id": 7, "previousEventId": 5, "type": "MapStateExited"}),
+            ]
+        };
+        let mut old = events();
+        current_aws_history(&json!({"recorded": "19-06-2024, 12:38:58"}), &mut old);
+        assert_eq!(old[3]["previousEventId"], json!(4));
+        assert_eq!(old[2]["previousEventId"], json!(5));
+        let mut new = events();
+        current_aws_history(&json!({"recorded": "13-11-2024, 15:21:53"}), &mut new);
+        assert_eq!(new, events());
+    }
 
     #[test]
     fn placeholders_are_wildcards() {

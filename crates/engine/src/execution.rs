@@ -141,6 +141,9 @@ pub struct Execution {
     /// The failure being handled is a heartbeat timeout: recorded as `States.Timeout`, also
     /// matched by `States.HeartbeatTimeout` in Retry/Catch (see `state_failed`).
     pub(crate) heartbeat_timed_out: bool,
+    /// A redrive's root thread and the children of its Parallel/Map that already succeeded
+    /// (see `redrive.rs`), taken by the first fanout that thread begins.
+    pub(crate) redrive_children: Option<Box<crate::redrive::KeptChildren>>,
 }
 
 impl Execution {
@@ -175,6 +178,7 @@ impl Execution {
             outcome: None,
             context_override: None,
             heartbeat_timed_out: false,
+            redrive_children: None,
         };
         ex.push_event(
             0,
@@ -261,6 +265,7 @@ impl Execution {
             record_history: true,
             outcome: None,
             heartbeat_timed_out: false,
+            redrive_children: None,
             context_override: None,
         }
     }

@@ -16,6 +16,21 @@ use std::sync::Arc;
 impl Execution {
     /// Installs the fanout on thread `id` and starts the first children.
     pub(crate) fn begin_fanout(&mut self, id: ThreadId, mut f: Fanout) -> Flow {
+        // A redrive keeps the children that succeeded before (`redrive.rs`).
+        if self
+            .redrive_children
+            .as_ref()
+            .is_some_and(|r| r.thread == id)
+        {
+            if let Some(r) = self.redrive_children.take() {
+                for (i, output) in r.children {
+                    if let Some(slot @ None) = f.results.get_mut(i) {
+                        *slot = Some(Arc::new(output));
+                        f.finished += 1;
+                    }
+                }
+            }
+        }
         let Some(t) = self.thread_mut(id) else {
             return Flow::Ended;
         };
@@ -74,8 +89,6 @@ impl Execution {
             t.block = Block::Ready;
             t.source = last;
             if distributed {
-                // AWS's recordings mostly chain `MapStateExited` to `MapRunSucceeded` (a Map
-                // that is not the first state sometimes shows `MapRunStarted` instead).
                 self.push_thread_event(id, EventDetails::MapRunSucceeded, true);
             }
             let done = if is_map {
@@ -84,6 +97,13 @@ impl Execution {
                 EventDetails::ParallelStateSucceeded
             };
             self.push_thread_event(id, done, false);
+            if distributed {
+                // AWS chains `MapStateExited` to `MapRunStarted` (every recording since
+                // November 2024; earlier ones chained it to `MapRunSucceeded`).
+                if let Some(t) = self.thread_mut(id) {
+                    t.source = last;
+                }
+            }
             return self.finish_with_result(id, state, Arc::new(Value::Array(results)));
         }
         let mut started = Vec::new();
@@ -102,6 +122,10 @@ impl Execution {
         let t = self.thread_mut(id)?;
         let vars = Vars::child_of(&t.vars);
         let f = t.fanout.as_mut()?;
+        // Only a redrive's kept children hold a result before they started.
+        while f.results.get(f.next_to_start).is_some_and(Option::is_some) {
+            f.next_to_start += 1;
+        }
         if f.running >= f.limit || f.next_to_start >= f.items.len() {
             return None;
         }

@@ -70,7 +70,8 @@ fn run_case(m: &Matcher, case: &Value) -> CaseResult {
         .get("expected")
         .is_some_and(|e| m.smatch(e, &Value::Object(got)));
     let history = history.filter(|h| !h.is_empty()).map(|h| {
-        let exp: Vec<Value> = h.iter().map(parse_fields).collect();
+        let mut exp: Vec<Value> = h.iter().map(parse_fields).collect();
+        corpus::current_aws_history(case, &mut exp);
         let act: Vec<Value> = finished
             .history
             .iter()

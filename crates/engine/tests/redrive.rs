@@ -122,13 +122,45 @@ fn a_succeeded_execution_has_nothing_to_redrive() {
     assert!(redrive_point(&p, &[]).is_err());
 }
 
+/// Records every invocation's parameters; fails those equal to `bad` while `bad_left` > 0.
+struct Picky {
+    bad: Value,
+    bad_left: usize,
+    seen: Vec<Value>,
+}
+
+impl TaskResolver for Picky {
+    fn invoke(&mut self, inv: &TaskInvocation) -> TaskOutcome {
+        self.seen.push((*inv.parameters).clone());
+        if *inv.parameters == self.bad && self.bad_left > 0 {
+            self.bad_left -= 1;
+            return TaskOutcome::Failed {
+                error: Some("Boom".into()),
+                cause: Some("bad item".into()),
+            };
+        }
+        TaskOutcome::Succeeded(json!({"done": *inv.parameters}))
+    }
+}
+
+fn entered(events: &[Value]) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|e| e["stateEnteredEventDetails"]["name"].as_str())
+        .map(str::to_string)
+        .collect()
+}
+
 #[test]
-fn a_failed_parallel_runs_again() {
+fn a_redriven_parallel_reruns_only_its_failed_branch() {
     let def = json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true,
         "Branches": [
-            {"StartAt": "A", "States": {"A": {"Type": "Pass", "Result": "a", "End": true}}},
+            {"StartAt": "A", "States": {
+                "A": {"Type": "Pass", "Result": "a", "Next": "A2"},
+                "A2": {"Type": "Pass", "End": true}}},
             {"StartAt": "T", "States": {"T": {"Type": "Task",
-                "Resource": "arn:aws:lambda:us-east-1:111111111111:function:f", "End": true}}}]}}});
+                "Resource": "arn:aws:lambda:us-east-1:111111111111:function:f", "End": true}}},
+            {"StartAt": "C", "States": {"C": {"Type": "Pass", "Result": "c", "End": true}}}]}}});
     let p = program(&def);
     let mut flaky = Flaky { fail: 1, calls: 0 };
     let first = run_to_completion(
@@ -144,6 +176,11 @@ fn a_failed_parallel_runs_again() {
     let point = redrive_point(&p, &history).expect("redrivable");
     assert_eq!(point.state_name, "P");
     assert_eq!(point.input, json!({"in": 1}));
+    // Branches run in order until they wait: A and C finished while T's task was out.
+    assert_eq!(
+        point.completed_children,
+        vec![(0, json!("a")), (2, json!("c"))]
+    );
     let now = Timestamp(1_700_000_900_000);
     let (ex, step) = Execution::redrive(
         Arc::clone(&p),
@@ -157,6 +194,105 @@ fn a_failed_parallel_runs_again() {
     assert_eq!(done.outcome.status, ExecutionStatus::Succeeded);
     assert_eq!(
         done.outcome.output.as_deref(),
-        Some(&json!(["a", {"n": 2}]))
+        Some(&json!(["a", {"n": 2}, "c"]))
     );
+    let events: Vec<Value> = done.history.iter().map(|e| e.to_json()).collect();
+    let names = entered(&events);
+    assert!(names.contains(&"T".to_string()), "{names:?}");
+    assert!(!names.contains(&"A".to_string()), "{names:?}");
+    assert!(!names.contains(&"A2".to_string()), "{names:?}");
+    assert!(!names.contains(&"C".to_string()), "{names:?}");
+}
+
+#[test]
+fn a_redriven_map_reruns_only_its_failed_iterations() {
+    let def = json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+        "MaxConcurrency": 1,
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, "StartAt": "T", "States": {
+            "T": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:111111111111:function:f",
+                  "End": true}}}}}});
+    let p = program(&def);
+    let mut picky = Picky {
+        bad: json!(2),
+        bad_left: 1,
+        seen: Vec::new(),
+    };
+    let first = run_to_completion(
+        Arc::clone(&p),
+        json!([1, 2, 3]),
+        ctx(0),
+        Box::new(SeededEntropy::new(1)),
+        &mut picky,
+        true,
+    );
+    assert_eq!(first.outcome.status, ExecutionStatus::Failed);
+    assert_eq!(picky.seen, vec![json!(1), json!(2)]);
+    let history: Vec<Value> = first.history.iter().map(|e| e.to_json()).collect();
+    let point = redrive_point(&p, &history).expect("redrivable");
+    assert_eq!(point.state_name, "M");
+    assert_eq!(point.completed_children, vec![(0, json!({"done": 1}))]);
+    let now = Timestamp(1_700_000_900_000);
+    let (ex, step) = Execution::redrive(
+        Arc::clone(&p),
+        json!([1, 2, 3]),
+        ctx(1),
+        Box::new(SeededEntropy::new(3)),
+        &point,
+        now,
+    );
+    picky.seen.clear();
+    let done = drive_from(ex, step, now, &mut picky, true, &mut VirtualClock);
+    assert_eq!(done.outcome.status, ExecutionStatus::Succeeded);
+    assert_eq!(
+        done.outcome.output.as_deref(),
+        Some(&json!([{"done": 1}, {"done": 2}, {"done": 3}]))
+    );
+    assert_eq!(picky.seen, vec![json!(2), json!(3)]);
+    let events: Vec<Value> = done.history.iter().map(|e| e.to_json()).collect();
+    let started: Vec<u64> = events
+        .iter()
+        .filter_map(|e| e["mapIterationStartedEventDetails"]["index"].as_u64())
+        .collect();
+    assert_eq!(started, vec![1, 2]);
+}
+
+#[test]
+fn a_redriven_distributed_map_runs_its_map_run_again() {
+    let def = json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+        "MaxConcurrency": 1,
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "T", "States": {
+            "T": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:111111111111:function:f",
+                  "End": true}}}}}});
+    let p = program(&def);
+    let mut picky = Picky {
+        bad: json!(2),
+        bad_left: 1,
+        seen: Vec::new(),
+    };
+    let first = run_to_completion(
+        Arc::clone(&p),
+        json!([1, 2]),
+        ctx(0),
+        Box::new(SeededEntropy::new(1)),
+        &mut picky,
+        true,
+    );
+    assert_eq!(first.outcome.status, ExecutionStatus::Failed);
+    let history: Vec<Value> = first.history.iter().map(|e| e.to_json()).collect();
+    let point = redrive_point(&p, &history).expect("redrivable");
+    assert!(point.completed_children.is_empty());
+    let now = Timestamp(1_700_000_900_000);
+    let (ex, step) = Execution::redrive(
+        Arc::clone(&p),
+        json!([1, 2]),
+        ctx(1),
+        Box::new(SeededEntropy::new(3)),
+        &point,
+        now,
+    );
+    picky.seen.clear();
+    let done = drive_from(ex, step, now, &mut picky, true, &mut VirtualClock);
+    assert_eq!(done.outcome.status, ExecutionStatus::Succeeded);
+    assert_eq!(picky.seen, vec![json!(1), json!(2)]);
 }

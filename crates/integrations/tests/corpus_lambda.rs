@@ -219,7 +219,8 @@ fn run_case(
             }
         }
     }
-    let want: Vec<Value> = history.iter().map(normalise_event).collect();
+    let mut want: Vec<Value> = history.iter().map(normalise_event).collect();
+    corpus::current_aws_history(case, &mut want);
     let got: Vec<Value> = f
         .history
         .iter()

@@ -214,7 +214,8 @@ fn run_case(case: &Value, m: &Matcher) -> Result<Verdict, String> {
             }
         }
     }
-    let want: Vec<Value> = history.iter().map(normalise_event).collect();
+    let mut want: Vec<Value> = history.iter().map(normalise_event).collect();
+    corpus::current_aws_history(case, &mut want);
     let got: Vec<Value> = f
         .history
         .iter()
