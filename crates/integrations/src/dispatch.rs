@@ -155,6 +155,15 @@ impl Integrations {
                 Err(e) => Performed::Outcome(failed(e)),
             };
         }
+        if !inv.resource.ends_with(".sync") {
+            return Performed::Outcome(TaskOutcome::Failed {
+                error: Some("States.Runtime".into()),
+                cause: Some(format!(
+                    "The resource '{}' is not supported: {} jobs run with '.sync'.",
+                    inv.resource, call.service.name
+                )),
+            });
+        }
         let (output, job) = match self.submit_job(inv) {
             Ok(s) => s,
             Err(o) => return Performed::Outcome(o),
@@ -175,7 +184,7 @@ impl Integrations {
     pub fn sync_job(&self, inv: &TaskInvocation) -> Option<JobKind> {
         self.aws.as_ref()?;
         let call = aws::classify(&inv.resource)?;
-        if call.sync {
+        if inv.resource.ends_with(".sync") {
             sync_jobs::job_kind(&call)
         } else {
             None

@@ -224,6 +224,9 @@ pub fn poll(client: &AwsClient, service: &AwsCall<'_>, job: &SyncJob) -> Polled 
     };
     match outcome {
         Ok(p) => p,
+        // No answer (connection refused, timeout): asked again at the next poll, as a blip
+        // must not fail a job that may run for hours.
+        Err(e) if e.error.ends_with(".SdkClientException") => Polled::Running,
         Err(e) => Polled::Failed(e),
     }
 }
