@@ -20,6 +20,7 @@
 //! endpoints = { sqs = "http://127.0.0.1:9324" }
 //! region = "us-east-1"          # default $AWS_REGION, else us-east-1
 //! profile = "dev"               # ~/.aws/credentials profile when no AWS_ACCESS_KEY_ID
+//! sync_poll_ms = 5000           # between polls of .sync jobs (ecs:runTask, sagemaker:createTrainingJob)
 //!
 //! [http]                        # arn:aws:states:::http:invoke
 //! allow = ["https://api.example.com/v1/", "http://127.0.0.1:*"]

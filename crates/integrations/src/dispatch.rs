@@ -1,7 +1,8 @@
 //! [`Integrations`]: every integration this host performs, behind one shared, thread-safe
 //! value, for a server that runs each call on a worker thread.
 
-use crate::aws::{self, AwsClient};
+use crate::aws::sync_jobs::{self, JobKind, Polled, SyncJob};
+use crate::aws::{self, AwsClient, CallError};
 use crate::config::Config;
 use crate::lambda_local::LocalLambdaResolver;
 use crate::resource::{classify, invoked_function, ResourceKind};
@@ -93,6 +94,9 @@ impl Integrations {
             );
         }
         if let (Some(client), Some(call)) = (&self.aws, aws::classify(r)) {
+            if let Some(kind) = sync_jobs::job_kind(&call) {
+                return self.perform_job(client, &call, kind, inv);
+            }
             if call.sync {
                 return Performed::Outcome(TaskOutcome::Failed {
                     error: Some("States.Runtime".into()),
@@ -123,6 +127,121 @@ impl Integrations {
             return Performed::Outcome(lambda.invoke(inv));
         }
         Performed::Outcome(self.fallback(inv))
+    }
+}
+
+fn failed(e: CallError) -> TaskOutcome {
+    TaskOutcome::Failed {
+        error: Some(e.error),
+        cause: Some(e.cause),
+    }
+}
+
+/// `.sync` jobs (ECS tasks, SageMaker training jobs): a server submits, records
+/// `TaskSubmitted`, then polls off its executions' paths; [`Integrations::perform`] does all of
+/// it in line (for hosts without a scheduler).
+impl Integrations {
+    fn perform_job(
+        &self,
+        client: &AwsClient,
+        call: &aws::AwsCall<'_>,
+        kind: JobKind,
+        inv: &TaskInvocation,
+    ) -> Performed {
+        if !call.sync {
+            return match sync_jobs::call(client, call, kind, &inv.parameters) {
+                Ok(v) if call.wait_for_task_token => Performed::Submitted(v),
+                Ok(v) => Performed::Outcome(TaskOutcome::Succeeded(v)),
+                Err(e) => Performed::Outcome(failed(e)),
+            };
+        }
+        if !inv.resource.ends_with(".sync") {
+            return Performed::Outcome(TaskOutcome::Failed {
+                error: Some("States.Runtime".into()),
+                cause: Some(format!(
+                    "The resource '{}' is not supported: {} jobs run with '.sync'.",
+                    inv.resource, call.service.name
+                )),
+            });
+        }
+        let (output, job) = match self.submit_job(inv) {
+            Ok(s) => s,
+            Err(o) => return Performed::Outcome(o),
+        };
+        let then = loop {
+            std::thread::sleep(self.sync_poll_interval());
+            if let Some(o) = self.poll_job(inv, &job) {
+                break o;
+            }
+        };
+        Performed::Outcome(TaskOutcome::Submitted {
+            output,
+            then: Box::new(then),
+        })
+    }
+
+    /// The kind of `.sync` job `inv` runs, when this host follows it.
+    pub fn sync_job(&self, inv: &TaskInvocation) -> Option<JobKind> {
+        self.aws.as_ref()?;
+        let call = aws::classify(&inv.resource)?;
+        if inv.resource.ends_with(".sync") {
+            sync_jobs::job_kind(&call)
+        } else {
+            None
+        }
+    }
+
+    /// Time between polls of a `.sync` job (`[aws] sync_poll_ms`).
+    pub fn sync_poll_interval(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.aws.as_ref().map_or(5000, |a| a.config.sync_poll_ms))
+    }
+
+    fn job_call<'a>(
+        &'a self,
+        inv: &'a TaskInvocation,
+    ) -> Option<(&'a AwsClient, aws::AwsCall<'a>, JobKind)> {
+        let client = self.aws.as_ref()?;
+        let call = aws::classify(&inv.resource)?;
+        let kind = sync_jobs::job_kind(&call)?;
+        Some((client, call, kind))
+    }
+
+    /// Submits `inv`'s job (blocks for the call): the answer for `TaskSubmitted` and the job,
+    /// or how the task ends at once.
+    pub fn submit_job(&self, inv: &TaskInvocation) -> Result<(Value, SyncJob), TaskOutcome> {
+        let Some((client, call, kind)) = self.job_call(inv) else {
+            return Err(self.fallback(inv));
+        };
+        sync_jobs::submit(client, &call, kind, &inv.parameters).map_err(failed)
+    }
+
+    /// The job `inv` submitted, from its `TaskSubmitted` output.
+    pub fn resume_job(&self, inv: &TaskInvocation, submitted: &Value) -> Option<SyncJob> {
+        let (_, _, kind) = self.job_call(inv)?;
+        sync_jobs::resume(kind, &inv.parameters, submitted)
+    }
+
+    /// Polls once (blocks for the call): `None` while the job runs.
+    pub fn poll_job(&self, inv: &TaskInvocation, job: &SyncJob) -> Option<TaskOutcome> {
+        let (client, call, _) = self.job_call(inv)?;
+        match sync_jobs::poll(client, &call, job) {
+            Polled::Running => None,
+            Polled::Succeeded(v) => Some(TaskOutcome::Succeeded(v)),
+            Polled::Failed(e) => Some(failed(e)),
+        }
+    }
+
+    /// Stops a job whose task ended first (blocks for the call).
+    pub fn stop_job(
+        &self,
+        inv: &TaskInvocation,
+        job: &SyncJob,
+        reason: &str,
+    ) -> Result<(), String> {
+        let Some((client, call, _)) = self.job_call(inv) else {
+            return Ok(());
+        };
+        sync_jobs::stop(client, &call, job, reason).map_err(|e| format!("{}: {}", e.error, e.cause))
     }
 }
 

@@ -16,6 +16,7 @@ pub mod ops;
 pub mod protocol;
 pub mod redrive;
 pub mod runtime;
+pub mod sync_jobs;
 pub mod tasks;
 pub mod test_state;
 pub mod waiting;

@@ -134,6 +134,8 @@ pub(crate) struct Pending {
     pub(crate) outcome: Option<Outcome>,
     /// Tokens of waiting tasks that ended in the last step.
     ended_tokens: Vec<String>,
+    /// `.sync` job tasks that ended in the last step (their jobs stop if still followed).
+    ended_jobs: Vec<u64>,
     pub(crate) obs: Option<Arc<crate::obs::ExecObs>>,
 }
 
@@ -174,6 +176,9 @@ impl Pending {
 
     fn end_task(&mut self, task: u64) {
         if let Some((inv, _)) = self.tasks.remove(&task) {
+            if crate::sync_jobs::is_job_resource(&inv.resource) {
+                self.ended_jobs.push(task);
+            }
             if let Some(t) = inv.task_token {
                 self.ended_tokens.push(t);
             }
@@ -624,6 +629,9 @@ impl Runtime {
             for t in pending.ended_tokens.drain(..) {
                 self.waiting.forget(&t);
             }
+            for t in pending.ended_jobs.drain(..) {
+                self.tasks.jobs.ended(arn, t);
+            }
             if let Some(r) = reply {
                 let _ = r.send(Ok(at));
             }
@@ -663,6 +671,8 @@ impl Runtime {
                 for t in pending.ended_tokens.drain(..) {
                     self.waiting.forget(&t);
                 }
+                // Ended before the restart: nothing follows them here.
+                pending.ended_jobs.clear();
                 self.spawn(rec.arn.clone(), ex, pending, seq, true, None);
                 Ok(true)
             }

@@ -53,6 +53,8 @@ pub struct Tasks {
     /// resolvers are rebuilt on first use.
     restored: Mutex<HashMap<String, (String, String)>>,
     state_file: OnceLock<PathBuf>,
+    /// `.sync` jobs being followed (see [`crate::sync_jobs`]).
+    pub(crate) jobs: crate::sync_jobs::Jobs,
 }
 
 /// Why `StateMachineArn#TestCase` cannot start.
@@ -345,6 +347,9 @@ pub fn invoke(
         return;
     }
     match integrations {
+        Some(i) if crate::sync_jobs::handles(&inv, &i) => {
+            crate::sync_jobs::invoke(rt, execution_arn, inv, started, i);
+        }
         Some(i) if i.performs(&inv) => {
             if !started {
                 inbox.push_back(started_event());

@@ -16,6 +16,7 @@
 
 pub mod s3;
 pub mod sigv4;
+pub mod sync_jobs;
 
 use crate::http_client::{self, HttpError, Response, Url};
 use serde::Deserialize;
@@ -43,6 +44,13 @@ pub struct AwsConfig {
     /// Seconds before a call is abandoned (`States.Timeout` is the state's own business).
     #[serde(default = "default_call_timeout")]
     pub timeout: u64,
+    /// Milliseconds between polls of a `.sync` job (ECS task, SageMaker training job).
+    #[serde(default = "default_sync_poll_ms")]
+    pub sync_poll_ms: u64,
+}
+
+fn default_sync_poll_ms() -> u64 {
+    5000
 }
 
 fn default_call_timeout() -> u64 {
@@ -58,6 +66,7 @@ impl Default for AwsConfig {
             endpoint: None,
             endpoints: BTreeMap::new(),
             timeout: default_call_timeout(),
+            sync_poll_ms: default_sync_poll_ms(),
         }
     }
 }
@@ -186,14 +195,21 @@ pub const SERVICES: &[Service] = &[
         "1.1",
         "Firehose",
     ),
-    json_service(
-        "ecs",
-        "ecs",
-        "AmazonEC2ContainerServiceV20141113",
-        "1.1",
-        "Ecs",
-    ),
-    json_service("sagemaker", "sagemaker", "SageMaker", "1.1", "SageMaker"),
+    Service {
+        v1_prefix: "ECS",
+        v1_service: "AmazonECS",
+        ..json_service(
+            "ecs",
+            "ecs",
+            "AmazonEC2ContainerServiceV20141113",
+            "1.1",
+            "Ecs",
+        )
+    },
+    Service {
+        v1_service: "AmazonSageMaker",
+        ..json_service("sagemaker", "sagemaker", "SageMaker", "1.1", "SageMaker")
+    },
     json_service("athena", "athena", "AmazonAthena", "1.1", "Athena"),
     json_service("glue", "glue", "AWSGlue", "1.1", "Glue"),
     json_service(
@@ -226,7 +242,7 @@ pub struct AwsCall<'a> {
     pub sdk: bool,
     /// `.waitForTaskToken`: the call submits; the answer comes by callback.
     pub wait_for_task_token: bool,
-    /// `.sync` / `.sync:2`: not supported by these integrations.
+    /// `.sync` / `.sync:2`: only the jobs of [`sync_jobs`] are followed.
     pub sync: bool,
 }
 
@@ -250,8 +266,8 @@ pub fn classify(resource: &str) -> Option<AwsCall<'_>> {
         return None;
     }
     if !sdk {
-        // The optimized integrations this module performs; other optimized resources (ECS
-        // runTask, Lambda, nested executions...) belong elsewhere.
+        // The optimized integrations this module performs; other optimized resources (Lambda,
+        // nested executions...) belong elsewhere.
         let known = matches!(
             (service.name, action),
             (
@@ -260,6 +276,8 @@ pub fn classify(resource: &str) -> Option<AwsCall<'_>> {
             ) | ("sqs", "sendMessage")
                 | ("sns", "publish")
                 | ("events", "putEvents")
+                | ("ecs", "runTask")
+                | ("sagemaker", "createTrainingJob")
         );
         if !known {
             return None;
