@@ -39,9 +39,9 @@ pub async fn dispatch(
         "DeleteActivity" => delete_activity(st, r).await,
         "ListActivities" => list_activities(st, r),
         "GetActivityTask" => get_activity_task(st, r).await,
-        "SendTaskSuccess" => send_task_success(st, r),
-        "SendTaskFailure" => send_task_failure(st, r),
-        "SendTaskHeartbeat" => send_task_heartbeat(st, r),
+        "SendTaskSuccess" => send_task_success(st, r).await,
+        "SendTaskFailure" => send_task_failure(st, r).await,
+        "SendTaskHeartbeat" => send_task_heartbeat(st, r).await,
         _ => return None,
     };
     Some(res)
@@ -231,7 +231,14 @@ async fn get_activity_task(st: &AppState, r: &Req<'_>) -> ApiResult<Value> {
             task: task.task,
             worker_name: worker.map(str::to_string),
         };
-        if !st.rt.deliver(&task.execution_arn, started) {
+        // Handed over once its start is durable: after a crash an unstarted task is offered
+        // again, and one a worker holds is not.
+        if st
+            .rt
+            .deliver_durable(&task.execution_arn, started)
+            .await
+            .is_none()
+        {
             st.rt.waiting.forget(&task.token);
             continue;
         }
@@ -259,16 +266,29 @@ fn task_token<'a>(r: &Req<'a>) -> ApiResult<&'a str> {
     Ok(t)
 }
 
-/// Hands `event` (built from the task's id) to the execution owning `token`; `last` when it
-/// ends the task (the token answers no more).
-fn answer(
+/// Hands `event` (built from the task's id) to the execution owning `token` and answers once
+/// the step handling it is durable, so a worker told "done" never loses its answer to a
+/// crash; `last` when it ends the task (the token answers no more).
+async fn answer(
     st: &AppState,
     token: &str,
     last: bool,
     event: impl FnOnce(u64) -> Event,
 ) -> ApiResult<Value> {
     let info = st.rt.waiting.lookup(token).map_err(token_error)?;
-    if !st.rt.deliver(&info.execution_arn, event(info.task)) {
+    let arn = info.execution_arn;
+    if !st.rt.is_running(&arn) {
+        st.rt.waiting.forget(token);
+        return Err(token_error(TokenError::TimedOut));
+    }
+    if st.rt.deliver_durable(&arn, event(info.task)).await.is_none() {
+        // The execution ended before it took the answer (the task timed out, say), or the
+        // step could not be written (a store failure, a lease lost to another node).
+        if st.store.execution(&arn)?.is_some_and(|e| e.status == "RUNNING") {
+            return Err(ApiError::internal(
+                "the answer could not be recorded; send it again",
+            ));
+        }
         st.rt.waiting.forget(token);
         return Err(token_error(TokenError::TimedOut));
     }
@@ -278,7 +298,7 @@ fn answer(
     Ok(json!({}))
 }
 
-fn send_task_success(st: &AppState, r: &Req<'_>) -> ApiResult<Value> {
+async fn send_task_success(st: &AppState, r: &Req<'_>) -> ApiResult<Value> {
     let token = task_token(r)?;
     let text = r.str_req("output")?;
     check_len(text, "output", 0, 256 * 1024)?;
@@ -288,13 +308,10 @@ fn send_task_success(st: &AppState, r: &Req<'_>) -> ApiResult<Value> {
             format!("Invalid Output: '{text}' is not valid JSON"),
         )
     })?;
-    answer(st, token, true, |task| Event::TaskSucceeded {
-        task,
-        output,
-    })
+    answer(st, token, true, |task| Event::TaskSucceeded { task, output }).await
 }
 
-fn send_task_failure(st: &AppState, r: &Req<'_>) -> ApiResult<Value> {
+async fn send_task_failure(st: &AppState, r: &Req<'_>) -> ApiResult<Value> {
     let token = task_token(r)?;
     let error = r.str_opt("error")?;
     let cause = r.str_opt("cause")?;
@@ -310,9 +327,10 @@ fn send_task_failure(st: &AppState, r: &Req<'_>) -> ApiResult<Value> {
         error,
         cause,
     })
+    .await
 }
 
-fn send_task_heartbeat(st: &AppState, r: &Req<'_>) -> ApiResult<Value> {
+async fn send_task_heartbeat(st: &AppState, r: &Req<'_>) -> ApiResult<Value> {
     let token = task_token(r)?;
-    answer(st, token, false, |task| Event::TaskHeartbeat { task })
+    answer(st, token, false, |task| Event::TaskHeartbeat { task }).await
 }

@@ -370,11 +370,9 @@ impl Cluster {
                     };
                     let op = b["op"].as_str().unwrap_or_default();
                     let req = b["request"].as_object().cloned().unwrap_or_default();
-                    if op.starts_with("SendTask") {
-                        durable_answer(&st, &caller, op, &req).await
-                    } else {
-                        crate::ops::dispatch(&st, &caller, op, &req).await
-                    }
+                    // SendTask* answers once the answer is durable (see `activities.rs`): a
+                    // node may die or hand the execution over right after.
+                    crate::ops::dispatch(&st, &caller, op, &req).await
                 }
                 _ => Err(ApiError::internal("unreadable forwarded call")),
             };
@@ -454,7 +452,7 @@ impl Cluster {
                     Err(TokenError::DoesNotExist) => {}
                     // Known here from before another node took its execution over.
                     Ok(t) if !st.rt.is_running(&t.execution_arn) => {}
-                    Ok(_) => return Some(durable_answer(st, caller, op, body).await),
+                    Ok(_) => return None,
                     Err(_) => return None,
                 }
                 let r = self.forward(caller, op, token, body).await;
@@ -620,40 +618,6 @@ impl Cluster {
                 }
             }
         }
-    }
-}
-
-/// SendTask* on a task of an execution running here, answered once the answer is durable: a
-/// node may die or hand the execution over right after, and the worker must not lose it.
-async fn durable_answer(
-    st: &AppState,
-    caller: &Caller,
-    op: &str,
-    body: &Map<String, Value>,
-) -> ApiResult<Value> {
-    let token = body.get("taskToken").and_then(Value::as_str).unwrap_or("");
-    let arn = st.rt.waiting.lookup(token).ok().map(|t| t.execution_arn);
-    let r = crate::ops::dispatch(st, caller, op, body).await;
-    let Some(arn) = arn.filter(|_| r.is_ok()) else {
-        return r;
-    };
-    if st.rt.flush(&arn).await {
-        return r;
-    }
-    // Not running here any more: fine if it closed (the answer's step closed it), not if
-    // another node took it over before the answer was written.
-    let store = st.store.clone();
-    let closed = blocking(move || store.execution(&arn))
-        .await
-        .and_then(Result::ok)
-        .flatten()
-        .is_some_and(|e| e.status != "RUNNING");
-    if closed {
-        r
-    } else {
-        Err(ApiError::internal(
-            "the execution moved to another node before the answer was recorded; send it again",
-        ))
     }
 }
 

@@ -250,3 +250,57 @@ fn nodes_share_activities_at_once() {
         b.ok("ListActivities", json!({}))["activities"]
     );
 }
+
+#[test]
+fn task_answers_are_durable_when_the_worker_is_told() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Server::start(dir.path());
+    let act = s.ok("CreateActivity", json!({"name": "durable"}))["activityArn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let m = s.create_machine(
+        "durable-m",
+        &json!({"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": act, "End": true}}}),
+    );
+    const N: usize = 24;
+    let execs: Vec<String> = (0..N)
+        .map(|i| {
+            s.ok(
+                "StartExecution",
+                json!({"stateMachineArn": m, "name": format!("e{i}"), "input": format!("{{\"i\": {i}}}")}),
+            )["executionArn"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let tasks: Vec<(String, Value)> = (0..N).map(|_| take_task(&s, &act)).collect();
+    // Every answer at once; the server is killed the moment the last one is acknowledged.
+    std::thread::scope(|sc| {
+        for (token, input) in &tasks {
+            let s = &s;
+            sc.spawn(move || {
+                let out = json!({"done": input["i"]}).to_string();
+                s.ok(
+                    "SendTaskSuccess",
+                    json!({"taskToken": token, "output": out}),
+                );
+            });
+        }
+    });
+    s.kill9();
+    let s = Server::start(dir.path());
+    for (i, e) in execs.iter().enumerate() {
+        let d = s.wait_done(e, Duration::from_secs(20));
+        assert_eq!(d["status"], "SUCCEEDED", "{d}");
+        let out: Value = serde_json::from_str(d["output"].as_str().unwrap()).unwrap();
+        assert_eq!(out, json!({"done": i}));
+        let succeeded = s
+            .history(e)
+            .iter()
+            .filter(|ev| ev["type"] == "ActivitySucceeded")
+            .count();
+        assert_eq!(succeeded, 1, "{e}");
+    }
+}
