@@ -153,10 +153,8 @@ const PAGE_PREFIX: &str = "stepline:activity:";
 /// A ListActivities `nextToken`: the page ends after this `(creation date, ARN)`.
 fn page_token(a: &ActivityRecord) -> String {
     use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!(
-        "{PAGE_PREFIX}{}:{}",
-        a.creation_date, a.arn
-    ))
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(format!("{PAGE_PREFIX}{}:{}", a.creation_date, a.arn))
 }
 
 fn page_after(token: &str) -> ApiResult<(i64, String)> {
@@ -281,10 +279,19 @@ async fn answer(
         st.rt.waiting.forget(token);
         return Err(token_error(TokenError::TimedOut));
     }
-    if st.rt.deliver_durable(&arn, event(info.task)).await.is_none() {
+    if st
+        .rt
+        .deliver_durable(&arn, event(info.task))
+        .await
+        .is_none()
+    {
         // The execution ended before it took the answer (the task timed out, say), or the
         // step could not be written (a store failure, a lease lost to another node).
-        if st.store.execution(&arn)?.is_some_and(|e| e.status == "RUNNING") {
+        if st
+            .store
+            .execution(&arn)?
+            .is_some_and(|e| e.status == "RUNNING")
+        {
             return Err(ApiError::internal(
                 "the answer could not be recorded; send it again",
             ));
@@ -308,7 +315,11 @@ async fn send_task_success(st: &AppState, r: &Req<'_>) -> ApiResult<Value> {
             format!("Invalid Output: '{text}' is not valid JSON"),
         )
     })?;
-    answer(st, token, true, |task| Event::TaskSucceeded { task, output }).await
+    answer(st, token, true, |task| Event::TaskSucceeded {
+        task,
+        output,
+    })
+    .await
 }
 
 async fn send_task_failure(st: &AppState, r: &Req<'_>) -> ApiResult<Value> {

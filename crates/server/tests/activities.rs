@@ -139,8 +139,8 @@ fn activities_from_before_the_activity_table_survive_the_upgrade() {
     {
         // What an earlier Stepline left in its data directory: activities as the tags of a
         // pseudo-ARN.
-        let db = store::SqliteStore::open(dir.path().join("stepline.db"), Default::default())
-            .unwrap();
+        let db =
+            store::SqliteStore::open(dir.path().join("stepline.db"), Default::default()).unwrap();
         db.write(vec![store::Write::SetTags {
             arn: "stepline:registry:activities".into(),
             tags: vec![(
