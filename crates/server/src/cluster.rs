@@ -452,8 +452,9 @@ impl Cluster {
                     Err(TokenError::DoesNotExist) => {}
                     // Known here from before another node took its execution over.
                     Ok(t) if !st.rt.is_running(&t.execution_arn) => {}
-                    Ok(_) => return None,
-                    Err(_) => return None,
+                    // Runs here (answered once the answer is durable: see `activities.rs`), or
+                    // a token error answered here.
+                    _ => return None,
                 }
                 let r = self.forward(caller, op, token, body).await;
                 Some(r.unwrap_or_else(|| {
