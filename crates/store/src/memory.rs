@@ -80,7 +80,9 @@ impl Inner {
                 let prefix = format!("{arn}:");
                 self.versions.retain(|k, _| !k.starts_with(&prefix));
                 self.aliases.retain(|k, _| !k.starts_with(&prefix));
-                self.tags.remove(&arn);
+                // With its versions' and aliases' tags, as the other stores.
+                self.tags
+                    .retain(|k, _| *k != arn && !k.starts_with(&prefix));
             }
             Write::PutVersion(r) => {
                 self.versions.insert(r.arn.clone(), r);

@@ -272,7 +272,9 @@ fn apply(tx: &rusqlite::Transaction<'_>, w: &Write) -> Result<()> {
             .map_err(err)?;
         }
         Write::DeleteStateMachine(arn) => {
-            let prefix = format!("{arn}:%");
+            // Its versions' and aliases' ARNs: `{arn}:...`, the range [`{arn}:`, `{arn};`)
+            // (LIKE would take `_` as a wildcard and ignore case).
+            let (from, to) = (format!("{arn}:"), format!("{arn};"));
             tx.execute("DELETE FROM state_machines WHERE arn = ?1", params![arn])
                 .map_err(err)?;
             tx.execute("DELETE FROM versions WHERE sm_arn = ?1", params![arn])
@@ -280,8 +282,8 @@ fn apply(tx: &rusqlite::Transaction<'_>, w: &Write) -> Result<()> {
             tx.execute("DELETE FROM aliases WHERE sm_arn = ?1", params![arn])
                 .map_err(err)?;
             tx.execute(
-                "DELETE FROM tags WHERE arn = ?1 OR arn LIKE ?2",
-                params![arn, prefix],
+                "DELETE FROM tags WHERE arn = ?1 OR (arn >= ?2 AND arn < ?3)",
+                params![arn, from, to],
             )
             .map_err(err)?;
         }

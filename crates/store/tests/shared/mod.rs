@@ -490,6 +490,30 @@ pub fn activities_and_their_tags(s: &dyn Store) {
     assert_eq!(s.activity(&c.arn).unwrap(), Some(c));
 }
 
+pub fn deleting_a_state_machine_keeps_look_alike_tags(s: &dyn Store) {
+    // `_` is a LIKE wildcard and LIKE ignores case: neither may widen the deletion.
+    let (a, other, upper) = (sm("d_b"), sm("dXb"), sm("D_b"));
+    let tag = |arn: String| Write::SetTags {
+        arn,
+        tags: vec![("k".into(), "v".into())],
+    };
+    let mut writes = Vec::new();
+    for m in [&a, &other, &upper] {
+        writes.push(Write::PutStateMachine(m.clone()));
+        writes.push(tag(m.arn.clone()));
+        writes.push(tag(format!("{}:prod", m.arn)));
+    }
+    s.write(writes).unwrap();
+    s.write(vec![Write::DeleteStateMachine(a.arn.clone())])
+        .unwrap();
+    assert!(s.tags(&a.arn).unwrap().is_empty());
+    assert!(s.tags(&format!("{}:prod", a.arn)).unwrap().is_empty());
+    for m in [&other, &upper] {
+        assert_eq!(s.tags(&m.arn).unwrap().len(), 1, "{}", m.name);
+        assert_eq!(s.tags(&format!("{}:prod", m.arn)).unwrap().len(), 1);
+    }
+}
+
 pub fn suite(s: &'static dyn Store) {
     state_machines_versions_aliases_tags(s);
     executions_history_journal_timers(s);
@@ -498,4 +522,5 @@ pub fn suite(s: &'static dyn Store) {
     create_with_first_step(s);
     redrive_reopens_a_closed_execution(s);
     activities_and_their_tags(s);
+    deleting_a_state_machine_keeps_look_alike_tags(s);
 }
