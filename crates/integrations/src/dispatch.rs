@@ -79,12 +79,23 @@ impl Integrations {
 
     /// Performs `inv`; blocks for the call's duration.
     pub fn perform(&self, inv: &TaskInvocation) -> Performed {
+        self.perform_traced(inv, None)
+    }
+
+    /// [`Integrations::perform`], sending `traceparent` (the W3C trace context of the task's
+    /// span) with the calls that go out over HTTP: the HTTP Task and Lambda endpoints.
+    pub fn perform_traced(&self, inv: &TaskInvocation, traceparent: Option<&str>) -> Performed {
         let r = &*inv.resource;
         let callback = r.ends_with(".waitForTaskToken");
         if is_http_task(r) {
             let region = self.aws.as_ref().map_or("us-east-1", |a| a.region.as_str());
             return Performed::Outcome(
-                match crate::http_task::invoke(&self.config.http, region, &inv.parameters) {
+                match crate::http_task::invoke_traced(
+                    &self.config.http,
+                    region,
+                    &inv.parameters,
+                    traceparent,
+                ) {
                     Ok(v) => TaskOutcome::Succeeded(v),
                     Err(e) => TaskOutcome::Failed {
                         error: Some(e.error),
@@ -124,6 +135,7 @@ impl Integrations {
                 Box::new(self.fallback.clone()),
             );
             lambda.set_credentials(self.aws.as_ref().and_then(|a| a.credentials().cloned()));
+            lambda.set_traceparent(traceparent.map(str::to_string));
             return Performed::Outcome(lambda.invoke(inv));
         }
         Performed::Outcome(self.fallback(inv))

@@ -170,6 +170,17 @@ pub fn invoke(
     region: &str,
     parameters: &Value,
 ) -> Result<Value, HttpTaskError> {
+    invoke_traced(config, region, parameters, None)
+}
+
+/// [`invoke`], sending the W3C `traceparent` of the task's span (when traces are on) so the
+/// callee's spans join the execution's trace; a `traceparent` the state's `Headers` set wins.
+pub fn invoke_traced(
+    config: &HttpConfig,
+    region: &str,
+    parameters: &Value,
+    traceparent: Option<&str>,
+) -> Result<Value, HttpTaskError> {
     let p = parameters;
     let endpoint = p
         .get("ApiEndpoint")
@@ -284,6 +295,14 @@ pub fn invoke(
         "User-Agent",
         format!("Amazon|StepFunctions|HttpInvoke|{region}"),
     );
+    if let Some(t) = traceparent {
+        if !headers
+            .iter()
+            .any(|(h, _)| h.eq_ignore_ascii_case("traceparent"))
+        {
+            headers.push(("traceparent".into(), t.to_string()));
+        }
+    }
     let response = http_client::send(
         &method,
         &url,

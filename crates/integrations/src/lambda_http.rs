@@ -28,6 +28,28 @@ pub fn invoke(
     credentials: Option<&Credentials>,
     region: &str,
 ) -> HttpInvokeEnd {
+    invoke_traced(
+        endpoint,
+        function,
+        payload,
+        timeout,
+        credentials,
+        region,
+        None,
+    )
+}
+
+/// [`invoke`], sending the W3C `traceparent` of the task's span (when traces are on) so the
+/// function's spans join the execution's trace.
+pub fn invoke_traced(
+    endpoint: &str,
+    function: &str,
+    payload: &str,
+    timeout: Duration,
+    credentials: Option<&Credentials>,
+    region: &str,
+    traceparent: Option<&str>,
+) -> HttpInvokeEnd {
     let client_error = |e: HttpError| HttpInvokeEnd::ServiceError {
         error: "Lambda.SdkClientException".into(),
         cause: format!("Unable to execute HTTP request: {e}"),
@@ -63,6 +85,10 @@ pub fn invoke(
             payload.as_bytes(),
             now,
         );
+    }
+    // Not signed: a tracing proxy on the way may rewrite it.
+    if let Some(t) = traceparent {
+        headers.push(("traceparent".to_string(), t.to_string()));
     }
     let r = match http_client::send("POST", &url, &headers, payload.as_bytes(), timeout) {
         Ok(r) => r,

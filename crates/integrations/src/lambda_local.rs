@@ -38,6 +38,8 @@ pub struct LocalLambdaResolver {
     /// `[lambda] endpoint`: where functions not listed are invoked.
     default_endpoint: Option<String>,
     credentials: Option<crate::aws::sigv4::Credentials>,
+    /// Sent to Lambda endpoints as the W3C `traceparent` header.
+    traceparent: Option<String>,
     fallback: Box<dyn TaskResolver + Send>,
     entropy: SeededEntropy,
 }
@@ -86,9 +88,15 @@ impl LocalLambdaResolver {
             } else {
                 None
             },
+            traceparent: None,
             fallback,
             entropy: SeededEntropy::new(now_millis() as u64),
         }
+    }
+
+    /// The trace context of the next invocations (see [`crate::lambda_http::invoke_traced`]).
+    pub fn set_traceparent(&mut self, traceparent: Option<String>) {
+        self.traceparent = traceparent;
     }
 
     /// Signs requests to Lambda endpoints with these credentials (default: the environment's).
@@ -281,13 +289,14 @@ impl TaskResolver for LocalLambdaResolver {
         let request_id = self.entropy.uuid();
         let (ok, stdout) = if let Some(endpoint) = &f.endpoint {
             let remote = f.function_name.as_deref().unwrap_or(&name);
-            match crate::lambda_http::invoke(
+            match crate::lambda_http::invoke_traced(
                 endpoint,
                 remote,
                 &event_text,
                 limit,
                 self.credentials.as_ref(),
                 &self.region,
+                self.traceparent.as_deref(),
             ) {
                 HttpInvokeEnd::Returned { payload } => (true, payload.into_bytes()),
                 HttpInvokeEnd::FunctionError { payload } => (false, payload.into_bytes()),

@@ -4,15 +4,16 @@
 use crate::ops::Caller;
 use crate::protocol::*;
 use crate::runtime::{commit, now_ms};
-use crate::waiting::{Activity, TokenError};
+use crate::waiting::TokenError;
 use crate::AppState;
 use engine::Event;
 use serde_json::{json, Value};
 use std::time::Duration;
-use store::Write;
+use store::{ActivityFilter, ActivityRecord, Write};
 
-/// The store has no activity table: activities are kept as the tags of this pseudo-ARN
-/// (key: the activity ARN, value: `{"name", "creationDate"}`), which every store persists.
+/// Where activities were kept before the store had an activity table: the tags of this
+/// pseudo-ARN (key: the activity ARN, value: `{"name", "creationDate"}`). Moved to the table
+/// on start by [`migrate_registry`].
 const REGISTRY_ARN: &str = "stepline:registry:activities";
 
 /// The longest GetActivityTask waits for a task (AWS: 60 s); overridable for tests with
@@ -24,9 +25,6 @@ fn poll_limit() -> Duration {
         .unwrap_or(60);
     Duration::from_secs(secs.min(60))
 }
-
-/// Serialises changes to the activity list (each write replaces it whole).
-static WRITE_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Answers the operations of this module; `None` for any other operation.
 pub async fn dispatch(
@@ -41,59 +39,57 @@ pub async fn dispatch(
         "DeleteActivity" => delete_activity(st, r).await,
         "ListActivities" => list_activities(st, r),
         "GetActivityTask" => get_activity_task(st, r).await,
-        "SendTaskSuccess" => send_task_success(st, r),
-        "SendTaskFailure" => send_task_failure(st, r),
-        "SendTaskHeartbeat" => send_task_heartbeat(st, r),
+        "SendTaskSuccess" => send_task_success(st, r).await,
+        "SendTaskFailure" => send_task_failure(st, r).await,
+        "SendTaskHeartbeat" => send_task_heartbeat(st, r).await,
         _ => return None,
     };
     Some(res)
 }
 
-fn load(st: &AppState) -> ApiResult<()> {
-    Ok(load_activities(&*st.store, &st.rt.waiting)?)
-}
-
-/// Reads the activity list from the store once.
-pub fn load_activities(
-    store: &dyn store::Store,
-    waiting: &crate::waiting::Waiting,
-) -> Result<(), store::StoreError> {
-    if waiting.loaded.get().is_some() {
-        return Ok(());
+/// Moves the activities of a data directory or database from before the activity table
+/// (see [`REGISTRY_ARN`]) into it, once: the registry is emptied in the same submission.
+/// Returns how many were moved. Idempotent, so nodes starting together may both run it.
+pub fn migrate_registry(store: &dyn store::Store) -> Result<usize, store::StoreError> {
+    let registry = store.tags(REGISTRY_ARN)?;
+    if registry.is_empty() {
+        return Ok(0);
     }
-    for (arn, v) in store.tags(REGISTRY_ARN)? {
-        let v: Value = serde_json::from_str(&v).unwrap_or(Value::Null);
-        let name = v.get("name").and_then(Value::as_str).unwrap_or_default();
-        waiting.put_activity(Activity {
-            name: name.to_string(),
-            creation_ms: v.get("creationDate").and_then(Value::as_i64).unwrap_or(0),
-            arn,
-        });
-    }
-    let _ = waiting.loaded.set(());
-    Ok(())
-}
-
-async fn persist(st: &AppState) -> ApiResult<()> {
-    let tags = st
-        .rt
-        .waiting
-        .activities()
+    let n = registry.len();
+    let mut writes: Vec<Write> = registry
         .into_iter()
-        .map(|a| {
-            let v = json!({"name": a.name, "creationDate": a.creation_ms}).to_string();
-            (a.arn, v)
+        .map(|(arn, v)| {
+            let v: Value = serde_json::from_str(&v).unwrap_or(Value::Null);
+            let name = match v.get("name").and_then(Value::as_str) {
+                Some(n) => n.to_string(),
+                None => arn.rsplit(':').next().unwrap_or_default().to_string(),
+            };
+            Write::CreateActivity {
+                activity: ActivityRecord {
+                    arn,
+                    name,
+                    creation_date: v.get("creationDate").and_then(Value::as_i64).unwrap_or(0),
+                },
+                tags: Vec::new(),
+            }
         })
         .collect();
-    commit(
-        &*st.store,
-        vec![Write::SetTags {
-            arn: REGISTRY_ARN.into(),
-            tags,
-        }],
-    )
-    .await?;
-    Ok(())
+    writes.push(Write::SetTags {
+        arn: REGISTRY_ARN.into(),
+        tags: Vec::new(),
+    });
+    store.write(writes)?;
+    Ok(n)
+}
+
+/// Does the activity exist? A store that cannot be read says yes: the task waits rather than
+/// fails.
+pub fn exists(store: &dyn store::Store, arn: &str) -> bool {
+    store.activity(arn).map_or(true, |a| a.is_some())
+}
+
+fn describe(a: &ActivityRecord) -> Value {
+    json!({"activityArn": a.arn, "name": a.name, "creationDate": epoch(a.creation_date)})
 }
 
 fn not_found(arn: &str) -> ApiError {
@@ -115,66 +111,81 @@ fn activity_arn<'a>(r: &Req<'a>) -> ApiResult<&'a str> {
 async fn create_activity(st: &AppState, caller: &Caller, r: &Req<'_>) -> ApiResult<Value> {
     let name = r.str_req("name")?;
     check_name(name, "name")?;
-    load(st)?;
+    let tags = crate::ops::parse_tags(r)?;
     let arn = format!(
         "arn:aws:states:{}:{}:activity:{name}",
         caller.region, caller.account
     );
-    let _g = WRITE_LOCK.lock().await;
-    if let Some(a) = st.rt.waiting.activity(&arn) {
-        return Ok(json!({"activityArn": a.arn, "creationDate": epoch(a.creation_ms)}));
+    if tags.len() > 50 {
+        return Err(crate::ops::too_many_tags(&arn));
     }
-    let creation_ms = now_ms();
-    st.rt.waiting.put_activity(Activity {
+    // The same name again is the same activity (AWS: tags of the repeat are ignored); the
+    // store decides, so two nodes creating it together get one.
+    let activity = ActivityRecord {
         arn: arn.clone(),
         name: name.to_string(),
-        creation_ms,
-    });
-    if let Err(e) = persist(st).await {
-        st.rt.waiting.remove_activity(&arn);
-        return Err(e);
-    }
-    Ok(json!({"activityArn": arn, "creationDate": epoch(creation_ms)}))
+        creation_date: now_ms(),
+    };
+    commit(&*st.store, vec![Write::CreateActivity { activity, tags }]).await?;
+    let a = st
+        .store
+        .activity(&arn)?
+        .ok_or_else(|| ApiError::internal("the activity was deleted as it was created"))?;
+    Ok(json!({"activityArn": a.arn, "creationDate": epoch(a.creation_date)}))
 }
 
 fn describe_activity(st: &AppState, r: &Req<'_>) -> ApiResult<Value> {
     let arn = activity_arn(r)?;
-    load(st)?;
-    let a = st.rt.waiting.activity(arn).ok_or_else(|| not_found(arn))?;
-    Ok(json!({
-        "activityArn": a.arn,
-        "name": a.name,
-        "creationDate": epoch(a.creation_ms),
-        "encryptionConfiguration": {"type": "AWS_OWNED_KEY"},
-    }))
+    let a = st.store.activity(arn)?.ok_or_else(|| not_found(arn))?;
+    let mut out = describe(&a);
+    out["encryptionConfiguration"] = json!({"type": "AWS_OWNED_KEY"});
+    Ok(out)
 }
 
 async fn delete_activity(st: &AppState, r: &Req<'_>) -> ApiResult<Value> {
     let arn = activity_arn(r)?;
-    load(st)?;
-    let _g = WRITE_LOCK.lock().await;
-    if st.rt.waiting.remove_activity(arn) {
-        persist(st).await?;
-    }
+    commit(&*st.store, vec![Write::DeleteActivity(arn.to_string())]).await?;
     Ok(json!({}))
+}
+
+const PAGE_PREFIX: &str = "stepline:activity:";
+
+/// A ListActivities `nextToken`: the page ends after this `(creation date, ARN)`.
+fn page_token(a: &ActivityRecord) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(format!("{PAGE_PREFIX}{}:{}", a.creation_date, a.arn))
+}
+
+fn page_after(token: &str) -> ApiResult<(i64, String)> {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|s| {
+            let rest = s.strip_prefix(PAGE_PREFIX)?;
+            let (date, arn) = rest.split_once(':')?;
+            Some((date.parse::<i64>().ok()?, arn.to_string()))
+        })
+        .ok_or_else(|| ApiError::new("InvalidToken", format!("Invalid Token: '{token}'")))
 }
 
 fn list_activities(st: &AppState, r: &Req<'_>) -> ApiResult<Value> {
     let max = r.max_results()?;
     let token = r.next_token(1024)?;
-    load(st)?;
-    let mut all = st.rt.waiting.activities();
-    all.sort_by(|a, b| (a.creation_ms, &a.arn).cmp(&(b.creation_ms, &b.arn)));
-    let (page, next) = paginate(all, token, max, 100)?;
-    let items: Vec<Value> = page
-        .into_iter()
-        .map(
-            |a| json!({"activityArn": a.arn, "name": a.name, "creationDate": epoch(a.creation_ms)}),
-        )
-        .collect();
+    let max = if max == 0 { 100 } else { max };
+    let after = token.map(page_after).transpose()?;
+    let mut page = st.store.activities(&ActivityFilter {
+        after,
+        limit: Some(max.saturating_add(1)),
+    })?;
+    let more = page.len() > max;
+    page.truncate(max);
+    let items: Vec<Value> = page.iter().map(describe).collect();
     let mut out = json!({ "activities": items });
-    if let Some(n) = next {
-        out["nextToken"] = json!(n);
+    if let Some(last) = page.last().filter(|_| more) {
+        out["nextToken"] = json!(page_token(last));
     }
     Ok(out)
 }
@@ -185,8 +196,7 @@ async fn get_activity_task(st: &AppState, r: &Req<'_>) -> ApiResult<Value> {
     if let Some(w) = worker {
         check_len(w, "workerName", 1, 80)?;
     }
-    load(st)?;
-    if st.rt.waiting.activity(arn).is_none() {
+    if st.store.activity(arn)?.is_none() {
         return Err(not_found(arn));
     }
     let deadline = tokio::time::Instant::now() + poll_limit();
@@ -219,7 +229,14 @@ async fn get_activity_task(st: &AppState, r: &Req<'_>) -> ApiResult<Value> {
             task: task.task,
             worker_name: worker.map(str::to_string),
         };
-        if !st.rt.deliver(&task.execution_arn, started) {
+        // Handed over once its start is durable: after a crash an unstarted task is offered
+        // again, and one a worker holds is not.
+        if st
+            .rt
+            .deliver_durable(&task.execution_arn, started)
+            .await
+            .is_none()
+        {
             st.rt.waiting.forget(&task.token);
             continue;
         }
@@ -247,16 +264,38 @@ fn task_token<'a>(r: &Req<'a>) -> ApiResult<&'a str> {
     Ok(t)
 }
 
-/// Hands `event` (built from the task's id) to the execution owning `token`; `last` when it
-/// ends the task (the token answers no more).
-fn answer(
+/// Hands `event` (built from the task's id) to the execution owning `token` and answers once
+/// the step handling it is durable, so a worker told "done" never loses its answer to a
+/// crash; `last` when it ends the task (the token answers no more).
+async fn answer(
     st: &AppState,
     token: &str,
     last: bool,
     event: impl FnOnce(u64) -> Event,
 ) -> ApiResult<Value> {
     let info = st.rt.waiting.lookup(token).map_err(token_error)?;
-    if !st.rt.deliver(&info.execution_arn, event(info.task)) {
+    let arn = info.execution_arn;
+    if !st.rt.is_running(&arn) {
+        st.rt.waiting.forget(token);
+        return Err(token_error(TokenError::TimedOut));
+    }
+    if st
+        .rt
+        .deliver_durable(&arn, event(info.task))
+        .await
+        .is_none()
+    {
+        // The execution ended before it took the answer (the task timed out, say), or the
+        // step could not be written (a store failure, a lease lost to another node).
+        if st
+            .store
+            .execution(&arn)?
+            .is_some_and(|e| e.status == "RUNNING")
+        {
+            return Err(ApiError::internal(
+                "the answer could not be recorded; send it again",
+            ));
+        }
         st.rt.waiting.forget(token);
         return Err(token_error(TokenError::TimedOut));
     }
@@ -266,7 +305,7 @@ fn answer(
     Ok(json!({}))
 }
 
-fn send_task_success(st: &AppState, r: &Req<'_>) -> ApiResult<Value> {
+async fn send_task_success(st: &AppState, r: &Req<'_>) -> ApiResult<Value> {
     let token = task_token(r)?;
     let text = r.str_req("output")?;
     check_len(text, "output", 0, 256 * 1024)?;
@@ -280,9 +319,10 @@ fn send_task_success(st: &AppState, r: &Req<'_>) -> ApiResult<Value> {
         task,
         output,
     })
+    .await
 }
 
-fn send_task_failure(st: &AppState, r: &Req<'_>) -> ApiResult<Value> {
+async fn send_task_failure(st: &AppState, r: &Req<'_>) -> ApiResult<Value> {
     let token = task_token(r)?;
     let error = r.str_opt("error")?;
     let cause = r.str_opt("cause")?;
@@ -298,9 +338,10 @@ fn send_task_failure(st: &AppState, r: &Req<'_>) -> ApiResult<Value> {
         error,
         cause,
     })
+    .await
 }
 
-fn send_task_heartbeat(st: &AppState, r: &Req<'_>) -> ApiResult<Value> {
+async fn send_task_heartbeat(st: &AppState, r: &Req<'_>) -> ApiResult<Value> {
     let token = task_token(r)?;
-    answer(st, token, false, |task| Event::TaskHeartbeat { task })
+    answer(st, token, false, |task| Event::TaskHeartbeat { task }).await
 }

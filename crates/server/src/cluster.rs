@@ -40,10 +40,6 @@ const TICK: Duration = Duration::from_millis(100);
 const RESERVED: &str = "reserved";
 /// The reply of a poll whose task could not be handed over (its execution ended).
 const NONE: &str = "none";
-/// The wake-up payload after an activity was created or deleted.
-const ACTIVITIES: &str = "activities";
-/// Where activities are kept (see `activities.rs`).
-const REGISTRY_ARN: &str = "stepline:registry:activities";
 
 /// This node in a cluster.
 pub struct Cluster {
@@ -223,7 +219,6 @@ impl Cluster {
         let mut last_renew = now();
         let mut claim_due = true;
         let mut last_claim = now();
-        let mut last_activities = now();
         let mut last_inbox = now();
         loop {
             let mut inbox = false;
@@ -267,12 +262,8 @@ impl Cluster {
             if claim {
                 last_claim = now();
             }
-            let activities = last_activities.elapsed() >= Duration::from_secs(1);
-            if activities {
-                last_activities = now();
-            }
             let me = self.clone();
-            let more = blocking(move || me.work(inbox, renew, claim, activities))
+            let more = blocking(move || me.work(inbox, renew, claim))
                 .await
                 .unwrap_or(false);
             // A full batch: there is more to claim, next time round.
@@ -284,18 +275,12 @@ impl Cluster {
         match payload {
             "inbox" => *inbox = true,
             "reply" => self.replies.notify_waiters(),
-            ACTIVITIES => {
-                if let Some(st) = self.st() {
-                    let (me, rt) = (self.pg.clone(), st.rt.clone());
-                    tokio::task::spawn_blocking(move || refresh_activities(&me, &rt.waiting));
-                }
-            }
             _ => *claim = true,
         }
     }
 
     /// One round of blocking work; `true` when a claim took a full batch.
-    fn work(self: &Arc<Self>, inbox: bool, renew: bool, claim: bool, activities: bool) -> bool {
+    fn work(self: &Arc<Self>, inbox: bool, renew: bool, claim: bool) -> bool {
         let Some(st) = self.st() else {
             return false;
         };
@@ -308,9 +293,6 @@ impl Cluster {
                 }
                 Err(e) => eprintln!("stepline: renewing leases: {e}"),
             }
-        }
-        if activities {
-            refresh_activities(&self.pg, &st.rt.waiting);
         }
         let mut more = false;
         if claim && !self.stopping.load(Ordering::SeqCst) {
@@ -388,11 +370,9 @@ impl Cluster {
                     };
                     let op = b["op"].as_str().unwrap_or_default();
                     let req = b["request"].as_object().cloned().unwrap_or_default();
-                    if op.starts_with("SendTask") {
-                        durable_answer(&st, &caller, op, &req).await
-                    } else {
-                        crate::ops::dispatch(&st, &caller, op, &req).await
-                    }
+                    // SendTask* answers once the answer is durable (see `activities.rs`): a
+                    // node may die or hand the execution over right after.
+                    crate::ops::dispatch(&st, &caller, op, &req).await
                 }
                 _ => Err(ApiError::internal("unreadable forwarded call")),
             };
@@ -472,8 +452,9 @@ impl Cluster {
                     Err(TokenError::DoesNotExist) => {}
                     // Known here from before another node took its execution over.
                     Ok(t) if !st.rt.is_running(&t.execution_arn) => {}
-                    Ok(_) => return Some(durable_answer(st, caller, op, body).await),
-                    Err(_) => return None,
+                    // Runs here (answered once the answer is durable: see `activities.rs`), or
+                    // a token error answered here.
+                    _ => return None,
                 }
                 let r = self.forward(caller, op, token, body).await;
                 Some(r.unwrap_or_else(|| {
@@ -484,21 +465,12 @@ impl Cluster {
                 }))
             }
             "GetActivityTask" => {
-                // The checks (ARN, worker name, the activity exists) are the local ones.
+                // The checks (ARN, worker name, the activity exists: the activity table is
+                // shared, so any node's create or delete shows at once) are the local ones.
                 let mut probe = Map::new();
                 probe.insert("activityArn".into(), body.get("activityArn")?.clone());
                 if let Err(e) = crate::ops::dispatch(st, caller, "DescribeActivity", &probe).await {
-                    if e.kind != "ActivityDoesNotExist" {
-                        return Some(Err(e));
-                    }
-                    // Perhaps created on another node since this one last looked.
-                    let (pg, rt) = (self.pg.clone(), st.rt.clone());
-                    blocking(move || refresh_activities(&pg, &rt.waiting)).await;
-                    if let Err(e) =
-                        crate::ops::dispatch(st, caller, "DescribeActivity", &probe).await
-                    {
-                        return Some(Err(e));
-                    }
+                    return Some(Err(e));
                 }
                 let worker = match body.get("workerName") {
                     None | Some(Value::Null) => None,
@@ -512,15 +484,6 @@ impl Cluster {
                 };
                 let arn = body.get("activityArn")?.as_str()?.to_string();
                 Some(Ok(self.get_activity_task(st, &arn, worker).await))
-            }
-            "CreateActivity" | "DeleteActivity" => {
-                // Tell the other nodes at once: an execution they run may name it next.
-                let r = crate::ops::dispatch(st, caller, op, body).await;
-                if r.is_ok() {
-                    let pg = self.pg.clone();
-                    blocking(move || pg.notify(ACTIVITIES)).await;
-                }
-                Some(r)
             }
             _ => None,
         }
@@ -656,61 +619,6 @@ impl Cluster {
                 }
             }
         }
-    }
-}
-
-/// Adds to this node's list of activities (kept in memory) the ones other nodes created.
-fn refresh_activities(pg: &PostgresStore, w: &Waiting) {
-    let Ok(tags) = store::Store::tags(pg, REGISTRY_ARN) else {
-        return;
-    };
-    let _ = w.loaded.set(());
-    // Added only: removing here could race with a CreateActivity on this node between its
-    // change in memory and its write. (A deletion elsewhere shows after a restart.)
-    for (arn, v) in tags {
-        if w.activity(&arn).is_some() {
-            continue;
-        }
-        let v: Value = serde_json::from_str(&v).unwrap_or(Value::Null);
-        w.put_activity(crate::waiting::Activity {
-            name: v["name"].as_str().unwrap_or_default().to_string(),
-            creation_ms: v["creationDate"].as_i64().unwrap_or(0),
-            arn,
-        });
-    }
-}
-
-/// SendTask* on a task of an execution running here, answered once the answer is durable: a
-/// node may die or hand the execution over right after, and the worker must not lose it.
-async fn durable_answer(
-    st: &AppState,
-    caller: &Caller,
-    op: &str,
-    body: &Map<String, Value>,
-) -> ApiResult<Value> {
-    let token = body.get("taskToken").and_then(Value::as_str).unwrap_or("");
-    let arn = st.rt.waiting.lookup(token).ok().map(|t| t.execution_arn);
-    let r = crate::ops::dispatch(st, caller, op, body).await;
-    let Some(arn) = arn.filter(|_| r.is_ok()) else {
-        return r;
-    };
-    if st.rt.flush(&arn).await {
-        return r;
-    }
-    // Not running here any more: fine if it closed (the answer's step closed it), not if
-    // another node took it over before the answer was written.
-    let store = st.store.clone();
-    let closed = blocking(move || store.execution(&arn))
-        .await
-        .and_then(Result::ok)
-        .flatten()
-        .is_some_and(|e| e.status != "RUNNING");
-    if closed {
-        r
-    } else {
-        Err(ApiError::internal(
-            "the execution moved to another node before the answer was recorded; send it again",
-        ))
     }
 }
 

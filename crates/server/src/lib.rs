@@ -86,6 +86,8 @@ impl AppState {
         let mut rt = Runtime::new(store.clone(), region.into(), account.into())?;
         rt.obs = Arc::new(obs::Obs::new(obs));
         let rt = Arc::new(rt);
+        // Before the replays: they check the activities their tasks name.
+        activities::migrate_registry(&*store)?;
         let open: std::collections::HashSet<String> = if setup.state_dir.is_some() {
             store
                 .open_executions()?
@@ -121,6 +123,7 @@ impl AppState {
         obs: obs::ObsConfig,
     ) -> Result<(AppState, Arc<cluster::Cluster>), store::StoreError> {
         let store: Arc<dyn Store> = pg.clone();
+        activities::migrate_registry(&*store)?;
         let mut rt = Runtime::new(store.clone(), region.into(), account.into())?;
         rt.obs = Arc::new(obs::Obs::new(obs));
         let rt = Arc::new(rt);

@@ -173,7 +173,7 @@ fn tracing_config(r: &Req<'_>) -> ApiResult<Option<String>> {
     }))
 }
 
-fn parse_tags(r: &Req<'_>) -> ApiResult<Vec<(String, String)>> {
+pub(crate) fn parse_tags(r: &Req<'_>) -> ApiResult<Vec<(String, String)>> {
     let Some(list) = r.list_opt("tags")? else {
         return Ok(Vec::new());
     };
@@ -198,7 +198,7 @@ fn parse_tags(r: &Req<'_>) -> ApiResult<Vec<(String, String)>> {
     Ok(tags)
 }
 
-fn too_many_tags(arn: &str) -> ApiError {
+pub(crate) fn too_many_tags(arn: &str) -> ApiError {
     ApiError::new("TooManyTags", format!("Too many tags on resource: '{arn}'"))
 }
 
@@ -795,7 +795,7 @@ fn tag_target(st: &AppState, arn: &str) -> ApiResult<()> {
             MachineRef::Version { .. } => st.store.version(arn)?.is_some(),
             MachineRef::Alias { .. } => st.store.alias(arn)?.is_some(),
         },
-        "activity" => false,
+        "activity" => st.store.activity(arn)?.is_some(),
         t => {
             return Err(ApiError::invalid_arn(format!(
                 "Resource type not valid in this context: {t}"

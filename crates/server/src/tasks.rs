@@ -338,7 +338,9 @@ pub fn invoke(
             let multi_thread = tokio::runtime::Handle::try_current()
                 .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
             if multi_thread {
-                let performed = tokio::task::block_in_place(|| i.perform(&inv));
+                let traceparent = rt.obs.traceparent(execution_arn, &inv);
+                let performed =
+                    tokio::task::block_in_place(|| i.perform_traced(&inv, traceparent.as_deref()));
                 inbox.extend(performed_event(task, performed));
             } else {
                 spawn(rt, execution_arn, inv, i);
@@ -373,11 +375,15 @@ pub fn invoke(
 
 /// Runs the call on the blocking pool and delivers its answer.
 fn spawn(rt: &Arc<Runtime>, execution_arn: &str, inv: TaskInvocation, i: Arc<Integrations>) {
+    // Taken now, while the task's span is the newest of its state.
+    let traceparent = rt.obs.traceparent(execution_arn, &inv);
     let rt = rt.clone();
     let arn = execution_arn.to_string();
     tokio::spawn(async move {
         let task = inv.task;
-        let performed = tokio::task::spawn_blocking(move || i.perform(&inv)).await;
+        let performed =
+            tokio::task::spawn_blocking(move || i.perform_traced(&inv, traceparent.as_deref()))
+                .await;
         let events = match performed {
             Ok(p) => performed_event(task, p),
             Err(e) => vec![Event::TaskFailed {

@@ -7,7 +7,7 @@
 
 use engine::{Event, TaskInvocation};
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
 
@@ -55,18 +55,10 @@ pub struct TokenInfo {
     pub started: bool,
 }
 
-#[derive(Debug, Clone)]
-pub struct Activity {
-    pub arn: String,
-    pub name: String,
-    pub creation_ms: i64,
-}
-
 type Poller = (u64, oneshot::Sender<ActivityTask>);
 
 #[derive(Default)]
 struct Inner {
-    activities: BTreeMap<String, Activity>,
     tokens: HashMap<String, TokenInfo>,
     /// Activity tasks not yet taken, oldest first.
     queues: HashMap<String, VecDeque<ActivityTask>>,
@@ -91,8 +83,6 @@ pub enum TokenError {
 #[derive(Default)]
 pub struct Waiting {
     inner: Mutex<Inner>,
-    /// The activity list was read from the store.
-    pub loaded: std::sync::OnceLock<()>,
 }
 
 /// Engine tokens are version-4 UUIDs.
@@ -110,22 +100,6 @@ pub fn well_formed_token(t: &str) -> bool {
 impl Waiting {
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    pub fn put_activity(&self, a: Activity) {
-        self.lock().activities.insert(a.arn.clone(), a);
-    }
-
-    pub fn activity(&self, arn: &str) -> Option<Activity> {
-        self.lock().activities.get(arn).cloned()
-    }
-
-    pub fn remove_activity(&self, arn: &str) -> bool {
-        self.lock().activities.remove(arn).is_some()
-    }
-
-    pub fn activities(&self) -> Vec<Activity> {
-        self.lock().activities.values().cloned().collect()
     }
 
     /// Registers a waiting task (idempotent: replays and resumes register again). An activity
@@ -280,8 +254,7 @@ pub fn invoke(
         // A live execution fails before scheduling a task on a missing activity (the engine
         // asks `LiveEntropy`); one replayed after a restart cannot ask, so an activity deleted
         // meanwhile is caught here, after ActivityScheduled.
-        let known = crate::activities::load_activities(&*rt.store, &rt.waiting).is_err()
-            || rt.waiting.activity(activity).is_some();
+        let known = crate::activities::exists(&*rt.store, activity);
         if !known && !started {
             inbox.push_back(Event::TaskFailed {
                 task: inv.task,
@@ -314,7 +287,6 @@ pub fn invoke(
 struct LiveEntropy {
     seeded: engine::SeededEntropy,
     store: Arc<dyn store::Store>,
-    waiting: Arc<Waiting>,
 }
 
 impl engine::Entropy for LiveEntropy {
@@ -327,9 +299,7 @@ impl engine::Entropy for LiveEntropy {
     }
 
     fn activity_exists(&mut self, arn: &str) -> bool {
-        // A store that cannot be read says nothing: the task waits rather than fails.
-        crate::activities::load_activities(&*self.store, &self.waiting).is_err()
-            || self.waiting.activity(arn).is_some()
+        crate::activities::exists(&*self.store, arn)
     }
 }
 
@@ -339,6 +309,5 @@ pub fn live_entropy(rt: &crate::runtime::Runtime, seed: u64) -> Box<dyn engine::
     Box::new(LiveEntropy {
         seeded: engine::SeededEntropy::new(seed),
         store: rt.store.clone(),
-        waiting: rt.waiting.clone(),
     })
 }

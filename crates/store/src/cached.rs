@@ -1,5 +1,6 @@
 //! A read cache over another store for the records every StartExecution reads (state
-//! machines and versions), so the hot path does not go to SQLite and parse JSON each time.
+//! machines and versions), so the hot path does not go to SQLite and parse JSON each time,
+//! and for the activities every activity Task checks before it is scheduled.
 
 use crate::*;
 use std::collections::HashMap;
@@ -9,54 +10,81 @@ type Cache<T> = Arc<Mutex<HashMap<String, Option<T>>>>;
 
 pub struct CachedStore {
     inner: Arc<dyn Store>,
-    machines: Cache<StateMachineRecord>,
-    versions: Cache<VersionRecord>,
+    caches: Caches,
 }
 
 impl CachedStore {
     pub fn new(inner: Arc<dyn Store>) -> Self {
         CachedStore {
             inner,
-            machines: Arc::default(),
-            versions: Arc::default(),
+            caches: Caches::default(),
         }
     }
 }
 
 /// The cache entries a write makes stale.
-fn stale(writes: &[Write]) -> (Vec<String>, Vec<String>, bool) {
-    let (mut machines, mut versions, mut all_versions) = (Vec::new(), Vec::new(), false);
-    for w in writes {
-        match w {
-            Write::PutStateMachine(r) => machines.push(r.arn.clone()),
-            Write::DeleteStateMachine(arn) => {
-                machines.push(arn.clone());
-                all_versions = true;
-            }
-            Write::PutVersion(r) => versions.push(r.arn.clone()),
-            Write::DeleteVersion(arn) => versions.push(arn.clone()),
-            _ => {}
-        }
-    }
-    (machines, versions, all_versions)
+#[derive(Default)]
+struct Stale {
+    machines: Vec<String>,
+    versions: Vec<String>,
+    all_versions: bool,
+    activities: Vec<String>,
 }
 
-fn forget(
-    machines: &Cache<StateMachineRecord>,
-    versions: &Cache<VersionRecord>,
-    which: &(Vec<String>, Vec<String>, bool),
-) {
-    if let Ok(mut m) = machines.lock() {
-        for a in &which.0 {
-            m.remove(a);
+impl Stale {
+    fn of(writes: &[Write]) -> Stale {
+        let mut s = Stale::default();
+        for w in writes {
+            match w {
+                Write::PutStateMachine(r) => s.machines.push(r.arn.clone()),
+                Write::DeleteStateMachine(arn) => {
+                    s.machines.push(arn.clone());
+                    s.all_versions = true;
+                }
+                Write::PutVersion(r) => s.versions.push(r.arn.clone()),
+                Write::DeleteVersion(arn) => s.versions.push(arn.clone()),
+                Write::CreateActivity { activity, .. } => s.activities.push(activity.arn.clone()),
+                Write::DeleteActivity(arn) => s.activities.push(arn.clone()),
+                _ => {}
+            }
         }
+        s
     }
-    if let Ok(mut v) = versions.lock() {
-        if which.2 {
-            v.clear();
+
+    fn is_empty(&self) -> bool {
+        self.machines.is_empty()
+            && self.versions.is_empty()
+            && !self.all_versions
+            && self.activities.is_empty()
+    }
+}
+
+#[derive(Clone, Default)]
+struct Caches {
+    machines: Cache<StateMachineRecord>,
+    versions: Cache<VersionRecord>,
+    activities: Cache<ActivityRecord>,
+}
+
+impl Caches {
+    fn forget(&self, which: &Stale) {
+        if let Ok(mut m) = self.machines.lock() {
+            for a in &which.machines {
+                m.remove(a);
+            }
         }
-        for a in &which.1 {
-            v.remove(a);
+        if let Ok(mut v) = self.versions.lock() {
+            if which.all_versions {
+                v.clear();
+            }
+            for a in &which.versions {
+                v.remove(a);
+            }
+        }
+        if let Ok(mut c) = self.activities.lock() {
+            for a in &which.activities {
+                c.remove(a);
+            }
         }
     }
 }
@@ -83,25 +111,25 @@ fn cached<T: Clone>(
 
 impl Store for CachedStore {
     fn submit(&self, writes: Vec<Write>, done: Done) {
-        let which = stale(&writes);
-        if which.0.is_empty() && which.1.is_empty() && !which.2 {
+        let which = Stale::of(&writes);
+        if which.is_empty() {
             return self.inner.submit(writes, done);
         }
         // Forget before (no reader keeps the old record) and after the commit (a reader that
         // loaded the old record in between does not keep it either).
-        forget(&self.machines, &self.versions, &which);
-        let (m, v) = (self.machines.clone(), self.versions.clone());
+        self.caches.forget(&which);
+        let caches = self.caches.clone();
         self.inner.submit(
             writes,
             Box::new(move |r| {
-                forget(&m, &v, &which);
+                caches.forget(&which);
                 done(r)
             }),
         )
     }
 
     fn state_machine(&self, arn: &str) -> Result<Option<StateMachineRecord>> {
-        cached(&self.machines, arn, || self.inner.state_machine(arn))
+        cached(&self.caches.machines, arn, || self.inner.state_machine(arn))
     }
 
     fn state_machines(&self) -> Result<Vec<StateMachineRecord>> {
@@ -109,7 +137,7 @@ impl Store for CachedStore {
     }
 
     fn version(&self, arn: &str) -> Result<Option<VersionRecord>> {
-        cached(&self.versions, arn, || self.inner.version(arn))
+        cached(&self.caches.versions, arn, || self.inner.version(arn))
     }
 
     fn versions(&self, state_machine_arn: &str) -> Result<Vec<VersionRecord>> {
@@ -150,6 +178,14 @@ impl Store for CachedStore {
 
     fn timers(&self, execution_arn: &str) -> Result<Vec<TimerRecord>> {
         self.inner.timers(execution_arn)
+    }
+
+    fn activity(&self, arn: &str) -> Result<Option<ActivityRecord>> {
+        cached(&self.caches.activities, arn, || self.inner.activity(arn))
+    }
+
+    fn activities(&self, filter: &ActivityFilter) -> Result<Vec<ActivityRecord>> {
+        self.inner.activities(filter)
     }
 
     fn max_execution_seq(&self) -> Result<i64> {

@@ -1,5 +1,5 @@
-//! Stepline's store: one [`Store`] trait over state machines, versions, aliases, tags,
-//! executions, their history events, their engine journal and their timers, with two
+//! Stepline's store: one [`Store`] trait over state machines, versions, aliases, activities,
+//! tags, executions, their history events, their engine journal and their timers, with two
 //! implementations: [`SqliteStore`] (durable, WAL, one writer thread with group commit) and
 //! [`MemoryStore`].
 //!
@@ -90,6 +90,24 @@ pub struct AliasRecord {
     pub routing_configuration: String,
     pub creation_date: i64,
     pub update_date: i64,
+}
+
+/// An activity: a name workers poll for tasks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityRecord {
+    pub arn: String,
+    pub name: String,
+    /// Milliseconds since the epoch.
+    pub creation_date: i64,
+}
+
+/// Which activities to list: oldest first (creation date, then ARN), as ListActivities pages.
+#[derive(Debug, Clone, Default)]
+pub struct ActivityFilter {
+    /// Only activities after this `(creation date, ARN)` (the page after one ending there).
+    pub after: Option<(i64, String)>,
+    /// At most this many.
+    pub limit: Option<usize>,
 }
 
 /// A Standard execution.
@@ -185,6 +203,15 @@ pub enum Write {
         arn: String,
         redrive_count: u64,
     },
+    /// CreateActivity: creates the activity with `tags` unless one with its ARN exists; an
+    /// existing one is kept as it is, tags included (AWS's idempotency: same name, same
+    /// activity, whatever the tags).
+    CreateActivity {
+        activity: ActivityRecord,
+        tags: Vec<(String, String)>,
+    },
+    /// Deletes an activity and its tags (nothing when there is none).
+    DeleteActivity(String),
 }
 
 /// Called once a submission is durable (or failed).
@@ -238,8 +265,19 @@ pub trait Store: Send + Sync {
     fn history(&self, execution_arn: &str) -> Result<Vec<(u64, String)>>;
     fn journal(&self, execution_arn: &str) -> Result<Vec<JournalEntry>>;
     fn timers(&self, execution_arn: &str) -> Result<Vec<TimerRecord>>;
+    fn activity(&self, arn: &str) -> Result<Option<ActivityRecord>>;
+    /// Activities, oldest first (creation date, then ARN).
+    fn activities(&self, filter: &ActivityFilter) -> Result<Vec<ActivityRecord>>;
     /// Largest execution `seq` stored (0 when none), so new ones sort after.
     fn max_execution_seq(&self) -> Result<i64>;
+}
+
+/// Is `a` past the page boundary of `f`?
+pub(crate) fn activity_after(a: &ActivityRecord, f: &ActivityFilter) -> bool {
+    match &f.after {
+        None => true,
+        Some((date, arn)) => (a.creation_date, a.arn.as_str()) > (*date, arn.as_str()),
+    }
 }
 
 /// Does an execution belong to the listing of `filter_arn`?

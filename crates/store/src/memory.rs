@@ -10,6 +10,7 @@ struct Inner {
     versions: BTreeMap<String, VersionRecord>,
     aliases: BTreeMap<String, AliasRecord>,
     tags: HashMap<String, Vec<(String, String)>>,
+    activities: HashMap<String, ActivityRecord>,
     executions: HashMap<String, ExecutionRecord>,
     /// seq -> arn, for ordered listings.
     by_seq: BTreeMap<i64, String>,
@@ -79,7 +80,9 @@ impl Inner {
                 let prefix = format!("{arn}:");
                 self.versions.retain(|k, _| !k.starts_with(&prefix));
                 self.aliases.retain(|k, _| !k.starts_with(&prefix));
-                self.tags.remove(&arn);
+                // With its versions' and aliases' tags, as the other stores.
+                self.tags
+                    .retain(|k, _| *k != arn && !k.starts_with(&prefix));
             }
             Write::PutVersion(r) => {
                 self.versions.insert(r.arn.clone(), r);
@@ -101,6 +104,20 @@ impl Inner {
                 } else {
                     self.tags.insert(arn, tags);
                 }
+            }
+            Write::CreateActivity { activity, tags } => {
+                if !self.activities.contains_key(&activity.arn) {
+                    if tags.is_empty() {
+                        self.tags.remove(&activity.arn);
+                    } else {
+                        self.tags.insert(activity.arn.clone(), tags);
+                    }
+                    self.activities.insert(activity.arn.clone(), activity);
+                }
+            }
+            Write::DeleteActivity(arn) => {
+                self.activities.remove(&arn);
+                self.tags.remove(&arn);
             }
             Write::CreateExecution(e) => {
                 self.by_seq.insert(e.seq, e.arn.clone());
@@ -265,6 +282,23 @@ impl Store for MemoryStore {
                     .collect()
             })
             .unwrap_or_default())
+    }
+
+    fn activity(&self, arn: &str) -> Result<Option<ActivityRecord>> {
+        Ok(self.lock()?.activities.get(arn).cloned())
+    }
+
+    fn activities(&self, filter: &ActivityFilter) -> Result<Vec<ActivityRecord>> {
+        let mut all: Vec<ActivityRecord> = self
+            .lock()?
+            .activities
+            .values()
+            .filter(|a| activity_after(a, filter))
+            .cloned()
+            .collect();
+        all.sort_by(|a, b| (a.creation_date, &a.arn).cmp(&(b.creation_date, &b.arn)));
+        all.truncate(filter.limit.unwrap_or(usize::MAX));
+        Ok(all)
     }
 
     fn max_execution_seq(&self) -> Result<i64> {

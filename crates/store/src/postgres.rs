@@ -96,10 +96,15 @@ pub struct PostgresStats {
 
 /// The schema, one migration per version; a database records the versions it has in
 /// `schema_version`. Never edit a released migration: add one.
-const MIGRATIONS: &[(i32, &str)] = &[(1, SCHEMA_V1), (2, SCHEMA_V2), (3, SCHEMA_V3)];
+const MIGRATIONS: &[(i32, &str)] = &[
+    (1, SCHEMA_V1),
+    (2, SCHEMA_V2),
+    (3, SCHEMA_V3),
+    (4, SCHEMA_V4),
+];
 
 /// The newest schema version this build knows.
-pub const SCHEMA_VERSION: i32 = 3;
+pub const SCHEMA_VERSION: i32 = 4;
 
 // Keys compare bytewise (`COLLATE "C"`), as in the SQLite and memory stores, so listings
 // sort the same on every backend whatever the database's locale.
@@ -234,6 +239,13 @@ CREATE TABLE inbox (
 CREATE INDEX inbox_open ON inbox (id) WHERE reply IS NULL;
 "#;
 
+// Activities in a table of their own (they were the tags of a pseudo-ARN before, which the
+// server moves here on start).
+const SCHEMA_V4: &str = r#"
+CREATE TABLE activities (arn TEXT COLLATE "C" PRIMARY KEY, name TEXT NOT NULL, creation_date BIGINT NOT NULL);
+CREATE INDEX activities_order ON activities (creation_date, arn);
+"#;
+
 /// The SQLSTATE `stepline_append` raises when the lease token is stale.
 const LEASE_LOST: &str = "SL001";
 
@@ -274,6 +286,14 @@ statements! {
     del_alias = "WITH d AS (DELETE FROM aliases WHERE arn = $1) DELETE FROM tags WHERE arn = $1";
     del_tags = "DELETE FROM tags WHERE arn = $1";
     ins_tags = "INSERT INTO tags (arn, pos, key, value) SELECT $1, t.n - 1, t.k, t.v FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS t(k, v, n)";
+    // Tags left on the ARN of an activity that does not exist (none should be) go first, so
+    // a new activity has exactly the tags it was created with.
+    clear_activity_tags = "DELETE FROM tags WHERE arn = $1 AND NOT EXISTS (SELECT 1 FROM activities WHERE arn = $1)";
+    // Tags only when the activity is new: an existing one keeps its own.
+    create_activity = "WITH a AS (INSERT INTO activities (arn, name, creation_date) VALUES ($1, $2, $3) ON CONFLICT (arn) DO NOTHING RETURNING arn) INSERT INTO tags (arn, pos, key, value) SELECT a.arn, t.n - 1, t.k, t.v FROM a, unnest($4::text[], $5::text[]) WITH ORDINALITY AS t(k, v, n)";
+    del_activity = "WITH d AS (DELETE FROM activities WHERE arn = $1) DELETE FROM tags WHERE arn = $1";
+    get_activity = "SELECT arn, name, creation_date FROM activities WHERE arn = $1";
+    list_activities = "SELECT arn, name, creation_date FROM activities WHERE $1::bigint IS NULL OR (creation_date, arn) > ($1, $2::text) ORDER BY creation_date, arn LIMIT $3";
     create_exec = format!("INSERT INTO executions ({EXEC_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)");
     create_exec_leased = format!("INSERT INTO executions ({EXEC_COLS}, owner, lease_token, lease_expires) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, nextval('stepline_exec_seq'), $17, $18, 0, stepline_now() + $19)");
     // No closed execution to reopen fails the statement (the cast of the message), so the
@@ -911,6 +931,14 @@ fn body<T: serde::de::DeserializeOwned>(r: &Row) -> Result<T> {
     serde_json::from_str(text).map_err(json_err)
 }
 
+fn activity_from_row(r: &Row) -> Result<ActivityRecord> {
+    Ok(ActivityRecord {
+        arn: r.try_get(0).map_err(pg)?,
+        name: r.try_get(1).map_err(pg)?,
+        creation_date: r.try_get(2).map_err(pg)?,
+    })
+}
+
 fn exec_from_row(r: &Row) -> Result<ExecutionRecord> {
     (|| -> std::result::Result<ExecutionRecord, tokio_postgres::Error> {
         Ok(ExecutionRecord {
@@ -1020,6 +1048,27 @@ fn statements_of<'a>(
                 ));
             }
         }
+        Write::CreateActivity { activity, tags } => {
+            out.push(exec(
+                c,
+                &st.clear_activity_tags,
+                vec![Box::new(&activity.arn)],
+            ));
+            let keys: Vec<&str> = tags.iter().map(|(k, _)| k.as_str()).collect();
+            let values: Vec<&str> = tags.iter().map(|(_, v)| v.as_str()).collect();
+            out.push(exec(
+                c,
+                &st.create_activity,
+                vec![
+                    Box::new(&activity.arn),
+                    Box::new(&activity.name),
+                    Box::new(activity.creation_date),
+                    Box::new(keys),
+                    Box::new(values),
+                ],
+            ));
+        }
+        Write::DeleteActivity(arn) => out.push(exec(c, &st.del_activity, vec![Box::new(arn)])),
         Write::CreateExecution(e) => {
             let mut params = exec_params(e);
             let statement = match fence {
@@ -1436,6 +1485,34 @@ impl Store for PostgresStore {
                     })
                 })
                 .collect()
+        })
+    }
+
+    fn activity(&self, arn: &str) -> Result<Option<ActivityRecord>> {
+        let arn = arn.to_string();
+        self.read(move |c| async move {
+            let row = c
+                .client
+                .query_opt(&c.st.get_activity, &[&arn])
+                .await
+                .map_err(pg)?;
+            row.as_ref().map(activity_from_row).transpose()
+        })
+    }
+
+    fn activities(&self, filter: &ActivityFilter) -> Result<Vec<ActivityRecord>> {
+        let (date, arn) = match &filter.after {
+            Some((d, a)) => (Some(*d), Some(a.clone())),
+            None => (None, None),
+        };
+        let limit: Option<i64> = filter.limit.map(|l| l.min(i64::MAX as usize) as i64);
+        self.read(move |c| async move {
+            let rows = c
+                .client
+                .query(&c.st.list_activities, &[&date, &arn, &limit])
+                .await
+                .map_err(pg)?;
+            rows.iter().map(activity_from_row).collect()
         })
     }
 

@@ -45,6 +45,12 @@ fn json_err(e: serde_json::Error) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
+/// The schema, one step per version; a database records the last step it has in
+/// `PRAGMA user_version`. Never edit a released step: add one. (Step 1 is the schema of
+/// databases from before versioning, whose `user_version` is 0: it only creates what is
+/// missing.)
+const MIGRATIONS: &[(i64, &str)] = &[(1, SCHEMA), (2, SCHEMA_V2)];
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS state_machines (arn TEXT PRIMARY KEY, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS versions (arn TEXT PRIMARY KEY, sm_arn TEXT NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL);
@@ -67,6 +73,32 @@ CREATE TABLE IF NOT EXISTS history (exec_arn TEXT NOT NULL, first_id INTEGER NOT
 CREATE TABLE IF NOT EXISTS journal (exec_arn TEXT NOT NULL, seq INTEGER NOT NULL, at INTEGER NOT NULL, event TEXT NOT NULL, PRIMARY KEY (exec_arn, seq)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS timers (exec_arn TEXT NOT NULL, id INTEGER NOT NULL, fire_at INTEGER NOT NULL, PRIMARY KEY (exec_arn, id)) WITHOUT ROWID;
 ";
+
+const SCHEMA_V2: &str = "
+CREATE TABLE activities (arn TEXT PRIMARY KEY, name TEXT NOT NULL, creation_date INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX activities_order ON activities (creation_date, arn);
+";
+
+/// Brings the database to the newest schema version, each step in its own transaction.
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let current: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(err)?;
+    let newest = MIGRATIONS.last().map_or(0, |m| m.0);
+    if current > newest {
+        return Err(StoreError::Backend(format!(
+            "the database has schema version {current}; this build knows up to {newest}"
+        )));
+    }
+    for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
+        let tx = conn.transaction().map_err(err)?;
+        tx.execute_batch(sql).map_err(err)?;
+        tx.pragma_update(None, "user_version", version)
+            .map_err(err)?;
+        tx.commit().map_err(err)?;
+    }
+    Ok(())
+}
 
 const EXEC_COLS: &str = "arn, sm_arn, sm_name, version_arn, alias_arn, name, status, input, output, error, cause, start_date, stop_date, seed, role_arn, def_hash, seq, redrive_count";
 
@@ -102,6 +134,14 @@ fn exec_from_row(r: &Row<'_>) -> rusqlite::Result<ExecutionRecord> {
     })
 }
 
+fn activity_from_row(r: &Row<'_>) -> rusqlite::Result<ActivityRecord> {
+    Ok(ActivityRecord {
+        arn: r.get(0)?,
+        name: r.get(1)?,
+        creation_date: r.get(2)?,
+    })
+}
+
 fn open(path: &Path, opts: &SqliteOptions) -> Result<Connection> {
     let conn = Connection::open(path).map_err(err)?;
     conn.busy_timeout(std::time::Duration::from_secs(30))
@@ -121,8 +161,8 @@ impl SqliteStore {
     /// Opens (or creates) the database file at `path`.
     pub fn open(path: impl AsRef<Path>, opts: SqliteOptions) -> Result<SqliteStore> {
         let path = path.as_ref().to_path_buf();
-        let writer = open(&path, &opts)?;
-        writer.execute_batch(SCHEMA).map_err(err)?;
+        let mut writer = open(&path, &opts)?;
+        migrate(&mut writer)?;
         let reader = open(&path, &opts)?;
         let (tx, rx) = sync_channel::<Job>(65_536);
         let max_batch = opts.max_batch.max(1);
@@ -232,7 +272,9 @@ fn apply(tx: &rusqlite::Transaction<'_>, w: &Write) -> Result<()> {
             .map_err(err)?;
         }
         Write::DeleteStateMachine(arn) => {
-            let prefix = format!("{arn}:%");
+            // Its versions' and aliases' ARNs: `{arn}:...`, the range [`{arn}:`, `{arn};`)
+            // (LIKE would take `_` as a wildcard and ignore case).
+            let (from, to) = (format!("{arn}:"), format!("{arn};"));
             tx.execute("DELETE FROM state_machines WHERE arn = ?1", params![arn])
                 .map_err(err)?;
             tx.execute("DELETE FROM versions WHERE sm_arn = ?1", params![arn])
@@ -240,8 +282,8 @@ fn apply(tx: &rusqlite::Transaction<'_>, w: &Write) -> Result<()> {
             tx.execute("DELETE FROM aliases WHERE sm_arn = ?1", params![arn])
                 .map_err(err)?;
             tx.execute(
-                "DELETE FROM tags WHERE arn = ?1 OR arn LIKE ?2",
-                params![arn, prefix],
+                "DELETE FROM tags WHERE arn = ?1 OR (arn >= ?2 AND arn < ?3)",
+                params![arn, from, to],
             )
             .map_err(err)?;
         }
@@ -281,6 +323,32 @@ fn apply(tx: &rusqlite::Transaction<'_>, w: &Write) -> Result<()> {
             for (i, (k, v)) in tags.iter().enumerate() {
                 st.execute(params![arn, i as i64, k, v]).map_err(err)?;
             }
+        }
+        Write::CreateActivity { activity, tags } => {
+            let n = tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO activities (arn, name, creation_date) VALUES (?1, ?2, ?3)",
+                )
+                .map_err(err)?
+                .execute(params![activity.arn, activity.name, activity.creation_date])
+                .map_err(err)?;
+            if n == 1 {
+                apply(
+                    tx,
+                    &Write::SetTags {
+                        arn: activity.arn.clone(),
+                        tags: tags.clone(),
+                    },
+                )?;
+            }
+        }
+        Write::DeleteActivity(arn) => {
+            tx.prepare_cached("DELETE FROM activities WHERE arn = ?1")
+                .map_err(err)?
+                .execute(params![arn])
+                .map_err(err)?;
+            tx.execute("DELETE FROM tags WHERE arn = ?1", params![arn])
+                .map_err(err)?;
         }
         Write::CreateExecution(e) => insert_execution(tx, e, None)?,
         Write::Append(a) => append(tx, a)?,
@@ -639,6 +707,31 @@ impl Store for SqliteStore {
                     fire_at: r.get(1)?,
                 })
             })?;
+            rows.collect()
+        })
+    }
+
+    fn activity(&self, arn: &str) -> Result<Option<ActivityRecord>> {
+        self.read(|c| {
+            c.prepare_cached("SELECT arn, name, creation_date FROM activities WHERE arn = ?1")?
+                .query_row(params![arn], activity_from_row)
+                .optional()
+        })
+    }
+
+    fn activities(&self, filter: &ActivityFilter) -> Result<Vec<ActivityRecord>> {
+        let (date, arn) = match &filter.after {
+            Some((d, a)) => (Some(*d), Some(a.as_str())),
+            None => (None, None),
+        };
+        let limit = filter.limit.map_or(-1, |l| l.min(i64::MAX as usize) as i64);
+        self.read(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT arn, name, creation_date FROM activities \
+                 WHERE ?1 IS NULL OR creation_date > ?1 OR (creation_date = ?1 AND arn > ?2) \
+                 ORDER BY creation_date, arn LIMIT ?3",
+            )?;
+            let rows = st.query_map(params![date, arn, limit], activity_from_row)?;
             rows.collect()
         })
     }

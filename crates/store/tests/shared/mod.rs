@@ -385,6 +385,135 @@ pub fn redrive_reopens_a_closed_execution(s: &dyn Store) {
     assert!(again.is_err(), "a running execution is not redriven");
 }
 
+pub fn activity(name: &str, creation_date: i64) -> ActivityRecord {
+    ActivityRecord {
+        arn: format!("arn:aws:states:us-east-1:123456789012:activity:{name}"),
+        name: name.into(),
+        creation_date,
+    }
+}
+
+fn create_activity(s: &dyn Store, a: &ActivityRecord, tags: &[(&str, &str)]) {
+    s.write(vec![Write::CreateActivity {
+        activity: a.clone(),
+        tags: tags
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    }])
+    .unwrap();
+}
+
+fn names(list: Vec<ActivityRecord>) -> Vec<String> {
+    list.into_iter().map(|a| a.name).collect()
+}
+
+pub fn activities_and_their_tags(s: &dyn Store) {
+    let (a, b, c) = (activity("a", 10), activity("b", 5), activity("c", 10));
+    assert_eq!(s.activity(&a.arn).unwrap(), None);
+    create_activity(s, &a, &[]);
+    create_activity(s, &b, &[("team", "x"), ("env", "dev")]);
+    create_activity(s, &c, &[]);
+    assert_eq!(s.activity(&b.arn).unwrap(), Some(b.clone()));
+    let all = |f: ActivityFilter| names(s.activities(&f).unwrap());
+    // Oldest first; the ARN orders the ones created in the same millisecond.
+    assert_eq!(all(ActivityFilter::default()), ["b", "a", "c"]);
+
+    // The same name again: the activity stays as it was, tags and creation date included.
+    create_activity(s, &activity("b", 99), &[("team", "y")]);
+    assert_eq!(s.activity(&b.arn).unwrap(), Some(b.clone()));
+    let tags = |arn: &str| s.tags(arn).unwrap();
+    let pair = |k: &str, v: &str| (k.to_string(), v.to_string());
+    assert_eq!(tags(&b.arn), [pair("team", "x"), pair("env", "dev")]);
+    assert_eq!(all(ActivityFilter::default()), ["b", "a", "c"]);
+
+    // Pages: after the last one listed.
+    let page = |after: &ActivityRecord, limit| {
+        all(ActivityFilter {
+            after: Some((after.creation_date, after.arn.clone())),
+            limit,
+        })
+    };
+    assert_eq!(
+        all(ActivityFilter {
+            after: None,
+            limit: Some(1)
+        }),
+        ["b"]
+    );
+    assert_eq!(page(&b, Some(1)), ["a"]);
+    assert_eq!(page(&a, None), ["c"]);
+    assert!(page(&c, None).is_empty());
+
+    // Tagged as any resource.
+    s.write(vec![Write::SetTags {
+        arn: a.arn.clone(),
+        tags: vec![pair("k", "v")],
+    }])
+    .unwrap();
+    assert_eq!(tags(&a.arn), [pair("k", "v")]);
+
+    // Deleted with its tags; a new one of the same name starts afresh.
+    s.write(vec![Write::DeleteActivity(b.arn.clone())]).unwrap();
+    assert_eq!(s.activity(&b.arn).unwrap(), None);
+    assert!(tags(&b.arn).is_empty());
+    assert_eq!(all(ActivityFilter::default()), ["a", "c"]);
+    s.write(vec![Write::DeleteActivity(b.arn.clone())])
+        .expect("deleting a missing activity is no error");
+    let b2 = activity("b", 20);
+    create_activity(s, &b2, &[("new", "1")]);
+    assert_eq!(s.activity(&b.arn).unwrap(), Some(b2));
+    assert_eq!(tags(&b.arn), [pair("new", "1")]);
+    assert_eq!(all(ActivityFilter::default()), ["a", "c", "b"]);
+    // Deleting an activity leaves the tags of a look-alike name alone.
+    let longer = activity("a2", 30);
+    create_activity(s, &longer, &[("k2", "v2")]);
+    s.write(vec![Write::DeleteActivity(a.arn.clone())]).unwrap();
+    assert_eq!(tags(&longer.arn), [pair("k2", "v2")]);
+
+    // All or nothing, with the rest of its submission.
+    let m = sm("act");
+    let e = exec(&m.arn, "e", 500);
+    s.write(vec![Write::CreateExecution(e.clone())]).unwrap();
+    let d = activity("d", 1);
+    let r = s.write(vec![
+        Write::CreateActivity {
+            activity: d.clone(),
+            tags: vec![pair("x", "y")],
+        },
+        Write::DeleteActivity(c.arn.clone()),
+        Write::CreateExecution(e),
+    ]);
+    assert!(r.is_err());
+    assert_eq!(s.activity(&d.arn).unwrap(), None);
+    assert!(tags(&d.arn).is_empty());
+    assert_eq!(s.activity(&c.arn).unwrap(), Some(c));
+}
+
+pub fn deleting_a_state_machine_keeps_look_alike_tags(s: &dyn Store) {
+    // `_` is a LIKE wildcard and LIKE ignores case: neither may widen the deletion.
+    let (a, other, upper) = (sm("d_b"), sm("dXb"), sm("D_b"));
+    let tag = |arn: String| Write::SetTags {
+        arn,
+        tags: vec![("k".into(), "v".into())],
+    };
+    let mut writes = Vec::new();
+    for m in [&a, &other, &upper] {
+        writes.push(Write::PutStateMachine(m.clone()));
+        writes.push(tag(m.arn.clone()));
+        writes.push(tag(format!("{}:prod", m.arn)));
+    }
+    s.write(writes).unwrap();
+    s.write(vec![Write::DeleteStateMachine(a.arn.clone())])
+        .unwrap();
+    assert!(s.tags(&a.arn).unwrap().is_empty());
+    assert!(s.tags(&format!("{}:prod", a.arn)).unwrap().is_empty());
+    for m in [&other, &upper] {
+        assert_eq!(s.tags(&m.arn).unwrap().len(), 1, "{}", m.name);
+        assert_eq!(s.tags(&format!("{}:prod", m.arn)).unwrap().len(), 1);
+    }
+}
+
 pub fn suite(s: &'static dyn Store) {
     state_machines_versions_aliases_tags(s);
     executions_history_journal_timers(s);
@@ -392,4 +521,6 @@ pub fn suite(s: &'static dyn Store) {
     many_concurrent_submissions(s);
     create_with_first_step(s);
     redrive_reopens_a_closed_execution(s);
+    activities_and_their_tags(s);
+    deleting_a_state_machine_keeps_look_alike_tags(s);
 }
