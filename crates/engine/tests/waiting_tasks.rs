@@ -112,3 +112,69 @@ fn a_failure_naming_nothing_is_caught_as_nulls() {
         json!({"err": {"Error": "Rejected", "Cause": ""}})
     );
 }
+
+/// The history event types after the first `TaskFailed`, with their `previousEventId`s.
+fn after_failure(f: &engine::driver::Finished) -> Vec<(String, u64, u64)> {
+    let events: Vec<Value> = f.history.iter().map(|e| e.to_json()).collect();
+    let start = events
+        .iter()
+        .position(|e| e["type"] == "TaskFailed")
+        .expect("a TaskFailed event");
+    events[start..]
+        .iter()
+        .take(3)
+        .map(|e| {
+            (
+                e["type"].as_str().unwrap_or("").to_string(),
+                e["id"].as_u64().unwrap_or(0),
+                e["previousEventId"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_waiting_task_failing_a_parallel_branch_is_also_recorded_aborted() {
+    let fail = || {
+        FnResolver(|_: &TaskInvocation| TaskOutcome::Failed {
+            error: None,
+            cause: None,
+        })
+    };
+    let mut branch = waiting_task(json!({"End": true}));
+    if let Some(s) = branch["States"].as_object_mut() {
+        s.remove("Done");
+    }
+    if let Some(t) = branch["States"]["T"].as_object_mut() {
+        t.remove("Next");
+    }
+    let parallel = json!({"StartAt": "P", "States": {"P": {"Type": "Parallel",
+        "Branches": [branch.clone()], "End": true}}});
+    let f = run_with(
+        &parallel,
+        json!({}),
+        &mut fail(),
+        Box::new(FixedRandom(0.0)),
+    );
+    let seq = after_failure(&f);
+    // AWS's recording: TaskFailed (n), TaskStateAborted (prev n), ParallelStateFailed (prev n).
+    let n = seq[0].1;
+    assert_eq!(
+        seq,
+        vec![
+            ("TaskFailed".to_string(), n, n - 1),
+            ("TaskStateAborted".to_string(), n + 1, n),
+            ("ParallelStateFailed".to_string(), n + 2, n),
+        ]
+    );
+    // A Map iteration's failure is not (AWS: TaskTimedOut then MapIterationFailed).
+    let map = json!({"StartAt": "M", "States": {"M": {"Type": "Map", "ItemsPath": "$.items",
+        "ItemProcessor": branch, "End": true}}});
+    let f = run_with(
+        &map,
+        json!({"items": [1]}),
+        &mut fail(),
+        Box::new(FixedRandom(0.0)),
+    );
+    assert_eq!(after_failure(&f)[1].0, "MapIterationFailed");
+}

@@ -5,7 +5,7 @@ use crate::execution::{Block, ContextExtra, Execution, Flow, TaskWait, ThreadId}
 use crate::expr::{EvalFail, JsonataFailure};
 use crate::history::{ErrorCause, EventDetails, TaskResource};
 use crate::jsonata_flow::StatesVar;
-use crate::program::{CState, Number, TaskSpec};
+use crate::program::{Body, CState, Number, TaskSpec};
 use crate::states::wait::show;
 use asl::error::StatesError;
 use serde_json::Value;
@@ -438,8 +438,29 @@ impl Execution {
             return;
         };
         self.record_task_failure(id, &flavor, ec.clone());
-        if self.state_failed(id, state, ec, None) == Flow::Continue {
-            self.schedule(id);
+        // A waiting Task (callback token, activity) whose failure ends a Parallel branch is
+        // also recorded as aborted, after its failure event (AWS's recording of
+        // test_sqs_failure_in_wait_for_task_tok_no_error_field[SQS_PARALLEL_WAIT_FOR_TASK_TOKEN]).
+        let waiting =
+            matches!(&state.body, Body::Task(spec) if needs_token(&spec.resource, &flavor));
+        let aborted_after = self
+            .thread(id)
+            .filter(|t| waiting && !t.silent)
+            .and_then(|t| Some((t.source, t.parent?.0)))
+            .filter(|(_, parent)| {
+                self.thread(*parent)
+                    .and_then(|p| p.fanout.as_ref())
+                    .is_some_and(|f| !f.is_map)
+            })
+            .map(|(failed, _)| failed);
+        match self.state_failed(id, state, ec, None) {
+            Flow::Continue => self.schedule(id),
+            Flow::Ended => {
+                if let Some(failed) = aborted_after {
+                    self.push_event(failed, EventDetails::TaskStateAborted);
+                }
+            }
+            _ => {}
         }
     }
 
