@@ -188,8 +188,7 @@ fn ecs_run_task_request_response_sync_and_errors() {
         "{out}"
     );
     assert_eq!(
-        described["Tasks"][0]["Containers"][0]["Name"],
-        "main",
+        described["Tasks"][0]["Containers"][0]["Name"], "main",
         "{out}"
     );
     assert!(described.get("SdkHttpMetadata").is_none(), "{out}");

@@ -139,11 +139,7 @@ fn rename(v: &Value, f: fn(&str) -> String, opaque: &[&str]) -> Value {
                 })
                 .collect(),
         ),
-        Value::Array(a) => Value::Array(
-            a.iter()
-                .map(|x| rename(x, f, opaque))
-                .collect(),
-        ),
+        Value::Array(a) => Value::Array(a.iter().map(|x| rename(x, f, opaque)).collect()),
         other => other.clone(),
     }
 }
@@ -286,7 +282,8 @@ mod tests {
             json!({"Tags": {"team": "blue"}, "NextToken": "n"})
         );
 
-        let answer = json!({"stateMachineArn": "a", "variableReferences": {"firstState": ["x", "yZ"]}});
+        let answer =
+            json!({"stateMachineArn": "a", "variableReferences": {"firstState": ["x", "yZ"]}});
         assert_eq!(
             from_wire("sfn", answer),
             json!({"StateMachineArn": "a", "VariableReferences": {"firstState": ["x", "yZ"]}})
@@ -311,7 +308,8 @@ mod tests {
     #[test]
     fn acronyms_change_only_their_first_letter() {
         // `clusterArn` ↔ `ClusterArn`; a name written with a capitalised acronym keeps it.
-        let answer = json!({"tasks": [{"clusterArn": "c", "taskArn": "t", "taskDefinitionArn": "d"}]});
+        let answer =
+            json!({"tasks": [{"clusterArn": "c", "taskArn": "t", "taskDefinitionArn": "d"}]});
         let pascal = from_wire("ecs", answer.clone());
         assert_eq!(
             pascal,

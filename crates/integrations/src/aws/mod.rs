@@ -20,9 +20,9 @@ pub mod sigv4;
 pub mod sync_jobs;
 
 use crate::http_client::{self, HttpError, Response, Url};
+use casing::{lower_first, upper_first};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
-use casing::{lower_first, upper_first};
 use sigv4::Credentials;
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
