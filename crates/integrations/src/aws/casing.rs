@@ -57,8 +57,13 @@ pub const OPAQUE: &[(&str, &[&str])] = &[
             "attributes",
         ],
     ),
-    // CodeBuild: no map-typed members in the actions workflows use (tags are a list).
-    ("codebuild", &[]),
+    (
+        "codebuild",
+        &[
+            // TestReportSummary.statusCounts: status → count (tags are a list here).
+            "statusCounts",
+        ],
+    ),
     (
         "sfn",
         &[
