@@ -7,6 +7,8 @@
 //! with the given reason; a training job is `Completed` at once, and StopTrainingJob is not
 //! implemented. So a failing container or training job cannot be staged in moto (those
 //! verdicts are unit-tested in `integrations::aws::sync_jobs`); failures here are API errors.
+//! Setup and checks go through `aws-sdk:` calls in Step Functions' PascalCase, which also tests
+//! the member name conversion for camelCase services (`integrations::aws::casing`).
 //! Without moto (no network to install it) the tests say so loudly and pass.
 
 mod common;
@@ -465,4 +467,36 @@ fn ecs_sync_resumes_polling_after_kill_9() {
         Some(1),
         "one RunTask: {listed}"
     );
+}
+
+/// The conversion is per service: CloudWatch Logs is camelCase on the wire too, and its `tags`
+/// is a map (ECS's a list of structures) whose keys must reach it as written.
+#[test]
+fn aws_sdk_camel_case_service_keeps_map_keys() {
+    let Some(moto) = moto() else { return };
+    let group = format!("/stepline/{}", suffix());
+    aws_call(
+        moto,
+        "arn:aws:states:::aws-sdk:cloudwatchlogs:createLogGroup",
+        json!({"LogGroupName": group, "Tags": {"team.Name": "blue", "owner": "me"}}),
+    )
+    .expect("create log group");
+    let described = aws_call(
+        moto,
+        "arn:aws:states:::aws-sdk:cloudwatchlogs:describeLogGroups",
+        json!({"LogGroupNamePrefix": group}),
+    )
+    .expect("describe log groups");
+    assert_eq!(
+        described["LogGroups"][0]["LogGroupName"],
+        group.as_str(),
+        "{described}"
+    );
+    let tags = aws_call(
+        moto,
+        "arn:aws:states:::aws-sdk:cloudwatchlogs:listTagsLogGroup",
+        json!({"LogGroupName": group}),
+    )
+    .expect("list tags");
+    assert_eq!(tags, json!({"Tags": {"team.Name": "blue", "owner": "me"}}));
 }
