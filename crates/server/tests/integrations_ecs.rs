@@ -7,6 +7,8 @@
 //! with the given reason; a training job is `Completed` at once, and StopTrainingJob is not
 //! implemented. So a failing container or training job cannot be staged in moto (those
 //! verdicts are unit-tested in `integrations::aws::sync_jobs`); failures here are API errors.
+//! Setup and checks go through `aws-sdk:` calls in Step Functions' PascalCase, which also tests
+//! the member name conversion for camelCase services (`integrations::aws::casing`).
 //! Without moto (no network to install it) the tests say so loudly and pass.
 
 mod common;
@@ -47,19 +49,30 @@ fn ecs_setup(moto: &Moto) -> (String, String) {
     let sfx = suffix();
     let cluster = format!("c{sfx}");
     let family = format!("job{sfx}");
-    // aws-sdk calls pass members as written: ECS's wire names are camelCase.
+    // aws-sdk parameters and results in Step Functions' PascalCase; ECS gets its camelCase at
+    // every depth, except inside map members such as `dockerLabels`, whose keys are the user's.
     aws_call(
         moto,
         "arn:aws:states:::aws-sdk:ecs:createCluster",
-        json!({"clusterName": cluster}),
+        json!({"ClusterName": cluster}),
     )
     .expect("create cluster");
-    aws_call(
+    let registered = aws_call(
         moto,
         "arn:aws:states:::aws-sdk:ecs:registerTaskDefinition",
-        json!({"family": family, "containerDefinitions": [{"name": "main", "image": "busybox", "memory": 128, "essential": true}]}),
+        json!({"Family": family, "ContainerDefinitions": [{"Name": "main", "Image": "busybox", "Memory": 128, "Essential": true,
+                                                           "DockerLabels": {"team.Name": "blue"}}]}),
     )
     .expect("register task definition");
+    let container = &registered["TaskDefinition"]["ContainerDefinitions"][0];
+    assert_eq!(container["Name"], "main", "{registered}");
+    assert_eq!(container["Memory"], 128, "{registered}");
+    assert_eq!(
+        container["DockerLabels"],
+        json!({"team.Name": "blue"}),
+        "{registered}"
+    );
+    assert_eq!(registered["TaskDefinition"]["Family"], family.as_str());
     (cluster, family)
 }
 
@@ -104,10 +117,10 @@ fn describe_task(moto: &Moto, cluster: &str, task: &str) -> Value {
     let d = aws_call(
         moto,
         "arn:aws:states:::aws-sdk:ecs:describeTasks",
-        json!({"cluster": cluster, "tasks": [task]}),
+        json!({"Cluster": cluster, "Tasks": [task]}),
     )
     .expect("describe tasks");
-    d["tasks"][0].clone()
+    d["Tasks"][0].clone()
 }
 
 #[test]
@@ -127,7 +140,10 @@ fn ecs_run_task_request_response_sync_and_errors() {
             "RunSync": {"Type": "Task", "Resource": "arn:aws:states:::ecs:runTask.sync",
                         "Parameters": {"Cluster.$": "$.cluster", "TaskDefinition.$": "$.family", "LaunchType": "FARGATE",
                                        "Overrides": {"ContainerOverrides": [{"Name": "main", "Command": ["echo", "hi"]}]}},
-                        "ResultPath": "$.sync", "Next": "NoCluster"},
+                        "ResultPath": "$.sync", "Next": "Describe"},
+            "Describe": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:ecs:describeTasks",
+                         "Parameters": {"Cluster.$": "$.cluster", "Tasks.$": "States.Array($.sync.TaskArn)"},
+                         "ResultPath": "$.described", "Next": "NoCluster"},
             "NoCluster": {"Type": "Task", "Resource": "arn:aws:states:::ecs:runTask.sync",
                           "Parameters": {"Cluster": "nosuch", "TaskDefinition.$": "$.family", "LaunchType": "FARGATE"},
                           "Catch": [{"ErrorEquals": ["ECS.ClusterNotFoundException"], "ResultPath": "$.caught", "Next": "Done"}],
@@ -164,6 +180,21 @@ fn ecs_run_task_request_response_sync_and_errors() {
         json!(["echo", "hi"]),
         "{out}"
     );
+    // aws-sdk: the bare answer, PascalCase at every depth, no SDK metadata.
+    let described = &out["described"];
+    assert_eq!(described["Failures"], json!([]), "{out}");
+    assert_eq!(described["Tasks"][0]["TaskArn"], sync["TaskArn"], "{out}");
+    assert_eq!(
+        described["Tasks"][0]["Overrides"]["ContainerOverrides"][0]["Command"],
+        json!(["echo", "hi"]),
+        "{out}"
+    );
+    assert_eq!(
+        described["Tasks"][0]["Containers"][0]["Name"], "main",
+        "{out}"
+    );
+    assert!(described.get("SdkHttpMetadata").is_none(), "{out}");
+    assert!(described.get("tasks").is_none(), "{out}");
     assert_eq!(out["caught"]["Error"], "ECS.ClusterNotFoundException");
     assert!(
         out["caught"]["Cause"].as_str().unwrap_or("").contains(
@@ -242,7 +273,7 @@ fn ecs_wait_for_task_token_records_the_run_task_answer() {
     let task_arn = sub["Tasks"][0]["TaskArn"].as_str().expect("task arn");
     assert!(sub["SdkResponseMetadata"]["RequestId"].is_string(), "{sub}");
     let described = describe_task(moto, &cluster, task_arn);
-    let token = described["overrides"]["containerOverrides"][0]["environment"][0]["value"]
+    let token = described["Overrides"]["ContainerOverrides"][0]["Environment"][0]["Value"]
         .as_str()
         .expect("the token reached ECS")
         .to_string();
@@ -358,7 +389,7 @@ fn ecs_task_stopped_when_execution_stops_or_task_times_out() {
         loop {
             // StopTask sets moto's task STOPPED at once; a describe before it only advances it.
             let t = describe_task(moto, &cluster, task);
-            if let Some(r) = t["stoppedReason"].as_str().filter(|r| !r.is_empty()) {
+            if let Some(r) = t["StoppedReason"].as_str().filter(|r| !r.is_empty()) {
                 return r.to_string();
             }
             assert!(
@@ -428,12 +459,44 @@ fn ecs_sync_resumes_polling_after_kill_9() {
     let listed = aws_call(
         moto,
         "arn:aws:states:::aws-sdk:ecs:listTasks",
-        json!({"cluster": cluster}),
+        json!({"Cluster": cluster}),
     )
     .expect("list tasks");
     assert_eq!(
-        listed["taskArns"].as_array().map(Vec::len),
+        listed["TaskArns"].as_array().map(Vec::len),
         Some(1),
         "one RunTask: {listed}"
     );
+}
+
+/// The conversion is per service: CloudWatch Logs is camelCase on the wire too, and its `tags`
+/// is a map (ECS's a list of structures) whose keys must reach it as written.
+#[test]
+fn aws_sdk_camel_case_service_keeps_map_keys() {
+    let Some(moto) = moto() else { return };
+    let group = format!("/stepline/{}", suffix());
+    aws_call(
+        moto,
+        "arn:aws:states:::aws-sdk:cloudwatchlogs:createLogGroup",
+        json!({"LogGroupName": group, "Tags": {"team.Name": "blue", "owner": "me"}}),
+    )
+    .expect("create log group");
+    let described = aws_call(
+        moto,
+        "arn:aws:states:::aws-sdk:cloudwatchlogs:describeLogGroups",
+        json!({"LogGroupNamePrefix": group}),
+    )
+    .expect("describe log groups");
+    assert_eq!(
+        described["LogGroups"][0]["LogGroupName"],
+        group.as_str(),
+        "{described}"
+    );
+    let tags = aws_call(
+        moto,
+        "arn:aws:states:::aws-sdk:cloudwatchlogs:listTagsLogGroup",
+        json!({"LogGroupName": group}),
+    )
+    .expect("list tags");
+    assert_eq!(tags, json!({"Tags": {"team.Name": "blue", "owner": "me"}}));
 }

@@ -14,11 +14,13 @@
 //! Endpoints: `[aws] endpoint` (every service, e.g. a local stand-in) or `[aws.endpoints]` per
 //! service, else `https://SERVICE.REGION.amazonaws.com`.
 
+pub mod casing;
 pub mod s3;
 pub mod sigv4;
 pub mod sync_jobs;
 
 use crate::http_client::{self, HttpError, Response, Url};
+use casing::{lower_first, upper_first};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use sigv4::Credentials;
@@ -99,7 +101,8 @@ pub struct Service {
     pub v1_service: &'static str,
     /// Error prefix and `Service:` of aws-sdk integrations (SDK v2 client name: `DynamoDb`).
     pub v2_prefix: &'static str,
-    /// Member names on the wire start lower-case (the SDK's are upper-case).
+    /// Member names on the wire are camelCase (Step Functions' are PascalCase): converted at
+    /// every depth by [`casing`], which lists the map members left alone.
     pub camel_wire: bool,
 }
 
@@ -181,13 +184,16 @@ pub const SERVICES: &[Service] = &[
     json_service("ssm", "ssm", "AmazonSSM", "1.1", "Ssm"),
     json_service("kinesis", "kinesis", "Kinesis_20131202", "1.1", "Kinesis"),
     json_service("kms", "kms", "TrentService", "1.1", "Kms"),
-    json_service(
-        "cloudwatchlogs",
-        "logs",
-        "Logs_20140328",
-        "1.1",
-        "CloudWatchLogs",
-    ),
+    Service {
+        camel_wire: true,
+        ..json_service(
+            "cloudwatchlogs",
+            "logs",
+            "Logs_20140328",
+            "1.1",
+            "CloudWatchLogs",
+        )
+    },
     json_service(
         "firehose",
         "firehose",
@@ -198,6 +204,7 @@ pub const SERVICES: &[Service] = &[
     Service {
         v1_prefix: "ECS",
         v1_service: "AmazonECS",
+        camel_wire: true,
         ..json_service(
             "ecs",
             "ecs",
@@ -212,13 +219,16 @@ pub const SERVICES: &[Service] = &[
     },
     json_service("athena", "athena", "AmazonAthena", "1.1", "Athena"),
     json_service("glue", "glue", "AWSGlue", "1.1", "Glue"),
-    json_service(
-        "codebuild",
-        "codebuild",
-        "CodeBuild_20161006",
-        "1.1",
-        "CodeBuild",
-    ),
+    Service {
+        camel_wire: true,
+        ..json_service(
+            "codebuild",
+            "codebuild",
+            "CodeBuild_20161006",
+            "1.1",
+            "CodeBuild",
+        )
+    },
 ];
 
 /// The service a resource names, `eventbridge` and `events` alike.
@@ -312,22 +322,6 @@ fn now_seconds() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
-}
-
-fn upper_first(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().chain(c).collect(),
-        None => String::new(),
-    }
-}
-
-fn lower_first(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_lowercase().chain(c).collect(),
-        None => String::new(),
-    }
 }
 
 /// A received answer, with what the metadata fields need.
@@ -441,23 +435,8 @@ impl AwsClient {
             } => {
                 let url = Url::parse(&self.json_endpoint(service, parameters, &endpoint))
                     .map_err(client_error)?;
-                // The SDKs send no member for a null value.
-                let body = match parameters {
-                    Value::Object(m) => Value::Object(
-                        m.iter()
-                            .filter(|(_, v)| !v.is_null())
-                            .map(|(k, v)| {
-                                let k = if service.camel_wire {
-                                    lower_first(k)
-                                } else {
-                                    k.clone()
-                                };
-                                (k, v.clone())
-                            })
-                            .collect(),
-                    ),
-                    v => v.clone(),
-                };
+                // PascalCase as written in the workflow; camelCase services get their wire names.
+                let body = casing::to_wire(service, parameters);
                 let body = body.to_string();
                 let headers = vec![
                     (
@@ -508,12 +487,7 @@ impl AwsClient {
                         &answer.request_id,
                     ));
                 }
-                let mut out = match parsed {
-                    Value::Object(m) if service.camel_wire => {
-                        Value::Object(m.into_iter().map(|(k, v)| (upper_first(&k), v)).collect())
-                    }
-                    v => v,
-                };
+                let mut out = casing::from_wire(service, parsed);
                 if !call.sdk {
                     add_metadata(&mut out, service, &answer);
                 }
