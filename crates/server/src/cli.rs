@@ -104,7 +104,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     println!("stepline: listening on http://{addr}");
     println!("stepline: data {place}");
     if resumed > 0 {
-        println!("stepline: resumed {resumed} open executions");
+        println!("stepline: resuming {resumed} open executions in the background");
     }
     crate::serve(listener, state, shutdown_signal()).await?;
     println!("stepline: shutting down");

@@ -38,7 +38,9 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Builds the state and resumes every open execution (must run inside a tokio runtime).
+    /// Builds the state and starts resuming every open execution in the background (must run
+    /// inside a tokio runtime); returns how many it resumes. The API serves at once: see
+    /// [`Runtime::recover_in_background`].
     pub fn new(
         store: Arc<dyn Store>,
         region: &str,
@@ -46,7 +48,7 @@ impl AppState {
     ) -> Result<(AppState, usize), store::StoreError> {
         let store: Arc<dyn Store> = Arc::new(store::CachedStore::new(store));
         let rt = Arc::new(Runtime::new(store.clone(), region.into(), account.into())?);
-        let resumed = rt.recover()?;
+        let resumed = rt.recover_in_background()?;
         Ok((
             AppState {
                 store,

@@ -61,6 +61,10 @@ pub async fn dispatch(
     body: &Map<String, Value>,
 ) -> ApiResult<Value> {
     let r = Req(body);
+    if op.starts_with("SendTask") && !st.rt.is_recovered() {
+        // Only the replay of its execution knows a token: answer once recovery is over.
+        st.rt.recovered().await;
+    }
     if let Some(res) = crate::activities::dispatch(st, caller, op, &r).await {
         return res;
     }

@@ -1,8 +1,20 @@
-//! Running executions: each one is a tokio task owning its engine [`Execution`]; the
-//! scheduler is tokio's small worker pool. A Standard execution records each engine step
-//! (the event handed to the engine, the history events, timer changes, the close) in one store
-//! write and performs the step's effects only once that write is durable. On start-up every
-//! open execution is rebuilt by replaying its journal through the deterministic engine.
+//! Running executions. Between two steps an execution is *parked*: its engine [`Execution`]
+//! and what it waits for sit in one map keyed by ARN, with no tokio task, channel or timer of
+//! its own, so executions waiting on callbacks, activities or long Waits cost only their state.
+//! A message (a worker's answer, StopExecution, a due timer from the runtime's one timer task)
+//! wakes it: a tokio task takes it out of the map, runs its steps until it waits again, and
+//! parks it. The scheduler is tokio's small worker pool; executions that finish within
+//! StartExecution (Pass-only machines) never leave the request's task.
+//!
+//! A Standard execution records each engine step (the event handed to the engine, the history
+//! events, timer changes, the close) in one store write and performs the step's effects only
+//! once that write is durable. A failing write is retried with backoff until the store takes
+//! it (the engine is already past the step, so giving up would lose it); a StopExecution
+//! waiting on such a step gets `InternalFailure` meanwhile, and a restart resumes from what the
+//! store holds. On start-up every open execution is rebuilt by replaying its journal through
+//! the deterministic engine, in the background while the server already serves: an API call on
+//! an execution not yet resumed resumes it first (StopExecution) or waits for the recovery
+//! (SendTask*, whose tokens only a replay knows).
 
 use engine::{
     Effect, Event, Execution, ExecutionContext, ExecutionStatus, ExecutionType, NoIntegrations,
@@ -10,10 +22,11 @@ use engine::{
 };
 use serde_json::{json, Value};
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::Duration;
 use store::{Append, ExecutionClose, ExecutionRecord, JournalEntry, Store, StoreError, Write};
-use tokio::sync::{mpsc, oneshot, Semaphore};
+use tokio::sync::{oneshot, Notify, Semaphore};
 
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
@@ -30,8 +43,37 @@ pub enum Control {
         reply: oneshot::Sender<Result<i64, String>>,
     },
     /// A worker's or callback's answer to a waiting task (see [`crate::waiting`]).
-    /// Boxed: the channel's slots are as large as its largest message.
+    /// Boxed: queued messages are as large as the largest one.
     Deliver(Box<Event>),
+    /// One of the execution's timers is due (sent by the runtime's timer task; ignored when the
+    /// engine cancelled the timer meanwhile).
+    Timer(u64),
+}
+
+/// An execution between two steps, with what it waits for.
+struct Live {
+    ex: Execution,
+    pending: Pending,
+    journal_seq: u64,
+    durable: bool,
+    /// StartSyncExecution (or a test) waiting for the outcome.
+    done: Option<oneshot::Sender<Finished>>,
+}
+
+/// Where an execution of this runtime is.
+enum Slot {
+    /// Waiting for a message; nothing runs it.
+    Parked(Box<Live>),
+    /// A tokio task runs its steps; messages for it wait here.
+    Busy(VecDeque<Control>),
+}
+
+/// Due timers of every execution, served by one tokio task.
+#[derive(Default)]
+struct Timers {
+    /// `(fire_at ms, execution ARN, timer)`.
+    due: BTreeSet<(i64, Arc<str>, u64)>,
+    task_started: bool,
 }
 
 /// How an execution ended, for StartSyncExecution and tests.
@@ -43,7 +85,13 @@ pub struct Finished {
 
 pub struct Runtime {
     pub store: Arc<dyn Store>,
-    running: Mutex<HashMap<String, mpsc::UnboundedSender<Control>>>,
+    executions: Mutex<HashMap<Arc<str>, Slot>>,
+    timers: Mutex<Timers>,
+    timer_wake: Arc<Notify>,
+    /// Open executions the background recovery has not resumed yet.
+    recovering: Mutex<HashSet<String>>,
+    recovered: AtomicBool,
+    recovered_wake: Notify,
     programs: Mutex<HashMap<Arc<str>, Arc<Program>>>,
     seq: AtomicI64,
     seed: AtomicU64,
@@ -119,6 +167,8 @@ struct Pending {
     task_timers: crate::waiting::TaskTimers,
     /// Tokens of waiting tasks that ended in the last step.
     ended_tokens: Vec<String>,
+    /// `(timer, fire_at)` of timers cancelled or fired in the last step, for the timer task.
+    unscheduled: Vec<(u64, i64)>,
 }
 
 impl Pending {
@@ -136,6 +186,7 @@ impl Pending {
                 Effect::CancelTimer { timer } => {
                     if let Some(at) = self.timer_at.remove(timer) {
                         self.timers.remove(&(at, *timer));
+                        self.unscheduled.push((*timer, at));
                     }
                     removed.push(*timer);
                 }
@@ -157,6 +208,14 @@ impl Pending {
         (added, removed)
     }
 
+    /// Gives back spare capacity while the execution is parked.
+    fn shrink_to_fit(&mut self) {
+        self.timer_at.shrink_to_fit();
+        self.tasks.shrink_to_fit();
+        self.ended_tokens = Vec::new();
+        self.unscheduled = Vec::new();
+    }
+
     fn end_task(&mut self, task: u64) {
         if let Some((inv, _)) = self.tasks.remove(&task) {
             if let Some(t) = inv.task_token {
@@ -175,6 +234,7 @@ impl Pending {
             Event::TimerFired { timer } => {
                 if let Some(at) = self.timer_at.remove(timer) {
                     self.timers.remove(&(at, *timer));
+                    self.unscheduled.push((*timer, at));
                 }
                 return vec![*timer];
             }
@@ -265,6 +325,30 @@ fn events_json(step: &Step, rec: Option<&ExecutionRecord>) -> Vec<(u64, String)>
         .collect()
 }
 
+/// Sends due timers to their executions; sleeps until the next one or until an earlier one
+/// is scheduled. Ends with the runtime.
+async fn timer_task(rt: Weak<Runtime>, wake: Arc<Notify>) {
+    loop {
+        let Some(strong) = rt.upgrade() else { return };
+        let now = now_ms();
+        let (due, next) = strong.due_timers(now);
+        for (arn, timer) in due {
+            let _ = strong.send(&arn, Control::Timer(timer));
+        }
+        drop(strong);
+        match next {
+            Some(at) => {
+                let sleep = tokio::time::sleep(Duration::from_millis((at - now).max(0) as u64));
+                tokio::select! {
+                    _ = wake.notified() => {}
+                    _ = sleep => {}
+                }
+            }
+            None => wake.notified().await,
+        }
+    }
+}
+
 /// Waits for a store submission.
 pub async fn commit(store: &dyn Store, writes: Vec<Write>) -> Result<(), StoreError> {
     let (tx, rx) = oneshot::channel();
@@ -285,12 +369,26 @@ pub struct NewExecution {
     pub express: bool,
 }
 
+/// Backoff of a store write that failed: first retry, longest wait.
+const RETRY_FIRST: Duration = Duration::from_millis(10);
+const RETRY_MAX: Duration = Duration::from_secs(5);
+/// Failed attempts after which the API caller waiting on a step (StopExecution) is answered
+/// `InternalFailure` while the step is still retried.
+const FAILURES_BEFORE_ANSWER: u32 = 4;
+/// Attempts StartExecution makes before answering `InternalFailure` (nothing is started then).
+const START_ATTEMPTS: u32 = 3;
+
 impl Runtime {
     pub fn new(store: Arc<dyn Store>, region: String, account: String) -> Result<Self, StoreError> {
         let seq = store.max_execution_seq()?;
         Ok(Runtime {
             store,
-            running: Mutex::new(HashMap::new()),
+            executions: Mutex::new(HashMap::new()),
+            timers: Mutex::new(Timers::default()),
+            timer_wake: Arc::new(Notify::new()),
+            recovering: Mutex::new(HashSet::new()),
+            recovered: AtomicBool::new(true),
+            recovered_wake: Notify::new(),
             programs: Mutex::new(HashMap::new()),
             seq: AtomicI64::new(seq),
             seed: AtomicU64::new(now_ms() as u64 ^ 0x5DEE_CE66_D1CE_4E5B),
@@ -369,11 +467,18 @@ impl Runtime {
         }
     }
 
+    fn slots(&self) -> MutexGuard<'_, HashMap<Arc<str>, Slot>> {
+        self.executions.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether the execution runs (or is parked) in this runtime.
     pub fn is_running(&self, arn: &str) -> bool {
-        self.running
-            .lock()
-            .map(|r| r.contains_key(arn))
-            .unwrap_or(false)
+        self.slots().contains_key(arn)
+    }
+
+    /// How many executions this runtime holds (running or parked).
+    pub fn live_count(&self) -> usize {
+        self.slots().len()
     }
 
     /// Starts an execution. Standard: returns once its creation and first step are durable.
@@ -402,29 +507,48 @@ impl Runtime {
         }
         let mut pending = Pending::default();
         let (added, _) = pending.note(&step.effects);
+        pending.unscheduled.clear();
         let finished = pending.outcome.clone().map(|o| Finished {
             outcome: o,
             stop_date: now_ms(),
         });
         if !express {
             let events = events_json(&step, Some(&record));
-            let arn = record.arn.clone();
             let close = finished.as_ref().map(|f| close_of(&f.outcome, f.stop_date));
-            commit(
-                &*self.store,
-                vec![
-                    Write::CreateExecution(record),
-                    Write::Append(Append {
-                        execution_arn: arn,
-                        journal: None,
-                        events,
-                        timers_added: added,
-                        timers_removed: Vec::new(),
-                        close,
-                    }),
-                ],
-            )
-            .await?;
+            let mut writes = vec![
+                Write::CreateExecution(record),
+                Write::Append(Append {
+                    execution_arn: exec_arn.clone(),
+                    journal: None,
+                    events,
+                    timers_added: added,
+                    timers_removed: Vec::new(),
+                    close,
+                }),
+            ];
+            // Nothing is started until this is durable; a store that keeps failing answers
+            // the caller `InternalFailure` (retrying StartExecution with the same name is safe).
+            let mut delay = RETRY_FIRST;
+            for attempt in 1..=START_ATTEMPTS {
+                let retry = (attempt < START_ATTEMPTS).then(|| writes.clone());
+                match commit(&*self.store, writes).await {
+                    Ok(()) => break,
+                    Err(e @ (StoreError::ExecutionExists(_) | StoreError::Closed)) => {
+                        return Err(e)
+                    }
+                    Err(e) => {
+                        match retry {
+                            Some(w) => {
+                                eprintln!("stepline: cannot record the start of {exec_arn} ({e}); retrying");
+                                writes = w;
+                                tokio::time::sleep(delay).await;
+                                delay *= 4;
+                            }
+                            None => return Err(e),
+                        }
+                    }
+                }
+            }
         }
         drop(permit);
         if finished.is_some() {
@@ -435,6 +559,8 @@ impl Runtime {
         Ok((None, Some(done_rx)))
     }
 
+    /// Hands a new or resumed execution to the runtime: parked at once when it waits only for
+    /// messages and timers, run by a task first when it has tasks to (re)invoke.
     fn spawn(
         self: &Arc<Self>,
         arn: String,
@@ -444,10 +570,7 @@ impl Runtime {
         durable: bool,
         done: Option<oneshot::Sender<Finished>>,
     ) {
-        let (tx, rx) = mpsc::unbounded_channel();
-        if let Ok(mut r) = self.running.lock() {
-            r.insert(arn.clone(), tx);
-        }
+        let arn: Arc<str> = Arc::from(arn);
         // Tokens answer as soon as the execution is known to run (before its task is
         // scheduled), so a callback right after a restart finds its task.
         for (inv, started) in pending.tasks.values() {
@@ -455,127 +578,283 @@ impl Runtime {
                 self.waiting.register(&arn, inv, *started);
             }
         }
-        let rt = self.clone();
-        tokio::spawn(async move {
-            let result = rt.drive(&arn, ex, pending, journal_seq, durable, rx).await;
-            if let Ok(mut r) = rt.running.lock() {
-                r.remove(&arn);
-            }
-            match result {
-                Ok(f) => {
-                    if let Some(d) = done {
-                        let _ = d.send(f);
-                    }
-                }
-                Err(e) => eprintln!("stepline: execution {arn} paused: {e}"),
-            }
+        let timers: Vec<(u64, i64)> = pending.timers.iter().map(|(at, t)| (*t, *at)).collect();
+        let invoke = !pending.tasks.is_empty();
+        let live = Box::new(Live {
+            ex,
+            pending,
+            journal_seq,
+            durable,
+            done,
         });
+        if invoke {
+            self.slots()
+                .insert(arn.clone(), Slot::Busy(VecDeque::new()));
+            tokio::spawn(self.clone().drive(arn.clone(), live, None, true));
+        } else {
+            self.slots().insert(arn.clone(), Slot::Parked(live));
+        }
+        self.schedule_timers(&arn, &timers);
+    }
+
+    /// Hands a message to an execution of this runtime, waking it when parked; gives the
+    /// message back when the execution is not here.
+    fn send(self: &Arc<Self>, arn: &str, c: Control) -> Result<(), Control> {
+        let mut slots = self.slots();
+        let Some(key) = slots.get_key_value(arn).map(|(k, _)| k.clone()) else {
+            return Err(c);
+        };
+        let Some(slot) = slots.get_mut(arn) else {
+            return Err(c);
+        };
+        match slot {
+            Slot::Busy(queue) => queue.push_back(c),
+            Slot::Parked(_) => {
+                if let Slot::Parked(live) = std::mem::replace(slot, Slot::Busy(VecDeque::new())) {
+                    drop(slots);
+                    tokio::spawn(self.clone().drive(key, live, Some(c), false));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The next message of a running execution, or parks it (`None`) when there is none.
+    fn next_or_park(&self, arn: &Arc<str>, mut live: Box<Live>) -> Option<(Control, Box<Live>)> {
+        let mut slots = self.slots();
+        if let Some(Slot::Busy(queue)) = slots.get_mut(arn) {
+            if let Some(c) = queue.pop_front() {
+                return Some((c, live));
+            }
+        }
+        // Nobody waits for a Standard execution StartExecution answered already.
+        if live.done.as_ref().is_some_and(|d| d.is_closed()) {
+            live.done = None;
+        }
+        live.ex.shrink_to_fit();
+        live.pending.shrink_to_fit();
+        slots.insert(arn.clone(), Slot::Parked(live));
+        None
     }
 
     /// Sends StopExecution to a running execution; `None` when it is not running here.
     pub async fn stop(
-        &self,
+        self: &Arc<Self>,
         arn: &str,
         error: Option<String>,
         cause: Option<String>,
     ) -> Option<Result<i64, String>> {
-        let tx = self.running.lock().ok()?.get(arn).cloned()?;
+        self.resume_now(arn);
         let (reply, rx) = oneshot::channel();
-        tx.send(Control::Stop {
-            error,
-            cause,
-            reply,
-        })
+        self.send(
+            arn,
+            Control::Stop {
+                error,
+                cause,
+                reply,
+            },
+        )
         .ok()?;
         rx.await.ok()
     }
 
     /// Hands an answer to a waiting task to its execution; `false` when it does not run here.
-    pub fn deliver(&self, arn: &str, event: Event) -> bool {
-        let Some(tx) = self.running.lock().ok().and_then(|r| r.get(arn).cloned()) else {
-            return false;
-        };
-        tx.send(Control::Deliver(Box::new(event))).is_ok()
+    pub fn deliver(self: &Arc<Self>, arn: &str, event: Event) -> bool {
+        self.resume_now(arn);
+        self.send(arn, Control::Deliver(Box::new(event))).is_ok()
     }
 
-    async fn drive(
-        self: &Arc<Self>,
+    /// Registers timers with the timer task (started with the first timer).
+    fn schedule_timers(self: &Arc<Self>, arn: &Arc<str>, added: &[(u64, i64)]) {
+        if added.is_empty() {
+            return;
+        }
+        let mut t = self.timers.lock().unwrap_or_else(|p| p.into_inner());
+        let first = t.due.first().map(|d| d.0);
+        for (timer, at) in added {
+            t.due.insert((*at, arn.clone(), *timer));
+        }
+        if !t.task_started {
+            t.task_started = true;
+            tokio::spawn(timer_task(Arc::downgrade(self), self.timer_wake.clone()));
+        }
+        let earlier = t.due.first().map(|d| d.0) != first;
+        drop(t);
+        if earlier {
+            self.timer_wake.notify_one();
+        }
+    }
+
+    fn unschedule_timers(&self, arn: &Arc<str>, removed: &[(u64, i64)]) {
+        if removed.is_empty() {
+            return;
+        }
+        let mut t = self.timers.lock().unwrap_or_else(|p| p.into_inner());
+        for (timer, at) in removed {
+            t.due.remove(&(*at, arn.clone(), *timer));
+        }
+    }
+
+    /// Timers due by `now`, taken off the schedule; and when the next one is due.
+    fn due_timers(&self, now: i64) -> (Vec<(Arc<str>, u64)>, Option<i64>) {
+        let mut t = self.timers.lock().unwrap_or_else(|p| p.into_inner());
+        let mut due = Vec::new();
+        while t.due.first().is_some_and(|d| d.0 <= now) {
+            if let Some((_, arn, timer)) = t.due.pop_first() {
+                due.push((arn, timer));
+            }
+        }
+        (due, t.due.first().map(|d| d.0))
+    }
+
+    /// Records one step, retrying with backoff while the store fails: the engine is past the
+    /// step and its effects wait for the record, so giving up would lose it. Errs only when
+    /// the store is closed (the server stops; a restart resumes from the journal).
+    async fn record_step(
+        &self,
         arn: &str,
-        mut ex: Execution,
-        mut pending: Pending,
-        mut journal_seq: u64,
-        durable: bool,
-        mut rx: mpsc::UnboundedReceiver<Control>,
-    ) -> Result<Finished, String> {
+        append: impl Fn() -> Append,
+        reply: &mut Option<oneshot::Sender<Result<i64, String>>>,
+    ) -> Result<(), StoreError> {
+        let mut failures = 0u32;
+        let mut delay = RETRY_FIRST;
+        loop {
+            match commit(&*self.store, vec![Write::Append(append())]).await {
+                Ok(()) => return Ok(()),
+                Err(StoreError::Closed) => return Err(StoreError::Closed),
+                Err(e) => {
+                    failures += 1;
+                    if failures == 1 || failures % 50 == 0 {
+                        eprintln!(
+                            "stepline: execution {arn}: cannot record a step ({e}); retrying"
+                        );
+                    }
+                    if failures == FAILURES_BEFORE_ANSWER {
+                        if let Some(r) = reply.take() {
+                            let _ = r.send(Err(format!("the execution's store fails: {e}")));
+                        }
+                    }
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(RETRY_MAX);
+                }
+            }
+        }
+    }
+
+    /// Runs an execution's steps until it waits again (then parks it) or closes.
+    /// `first` is the message that woke it; `invoke` re-invokes its open tasks (new and
+    /// resumed executions).
+    async fn drive(
+        self: Arc<Self>,
+        arn: Arc<str>,
+        mut live: Box<Live>,
+        mut first: Option<Control>,
+        invoke: bool,
+    ) {
         let mut resolver = NoIntegrations {
             region: self.region.clone(),
             account: self.account.clone(),
         };
         let mut inbox = VecDeque::new();
-        let tasks: Vec<_> = pending.tasks.values().cloned().collect();
-        invoke_tasks(&mut resolver, tasks, &mut inbox, (self, arn));
-        let mut rx_open = true;
+        if invoke {
+            let tasks: Vec<_> = live.pending.tasks.values().cloned().collect();
+            invoke_tasks(&mut resolver, tasks, &mut inbox, (&self, &arn));
+        }
         loop {
-            if let Some(o) = &pending.outcome {
-                return Ok(Finished {
+            if let Some(o) = &live.pending.outcome {
+                let finished = Finished {
                     outcome: o.clone(),
                     stop_date: now_ms(),
-                });
+                };
+                // Messages still queued (a StopExecution racing the close) are dropped: their
+                // callers read the closed execution from the store.
+                self.slots().remove(&arn);
+                let timers: Vec<(u64, i64)> = live
+                    .pending
+                    .timers
+                    .iter()
+                    .map(|(at, t)| (*t, *at))
+                    .collect();
+                self.unschedule_timers(&arn, &timers);
+                if let Some(d) = live.done.take() {
+                    let _ = d.send(finished);
+                }
+                return;
             }
             let mut reply = None;
             let event = if let Some(e) = inbox.pop_front() {
                 e
             } else {
-                let next = pending.timers.iter().next().copied();
-                let sleep = async {
-                    match next {
-                        Some((at, _)) => {
-                            let wait = (at - now_ms()).max(0) as u64;
-                            tokio::time::sleep(std::time::Duration::from_millis(wait)).await
+                let c = match first.take() {
+                    Some(c) => c,
+                    None => match self.next_or_park(&arn, live) {
+                        Some((c, l)) => {
+                            live = l;
+                            c
                         }
-                        None => std::future::pending::<()>().await,
-                    }
+                        None => return,
+                    },
                 };
-                tokio::select! {
-                    c = rx.recv(), if rx_open => match c {
-                        Some(Control::Stop { error, cause, reply: r }) => {
-                            reply = Some(r);
-                            Event::Stop { error, cause }
+                match c {
+                    Control::Stop {
+                        error,
+                        cause,
+                        reply: r,
+                    } => {
+                        reply = Some(r);
+                        Event::Stop { error, cause }
+                    }
+                    Control::Deliver(e) => *e,
+                    Control::Timer(timer) => {
+                        if !live.pending.timer_at.contains_key(&timer) {
+                            continue;
                         }
-                        Some(Control::Deliver(e)) => *e,
-                        None => { rx_open = false; continue; }
-                    },
-                    _ = sleep => match next {
-                        Some((_, timer)) => Event::TimerFired { timer },
-                        None => continue,
-                    },
+                        Event::TimerFired { timer }
+                    }
                 }
             };
             let _permit = self.permits.acquire().await.ok();
             let at = now_ms();
+            let Live {
+                ex,
+                pending,
+                journal_seq,
+                durable,
+                ..
+            } = &mut *live;
             let step = ex.handle(event.clone(), Timestamp::from_millis(at));
             let mut removed = pending.handled(&event);
             let (added, cancelled) = pending.note(&step.effects);
             removed.extend(cancelled);
-            let close = pending.outcome.as_ref().map(|o| close_of(o, at));
-            if durable {
-                journal_seq += 1;
-                let append = Append {
-                    execution_arn: arn.to_string(),
-                    journal: Some(JournalEntry {
-                        seq: journal_seq,
-                        at,
-                        event: event_to_json(&event).to_string(),
-                    }),
-                    events: events_json(&step, None),
-                    timers_added: added,
-                    timers_removed: removed,
-                    close,
+            if *durable {
+                *journal_seq += 1;
+                let close = pending.outcome.as_ref().map(|o| close_of(o, at));
+                let journal = JournalEntry {
+                    seq: *journal_seq,
+                    at,
+                    event: event_to_json(&event).to_string(),
                 };
-                commit(&*self.store, vec![Write::Append(append)])
-                    .await
-                    .map_err(|e| e.to_string())?;
+                // Built again only when a write is retried (the history text is the costly
+                // part, and the first attempt takes it).
+                let append = || Append {
+                    execution_arn: arn.to_string(),
+                    journal: Some(journal.clone()),
+                    events: events_json(&step, None),
+                    timers_added: added.clone(),
+                    timers_removed: removed.clone(),
+                    close: close.clone(),
+                };
+                let recorded = self.record_step(&arn, append, &mut reply).await;
+                if recorded.is_err() {
+                    // The store closed under us: the server is stopping; the journal resumes
+                    // the execution at the next start.
+                    self.slots().remove(&arn);
+                    return;
+                }
             }
+            self.schedule_timers(&arn, &added);
+            self.unschedule_timers(&arn, &pending.unscheduled);
+            pending.unscheduled.clear();
             for t in pending.ended_tokens.drain(..) {
                 self.waiting.forget(&t);
             }
@@ -590,7 +869,7 @@ impl Runtime {
                     _ => None,
                 })
                 .collect();
-            invoke_tasks(&mut resolver, invocations, &mut inbox, (self, arn));
+            invoke_tasks(&mut resolver, invocations, &mut inbox, (&self, &arn));
         }
     }
 
@@ -598,21 +877,92 @@ impl Runtime {
     /// Returns how many were resumed.
     pub fn recover(self: &Arc<Self>) -> Result<usize, StoreError> {
         let open = self.store.open_executions()?;
-        let mut n = 0;
-        for rec in open {
-            match self.replay(&rec) {
-                Ok(Some((ex, mut pending, seq))) => {
-                    for t in pending.ended_tokens.drain(..) {
-                        self.waiting.forget(&t);
-                    }
-                    self.spawn(rec.arn.clone(), ex, pending, seq, true, None);
-                    n += 1;
+        Ok(open.iter().filter(|rec| self.resume(rec)).count())
+    }
+
+    /// Starts [`Runtime::recover`] in the background (the server serves meanwhile); returns
+    /// how many open executions it resumes. Must run inside a tokio runtime.
+    pub fn recover_in_background(self: &Arc<Self>) -> Result<usize, StoreError> {
+        let open = self.store.open_executions()?;
+        let n = open.len();
+        if n == 0 {
+            return Ok(0);
+        }
+        self.recovered.store(false, Ordering::SeqCst);
+        self.recovering
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(open.iter().map(|r| r.arn.clone()));
+        let rt = self.clone();
+        tokio::task::spawn_blocking(move || {
+            for rec in open {
+                if rt.take_recovering(&rec.arn) {
+                    rt.resume(&rec);
                 }
-                Ok(None) => {}
-                Err(e) => eprintln!("stepline: cannot resume {}: {e}", rec.arn),
+            }
+            rt.recovered.store(true, Ordering::SeqCst);
+            rt.recovered_wake.notify_waiters();
+        });
+        Ok(n)
+    }
+
+    /// Whether every open execution found at start-up runs again.
+    pub fn is_recovered(&self) -> bool {
+        self.recovered.load(Ordering::SeqCst)
+    }
+
+    /// Waits until the background recovery is over.
+    pub async fn recovered(&self) {
+        loop {
+            let notified = self.recovered_wake.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.is_recovered() {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    fn take_recovering(&self, arn: &str) -> bool {
+        self.recovering
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(arn)
+    }
+
+    /// Resumes an execution the background recovery has not reached yet, so a message for it
+    /// finds it.
+    fn resume_now(self: &Arc<Self>, arn: &str) {
+        if self.is_recovered() || !self.take_recovering(arn) {
+            return;
+        }
+        match self.store.execution(arn) {
+            Ok(Some(rec)) if rec.status == "RUNNING" => {
+                self.resume(&rec);
+            }
+            Ok(_) => {}
+            Err(e) => eprintln!("stepline: cannot resume {arn}: {e}"),
+        }
+    }
+
+    /// Replays one open execution and lets it continue; `false` when it was finished already.
+    fn resume(self: &Arc<Self>, rec: &ExecutionRecord) -> bool {
+        match self.replay(rec) {
+            Ok(Some((ex, mut pending, seq))) => {
+                for t in pending.ended_tokens.drain(..) {
+                    self.waiting.forget(&t);
+                }
+                pending.unscheduled.clear();
+                self.spawn(rec.arn.clone(), ex, pending, seq, true, None);
+                true
+            }
+            Ok(None) => false,
+            Err(e) => {
+                eprintln!("stepline: cannot resume {}: {e}", rec.arn);
+                false
             }
         }
-        Ok(n)
     }
 
     /// Replays one execution. `None` when the replay found it finished (then the close is

@@ -4,6 +4,7 @@
 
 use crate::*;
 use rusqlite::{params, Connection, OptionalExtension, Row};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Mutex;
@@ -169,7 +170,32 @@ impl Drop for SqliteStore {
     }
 }
 
+/// Definitions the database holds, by text: most executions run one of a few definitions,
+/// so their hash and `INSERT OR IGNORE` are skipped. Only committed rows are remembered.
+#[derive(Default)]
+struct KnownDefinitions {
+    committed: HashMap<String, String>,
+    /// Inserted by the transaction in progress.
+    tentative: Vec<(String, String)>,
+}
+
+impl KnownDefinitions {
+    const MAX: usize = 1024;
+
+    fn hash_of(&self, text: &str) -> Option<&str> {
+        self.committed.get(text).map(String::as_str)
+    }
+
+    fn committed(&mut self) {
+        if self.committed.len() + self.tentative.len() > Self::MAX {
+            self.committed.clear();
+        }
+        self.committed.extend(self.tentative.drain(..));
+    }
+}
+
 fn writer_loop(mut conn: Connection, rx: Receiver<Job>, max_batch: usize) {
+    let mut known = KnownDefinitions::default();
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < max_batch {
@@ -178,15 +204,27 @@ fn writer_loop(mut conn: Connection, rx: Receiver<Job>, max_batch: usize) {
                 Err(_) => break,
             }
         }
-        let results = commit_batch(&mut conn, &batch);
+        let results = commit_batch(&mut conn, &batch, &mut known);
         for ((_, done), r) in batch.into_iter().zip(results) {
             done(r);
         }
     }
 }
 
+fn savepoint(tx: &rusqlite::Transaction<'_>, sql: &str) -> Result<()> {
+    tx.prepare_cached(sql)
+        .map_err(err)?
+        .execute([])
+        .map(drop)
+        .map_err(err)
+}
+
 /// Applies every job in one transaction; returns each job's result once committed.
-fn commit_batch(conn: &mut Connection, batch: &[Job]) -> Vec<Result<()>> {
+fn commit_batch(
+    conn: &mut Connection,
+    batch: &[Job],
+    known: &mut KnownDefinitions,
+) -> Vec<Result<()>> {
     let tx = match conn.transaction() {
         Ok(tx) => tx,
         Err(e) => {
@@ -199,13 +237,15 @@ fn commit_batch(conn: &mut Connection, batch: &[Job]) -> Vec<Result<()>> {
     let mut results = Vec::with_capacity(batch.len());
     for (writes, _) in batch {
         let r = (|| -> Result<()> {
-            tx.execute_batch("SAVEPOINT job").map_err(err)?;
-            let applied = apply_job(&tx, writes);
+            savepoint(&tx, "SAVEPOINT job")?;
+            let before = known.tentative.len();
+            let applied = apply_job(&tx, writes, known);
             match applied {
-                Ok(()) => tx.execute_batch("RELEASE job").map_err(err),
+                Ok(()) => savepoint(&tx, "RELEASE job"),
                 Err(e) => {
-                    tx.execute_batch("ROLLBACK TO job; RELEASE job")
-                        .map_err(err)?;
+                    known.tentative.truncate(before);
+                    savepoint(&tx, "ROLLBACK TO job")?;
+                    savepoint(&tx, "RELEASE job")?;
                     Err(e)
                 }
             }
@@ -213,15 +253,21 @@ fn commit_batch(conn: &mut Connection, batch: &[Job]) -> Vec<Result<()>> {
         results.push(r);
     }
     match tx.commit() {
-        Ok(()) => results,
-        Err(e) => batch
-            .iter()
-            .map(|_| Err(StoreError::Backend(e.to_string())))
-            .collect(),
+        Ok(()) => {
+            known.committed();
+            results
+        }
+        Err(e) => {
+            known.tentative.clear();
+            batch
+                .iter()
+                .map(|_| Err(StoreError::Backend(e.to_string())))
+                .collect()
+        }
     }
 }
 
-fn apply(tx: &rusqlite::Transaction<'_>, w: &Write) -> Result<()> {
+fn apply(tx: &rusqlite::Transaction<'_>, w: &Write, known: &mut KnownDefinitions) -> Result<()> {
     match w {
         Write::PutStateMachine(r) => {
             let body = serde_json::to_string(r).map_err(json_err)?;
@@ -282,7 +328,7 @@ fn apply(tx: &rusqlite::Transaction<'_>, w: &Write) -> Result<()> {
                 st.execute(params![arn, i as i64, k, v]).map_err(err)?;
             }
         }
-        Write::CreateExecution(e) => insert_execution(tx, e, None)?,
+        Write::CreateExecution(e) => insert_execution(tx, e, None, known)?,
         Write::Append(a) => append(tx, a)?,
     }
     Ok(())
@@ -293,12 +339,20 @@ fn insert_execution(
     tx: &rusqlite::Transaction<'_>,
     e: &ExecutionRecord,
     close: Option<&ExecutionClose>,
+    known: &mut KnownDefinitions,
 ) -> Result<()> {
-    let hash = definition_hash(&e.definition);
-    tx.prepare_cached("INSERT OR IGNORE INTO definitions (hash, body) VALUES (?1, ?2)")
-        .map_err(err)?
-        .execute(params![hash, e.definition])
-        .map_err(err)?;
+    let hash = match known.hash_of(&e.definition) {
+        Some(h) => h.to_string(),
+        None => {
+            let hash = definition_hash(&e.definition);
+            tx.prepare_cached("INSERT OR IGNORE INTO definitions (hash, body) VALUES (?1, ?2)")
+                .map_err(err)?
+                .execute(params![hash, e.definition])
+                .map_err(err)?;
+            known.tentative.push((e.definition.clone(), hash.clone()));
+            hash
+        }
+    };
     let mut st = tx
         .prepare_cached(&format!(
             "INSERT OR IGNORE INTO executions ({EXEC_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
@@ -335,12 +389,16 @@ fn insert_execution(
 /// Applies one submission. A new execution followed by its first step (what StartExecution
 /// writes; for short executions it is the whole run) takes the fast path: the execution row
 /// is inserted in its final state and there is no earlier history, journal or timer to look at.
-fn apply_job(tx: &rusqlite::Transaction<'_>, writes: &[Write]) -> Result<()> {
+fn apply_job(
+    tx: &rusqlite::Transaction<'_>,
+    writes: &[Write],
+    known: &mut KnownDefinitions,
+) -> Result<()> {
     let mut i = 0;
     while let Some(w) = writes.get(i) {
         if let (Write::CreateExecution(e), Some(Write::Append(a))) = (w, writes.get(i + 1)) {
             if a.execution_arn == e.arn && a.journal.is_none() && a.timers_removed.is_empty() {
-                insert_execution(tx, e, a.close.as_ref())?;
+                insert_execution(tx, e, a.close.as_ref(), known)?;
                 insert_history(tx, &e.arn, a.events.iter())?;
                 if a.close.is_none() {
                     insert_timers(tx, &e.arn, &a.timers_added)?;
@@ -349,7 +407,7 @@ fn apply_job(tx: &rusqlite::Transaction<'_>, writes: &[Write]) -> Result<()> {
                 continue;
             }
         }
-        apply(tx, w)?;
+        apply(tx, w, known)?;
         i += 1;
     }
     Ok(())
