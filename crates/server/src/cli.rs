@@ -29,9 +29,11 @@ pub struct Args {
     /// Account id of the ARNs.
     #[arg(long, default_value = "123456789012")]
     account: String,
-    /// Commit durability: `full` fsyncs every group commit (survives power loss), `normal`
-    /// survives a crash of the process only.
-    #[arg(long, default_value = "full", value_parser = ["full", "normal"])]
+    /// Commit durability. `normal` (SQLite WAL with `synchronous=NORMAL`): a commit is in the
+    /// WAL file before it is acknowledged, so every acknowledged step survives a crash or
+    /// `kill -9` of the process; a power loss or OS crash may lose the last commits (never
+    /// corrupts). `full` also fsyncs every group commit, surviving power loss, at a cost.
+    #[arg(long, default_value = "normal", value_parser = ["full", "normal"])]
     sync: String,
     /// Worker threads (default: the number of cores).
     #[arg(long)]

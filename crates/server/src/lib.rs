@@ -62,7 +62,7 @@ impl AppState {
 }
 
 fn respond(status: StatusCode, body: &Value) -> Response {
-    let mut r = (status, body.to_string()).into_response();
+    let mut r = (status, serde_json::to_vec(body).unwrap_or_default()).into_response();
     let h = r.headers_mut();
     h.insert(
         "content-type",

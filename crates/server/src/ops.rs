@@ -1101,7 +1101,7 @@ fn sync_response(
     out["input"] = json!(input);
     out["inputDetails"] = json!({"included": true});
     if let Some(v) = &o.output {
-        out["output"] = json!(v.to_string());
+        out["output"] = json!(crate::runtime::json_text(v));
         out["outputDetails"] = json!({"included": true});
     }
     let billed = ((f.stop_date - start).max(0) + 99) / 100 * 100;

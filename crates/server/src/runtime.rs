@@ -103,6 +103,11 @@ pub struct Runtime {
     pub waiting: Arc<crate::waiting::Waiting>,
 }
 
+/// JSON text of a value. `Value::to_string` goes through `fmt::Write`, a few times slower.
+pub fn json_text(v: &Value) -> String {
+    serde_json::to_string(v).unwrap_or_default()
+}
+
 /// The journal's encoding of engine events.
 fn event_to_json(e: &Event) -> Value {
     match e {
@@ -288,7 +293,7 @@ fn invoke_tasks(
 fn close_of(o: &Outcome, stop_date: i64) -> ExecutionClose {
     ExecutionClose {
         status: o.status.as_str().to_string(),
-        output: o.output.as_ref().map(|v| v.to_string()),
+        output: o.output.as_deref().map(json_text),
         error: o.error.clone(),
         cause: o.cause.clone(),
         stop_date,
@@ -320,7 +325,7 @@ fn events_json(step: &Step, rec: Option<&ExecutionRecord>) -> Vec<(u64, String)>
                     d.insert("stateMachineVersionArn".into(), Value::String(a.clone()));
                 }
             }
-            (e.id, v.to_string())
+            (e.id, json_text(&v))
         })
         .collect()
 }
@@ -375,8 +380,6 @@ const RETRY_MAX: Duration = Duration::from_secs(5);
 /// Failed attempts after which the API caller waiting on a step (StopExecution) is answered
 /// `InternalFailure` while the step is still retried.
 const FAILURES_BEFORE_ANSWER: u32 = 4;
-/// Attempts StartExecution makes before answering `InternalFailure` (nothing is started then).
-const START_ATTEMPTS: u32 = 3;
 
 impl Runtime {
     pub fn new(store: Arc<dyn Store>, region: String, account: String) -> Result<Self, StoreError> {
@@ -515,40 +518,24 @@ impl Runtime {
         if !express {
             let events = events_json(&step, Some(&record));
             let close = finished.as_ref().map(|f| close_of(&f.outcome, f.stop_date));
-            let mut writes = vec![
-                Write::CreateExecution(record),
-                Write::Append(Append {
-                    execution_arn: exec_arn.clone(),
-                    journal: None,
-                    events,
-                    timers_added: added,
-                    timers_removed: Vec::new(),
-                    close,
-                }),
-            ];
-            // Nothing is started until this is durable; a store that keeps failing answers
-            // the caller `InternalFailure` (retrying StartExecution with the same name is safe).
-            let mut delay = RETRY_FIRST;
-            for attempt in 1..=START_ATTEMPTS {
-                let retry = (attempt < START_ATTEMPTS).then(|| writes.clone());
-                match commit(&*self.store, writes).await {
-                    Ok(()) => break,
-                    Err(e @ (StoreError::ExecutionExists(_) | StoreError::Closed)) => {
-                        return Err(e)
-                    }
-                    Err(e) => {
-                        match retry {
-                            Some(w) => {
-                                eprintln!("stepline: cannot record the start of {exec_arn} ({e}); retrying");
-                                writes = w;
-                                tokio::time::sleep(delay).await;
-                                delay *= 4;
-                            }
-                            None => return Err(e),
-                        }
-                    }
-                }
-            }
+            // Nothing is started until this is durable. A failing store answers the caller
+            // `InternalFailure` at once, with nothing started: AWS SDKs retry that answer with
+            // backoff, and a retried StartExecution of the same name is idempotent.
+            commit(
+                &*self.store,
+                vec![
+                    Write::CreateExecution(record),
+                    Write::Append(Append {
+                        execution_arn: exec_arn.clone(),
+                        journal: None,
+                        events,
+                        timers_added: added,
+                        timers_removed: Vec::new(),
+                        close,
+                    }),
+                ],
+            )
+            .await?;
         }
         drop(permit);
         if finished.is_some() {
@@ -832,7 +819,7 @@ impl Runtime {
                 let journal = JournalEntry {
                     seq: *journal_seq,
                     at,
-                    event: event_to_json(&event).to_string(),
+                    event: json_text(&event_to_json(&event)),
                 };
                 // Built again only when a write is retried (the history text is the costly
                 // part, and the first attempt takes it).
@@ -1144,5 +1131,208 @@ mod tests {
             .map(|(id, _)| id)
             .collect();
         assert_eq!(ids, (1..=6).collect::<Vec<_>>());
+    }
+
+    /// A store whose next `failures` submissions fail, as a full disk would.
+    struct FlakyStore {
+        inner: store::MemoryStore,
+        failures: std::sync::atomic::AtomicUsize,
+    }
+
+    impl Store for FlakyStore {
+        fn submit(&self, writes: Vec<Write>, done: store::Done) {
+            let fail = self
+                .failures
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok();
+            if fail {
+                done(Err(StoreError::Backend("disk full".into())));
+            } else {
+                self.inner.submit(writes, done)
+            }
+        }
+        fn state_machine(&self, a: &str) -> store::Result<Option<store::StateMachineRecord>> {
+            self.inner.state_machine(a)
+        }
+        fn state_machines(&self) -> store::Result<Vec<store::StateMachineRecord>> {
+            self.inner.state_machines()
+        }
+        fn version(&self, a: &str) -> store::Result<Option<store::VersionRecord>> {
+            self.inner.version(a)
+        }
+        fn versions(&self, a: &str) -> store::Result<Vec<store::VersionRecord>> {
+            self.inner.versions(a)
+        }
+        fn alias(&self, a: &str) -> store::Result<Option<store::AliasRecord>> {
+            self.inner.alias(a)
+        }
+        fn aliases(&self, a: &str) -> store::Result<Vec<store::AliasRecord>> {
+            self.inner.aliases(a)
+        }
+        fn tags(&self, a: &str) -> store::Result<Vec<(String, String)>> {
+            self.inner.tags(a)
+        }
+        fn execution(&self, a: &str) -> store::Result<Option<ExecutionRecord>> {
+            self.inner.execution(a)
+        }
+        fn executions(&self, f: &store::ExecutionFilter) -> store::Result<Vec<ExecutionRecord>> {
+            self.inner.executions(f)
+        }
+        fn open_executions(&self) -> store::Result<Vec<ExecutionRecord>> {
+            self.inner.open_executions()
+        }
+        fn history(&self, a: &str) -> store::Result<Vec<(u64, String)>> {
+            self.inner.history(a)
+        }
+        fn journal(&self, a: &str) -> store::Result<Vec<JournalEntry>> {
+            self.inner.journal(a)
+        }
+        fn timers(&self, a: &str) -> store::Result<Vec<store::TimerRecord>> {
+            self.inner.timers(a)
+        }
+        fn max_execution_seq(&self) -> store::Result<i64> {
+            self.inner.max_execution_seq()
+        }
+    }
+
+    const WAIT_THEN_PASS: &str = r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":1,"Next":"P"},"P":{"Type":"Pass","Result":"ok","ResultPath":"$.r","End":true}}}"#;
+
+    fn multi_thread() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    /// A start the store cannot record fails at once with nothing started (the caller retries);
+    /// a later step's write that fails for a while is retried (five failures: long enough
+    /// for a StopExecution waiting on it to be answered `InternalFailure`) and the execution
+    /// finishes, recording each event once.
+    #[test]
+    fn failing_store_writes_are_retried_until_they_succeed() {
+        let flaky = Arc::new(FlakyStore {
+            inner: store::MemoryStore::new(),
+            failures: 1.into(),
+        });
+        let store: Arc<dyn Store> = flaky.clone();
+        let rec = record(WAIT_THEN_PASS);
+        multi_thread().block_on(async {
+            let rt = Arc::new(Runtime::new(store.clone(), "us-east-1".into(), "1".into()).unwrap());
+            let program = rt.program(None, WAIT_THEN_PASS, "STANDARD").unwrap();
+            let new = || NewExecution {
+                record: rec.clone(),
+                program: program.clone(),
+                input: json!({"v": 1}),
+                express: false,
+            };
+            assert!(matches!(rt.start(new()).await, Err(StoreError::Backend(_))));
+            assert!(!rt.is_running(&rec.arn));
+            assert!(store.execution(&rec.arn).unwrap().is_none());
+            let (finished, waiter) = rt.start(new()).await.expect("started");
+            assert!(finished.is_none());
+            assert_eq!(flaky.failures.load(Ordering::SeqCst), 0);
+            flaky.failures.store(5, Ordering::SeqCst);
+            let f = tokio::time::timeout(Duration::from_secs(30), waiter.unwrap())
+                .await
+                .expect("finished")
+                .unwrap();
+            assert_eq!(f.outcome.status, ExecutionStatus::Succeeded);
+            assert_eq!(flaky.failures.load(Ordering::SeqCst), 0);
+            assert!(!rt.is_running(&rec.arn));
+        });
+        let e = store.execution(&rec.arn).unwrap().unwrap();
+        assert_eq!(e.status, "SUCCEEDED");
+        let ids: Vec<u64> = store
+            .history(&rec.arn)
+            .unwrap()
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        assert_eq!(ids, (1..=6).collect::<Vec<_>>());
+    }
+
+    /// A StopExecution whose step cannot be recorded is answered `InternalFailure` (the
+    /// caller learns the store fails) while the step is still retried.
+    #[test]
+    fn a_stop_on_a_failing_store_answers_an_error_and_still_applies() {
+        let flaky = Arc::new(FlakyStore {
+            inner: store::MemoryStore::new(),
+            failures: 0.into(),
+        });
+        let store: Arc<dyn Store> = flaky.clone();
+        let def = r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":600,"End":true}}}"#;
+        let rec = record(def);
+        multi_thread().block_on(async {
+            let rt = Arc::new(Runtime::new(store.clone(), "us-east-1".into(), "1".into()).unwrap());
+            let program = rt.program(None, def, "STANDARD").unwrap();
+            let (_, waiter) = rt
+                .start(NewExecution {
+                    record: rec.clone(),
+                    program,
+                    input: json!({}),
+                    express: false,
+                })
+                .await
+                .unwrap();
+            flaky
+                .failures
+                .store(FAILURES_BEFORE_ANSWER as usize + 1, Ordering::SeqCst);
+            let answer = rt.stop(&rec.arn, None, None).await;
+            assert!(matches!(answer, Some(Err(_))), "{answer:?}");
+            let f = tokio::time::timeout(Duration::from_secs(30), waiter.unwrap())
+                .await
+                .expect("stopped")
+                .unwrap();
+            assert_eq!(f.outcome.status, ExecutionStatus::Aborted);
+        });
+        assert_eq!(
+            store.execution(&rec.arn).unwrap().unwrap().status,
+            "ABORTED"
+        );
+    }
+
+    /// While the background recovery runs, a StopExecution for an execution it has not reached
+    /// resumes that execution first, so the stop applies.
+    #[test]
+    fn a_stop_during_recovery_resumes_its_execution_first() {
+        let store: Arc<dyn Store> = Arc::new(store::MemoryStore::new());
+        let def = r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":600,"End":true}}}"#;
+        let recs: Vec<ExecutionRecord> = (0..200)
+            .map(|i| {
+                let mut r = record(def);
+                r.arn = format!("{}-{i}", r.arn);
+                r.seq = i + 1;
+                r
+            })
+            .collect();
+        multi_thread().block_on(async {
+            let rt = Arc::new(Runtime::new(store.clone(), "us-east-1".into(), "1".into()).unwrap());
+            let program = rt.program(None, def, "STANDARD").unwrap();
+            for r in &recs {
+                rt.start(NewExecution {
+                    record: r.clone(),
+                    program: program.clone(),
+                    input: json!({}),
+                    express: false,
+                })
+                .await
+                .unwrap();
+            }
+        });
+        multi_thread().block_on(async {
+            let rt = Arc::new(Runtime::new(store.clone(), "us-east-1".into(), "1".into()).unwrap());
+            assert_eq!(rt.recover_in_background().unwrap(), 200);
+            let last = &recs[199].arn;
+            let at = rt.stop(last, None, Some("stopped".into())).await;
+            assert!(matches!(at, Some(Ok(_))), "{at:?}");
+            rt.recovered().await;
+            assert!(rt.is_recovered());
+            assert_eq!(rt.live_count(), 199);
+        });
+        assert_eq!(
+            store.execution(&recs[199].arn).unwrap().unwrap().status,
+            "ABORTED"
+        );
     }
 }

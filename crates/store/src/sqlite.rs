@@ -211,7 +211,7 @@ fn writer_loop(mut conn: Connection, rx: Receiver<Job>, max_batch: usize) {
     }
 }
 
-fn savepoint(tx: &rusqlite::Transaction<'_>, sql: &str) -> Result<()> {
+fn savepoint(tx: &Connection, sql: &str) -> Result<()> {
     tx.prepare_cached(sql)
         .map_err(err)?
         .execute([])
@@ -225,49 +225,45 @@ fn commit_batch(
     batch: &[Job],
     known: &mut KnownDefinitions,
 ) -> Vec<Result<()>> {
-    let tx = match conn.transaction() {
-        Ok(tx) => tx,
-        Err(e) => {
-            return batch
-                .iter()
-                .map(|_| Err(StoreError::Backend(e.to_string())))
-                .collect()
-        }
-    };
+    // BEGIN/COMMIT as cached statements: `Connection::transaction` parses them every batch.
+    let tx: &Connection = conn;
+    if let Err(e) = savepoint(tx, "BEGIN") {
+        return batch.iter().map(|_| Err(e.clone())).collect();
+    }
     let mut results = Vec::with_capacity(batch.len());
     for (writes, _) in batch {
         let r = (|| -> Result<()> {
-            savepoint(&tx, "SAVEPOINT job")?;
+            savepoint(tx, "SAVEPOINT job")?;
             let before = known.tentative.len();
-            let applied = apply_job(&tx, writes, known);
+            let applied = apply_job(tx, writes, known);
             match applied {
-                Ok(()) => savepoint(&tx, "RELEASE job"),
+                Ok(()) => savepoint(tx, "RELEASE job"),
                 Err(e) => {
                     known.tentative.truncate(before);
-                    savepoint(&tx, "ROLLBACK TO job")?;
-                    savepoint(&tx, "RELEASE job")?;
+                    savepoint(tx, "ROLLBACK TO job")?;
+                    savepoint(tx, "RELEASE job")?;
                     Err(e)
                 }
             }
         })();
         results.push(r);
     }
-    match tx.commit() {
+    match savepoint(tx, "COMMIT") {
         Ok(()) => {
             known.committed();
             results
         }
         Err(e) => {
+            if !tx.is_autocommit() {
+                let _ = savepoint(tx, "ROLLBACK");
+            }
             known.tentative.clear();
-            batch
-                .iter()
-                .map(|_| Err(StoreError::Backend(e.to_string())))
-                .collect()
+            batch.iter().map(|_| Err(e.clone())).collect()
         }
     }
 }
 
-fn apply(tx: &rusqlite::Transaction<'_>, w: &Write, known: &mut KnownDefinitions) -> Result<()> {
+fn apply(tx: &Connection, w: &Write, known: &mut KnownDefinitions) -> Result<()> {
     match w {
         Write::PutStateMachine(r) => {
             let body = serde_json::to_string(r).map_err(json_err)?;
@@ -336,7 +332,7 @@ fn apply(tx: &rusqlite::Transaction<'_>, w: &Write, known: &mut KnownDefinitions
 
 /// Inserts an execution, closed already when `close` is given.
 fn insert_execution(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &Connection,
     e: &ExecutionRecord,
     close: Option<&ExecutionClose>,
     known: &mut KnownDefinitions,
@@ -389,11 +385,7 @@ fn insert_execution(
 /// Applies one submission. A new execution followed by its first step (what StartExecution
 /// writes; for short executions it is the whole run) takes the fast path: the execution row
 /// is inserted in its final state and there is no earlier history, journal or timer to look at.
-fn apply_job(
-    tx: &rusqlite::Transaction<'_>,
-    writes: &[Write],
-    known: &mut KnownDefinitions,
-) -> Result<()> {
+fn apply_job(tx: &Connection, writes: &[Write], known: &mut KnownDefinitions) -> Result<()> {
     let mut i = 0;
     while let Some(w) = writes.get(i) {
         if let (Write::CreateExecution(e), Some(Write::Append(a))) = (w, writes.get(i + 1)) {
@@ -415,7 +407,7 @@ fn apply_job(
 
 /// One history row holding a step's events.
 fn insert_history<'a>(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &Connection,
     arn: &str,
     events: impl Iterator<Item = &'a (u64, String)>,
 ) -> Result<()> {
@@ -438,7 +430,7 @@ fn insert_history<'a>(
     Ok(())
 }
 
-fn insert_timers(tx: &rusqlite::Transaction<'_>, arn: &str, timers: &[(u64, i64)]) -> Result<()> {
+fn insert_timers(tx: &Connection, arn: &str, timers: &[(u64, i64)]) -> Result<()> {
     if !timers.is_empty() {
         let mut st = tx
             .prepare_cached(
@@ -452,7 +444,7 @@ fn insert_timers(tx: &rusqlite::Transaction<'_>, arn: &str, timers: &[(u64, i64)
     Ok(())
 }
 
-fn append(tx: &rusqlite::Transaction<'_>, a: &Append) -> Result<()> {
+fn append(tx: &Connection, a: &Append) -> Result<()> {
     let arn = &a.execution_arn;
     if !a.events.is_empty() {
         // Event ids grow within an execution: an id up to the last recorded one is already
