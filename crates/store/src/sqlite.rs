@@ -63,8 +63,10 @@ CREATE TABLE IF NOT EXISTS executions (
 CREATE INDEX IF NOT EXISTS executions_sm ON executions (sm_arn, seq);
 CREATE INDEX IF NOT EXISTS executions_open ON executions (status) WHERE status = 'RUNNING';
 -- One row per engine step: its events as lines of `id<TAB>json` (JSON text holds no raw
--- tab or newline), so a step costs one insert whatever its number of events.
-CREATE TABLE IF NOT EXISTS history (exec_arn TEXT NOT NULL, first_id INTEGER NOT NULL, last_id INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (exec_arn, first_id)) WITHOUT ROWID;
+-- tab or newline), so a step costs one insert whatever its number of events. A rowid table:
+-- rows of kilobytes are appended at its end and only the small key goes into the index
+-- (databases made before keep their WITHOUT ROWID table; the statements suit both).
+CREATE TABLE IF NOT EXISTS history (exec_arn TEXT NOT NULL, first_id INTEGER NOT NULL, last_id INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (exec_arn, first_id));
 CREATE TABLE IF NOT EXISTS journal (exec_arn TEXT NOT NULL, seq INTEGER NOT NULL, at INTEGER NOT NULL, event TEXT NOT NULL, PRIMARY KEY (exec_arn, seq)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS timers (exec_arn TEXT NOT NULL, id INTEGER NOT NULL, fire_at INTEGER NOT NULL, PRIMARY KEY (exec_arn, id)) WITHOUT ROWID;
 ";
