@@ -340,7 +340,7 @@ async fn callbacks(host: &str, run_id: &str, args: &Args) -> anyhow::Result<()> 
                     .to_string(),
             )
             .await?;
-        if v["executions"].as_array().map_or(true, Vec::is_empty) {
+        if v["executions"].as_array().is_none_or(Vec::is_empty) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(5)).await;

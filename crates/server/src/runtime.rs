@@ -711,7 +711,7 @@ impl Runtime {
                 Err(StoreError::Closed) => return Err(StoreError::Closed),
                 Err(e) => {
                     failures += 1;
-                    if failures == 1 || failures % 50 == 0 {
+                    if failures == 1 || failures.is_multiple_of(50) {
                         eprintln!(
                             "stepline: execution {arn}: cannot record a step ({e}); retrying"
                         );
