@@ -167,7 +167,9 @@ struct Pending {
     timers: BTreeSet<(i64, u64)>,
     timer_at: HashMap<u64, i64>,
     /// Tasks invoked and not yet answered; `true` once `TaskStarted` was handled.
-    tasks: HashMap<u64, (engine::TaskInvocation, bool)>,
+    /// (A list, not a map: executions wait on a few tasks at most, and a parked execution's
+    /// smallest map costs more memory than the list.)
+    tasks: Vec<(engine::TaskInvocation, bool)>,
     outcome: Option<Outcome>,
     task_timers: crate::waiting::TaskTimers,
     /// Tokens of waiting tasks that ended in the last step.
@@ -196,14 +198,15 @@ impl Pending {
                     removed.push(*timer);
                 }
                 Effect::InvokeTask(inv) => {
-                    self.tasks.insert(inv.task, (inv.clone(), false));
+                    self.tasks.retain(|(t, _)| t.task != inv.task);
+                    self.tasks.push((inv.clone(), false));
                 }
                 Effect::CancelTask { task } => {
                     self.end_task(*task);
                 }
                 Effect::Finish(o) => {
                     self.outcome = Some(o.clone());
-                    let open: Vec<u64> = self.tasks.keys().copied().collect();
+                    let open: Vec<u64> = self.tasks.iter().map(|(t, _)| t.task).collect();
                     for t in open {
                         self.end_task(t);
                     }
@@ -222,7 +225,8 @@ impl Pending {
     }
 
     fn end_task(&mut self, task: u64) {
-        if let Some((inv, _)) = self.tasks.remove(&task) {
+        let at = self.tasks.iter().position(|(t, _)| t.task == task);
+        if let Some((inv, _)) = at.map(|i| self.tasks.remove(i)) {
             if let Some(t) = inv.task_token {
                 self.ended_tokens.push(t);
             }
@@ -244,7 +248,7 @@ impl Pending {
                 return vec![*timer];
             }
             Event::TaskStarted { task, .. } => {
-                if let Some(t) = self.tasks.get_mut(task) {
+                if let Some(t) = self.tasks.iter_mut().find(|(t, _)| t.task == *task) {
                     t.1 = true;
                 }
             }
@@ -560,7 +564,7 @@ impl Runtime {
         let arn: Arc<str> = Arc::from(arn);
         // Tokens answer as soon as the execution is known to run (before its task is
         // scheduled), so a callback right after a restart finds its task.
-        for (inv, started) in pending.tasks.values() {
+        for (inv, started) in &pending.tasks {
             if crate::waiting::is_waiting(inv) {
                 self.waiting.register(&arn, inv, *started);
             }
@@ -744,7 +748,7 @@ impl Runtime {
         };
         let mut inbox = VecDeque::new();
         if invoke {
-            let tasks: Vec<_> = live.pending.tasks.values().cloned().collect();
+            let tasks = live.pending.tasks.clone();
             invoke_tasks(&mut resolver, tasks, &mut inbox, (&self, &arn));
         }
         loop {
