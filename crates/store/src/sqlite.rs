@@ -71,7 +71,8 @@ CREATE TABLE IF NOT EXISTS journal (exec_arn TEXT NOT NULL, seq INTEGER NOT NULL
 CREATE TABLE IF NOT EXISTS timers (exec_arn TEXT NOT NULL, id INTEGER NOT NULL, fire_at INTEGER NOT NULL, PRIMARY KEY (exec_arn, id)) WITHOUT ROWID;
 ";
 
-const EXEC_COLS: &str = "arn, sm_arn, sm_name, version_arn, alias_arn, name, status, input, output, error, cause, start_date, stop_date, seed, role_arn, def_hash, seq, redrive_count";
+/// A literal, not a `format!` per execution: the statement cache looks statements up by text.
+const INSERT_EXECUTION: &str = "INSERT OR IGNORE INTO executions (arn, sm_arn, sm_name, version_arn, alias_arn, name, status, input, output, error, cause, start_date, stop_date, seed, role_arn, def_hash, seq, redrive_count) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)";
 
 /// Executions with their definition text.
 const EXEC_SELECT: &str = "SELECT e.arn, e.sm_arn, e.sm_name, e.version_arn, e.alias_arn, e.name, e.status, e.input, e.output, e.error, e.cause, e.start_date, e.stop_date, e.seed, e.role_arn, d.body, e.seq, e.redrive_count FROM executions e JOIN definitions d ON d.hash = e.def_hash";
@@ -351,11 +352,7 @@ fn insert_execution(
             hash
         }
     };
-    let mut st = tx
-        .prepare_cached(&format!(
-            "INSERT OR IGNORE INTO executions ({EXEC_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
-        ))
-        .map_err(err)?;
+    let mut st = tx.prepare_cached(INSERT_EXECUTION).map_err(err)?;
     let n = st
         .execute(params![
             e.arn,
