@@ -571,7 +571,7 @@ impl Runtime {
         }
         let timers: Vec<(u64, i64)> = pending.timers.iter().map(|(at, t)| (*t, *at)).collect();
         let invoke = !pending.tasks.is_empty();
-        let live = Box::new(Live {
+        let mut live = Box::new(Live {
             ex,
             pending,
             journal_seq,
@@ -583,6 +583,8 @@ impl Runtime {
                 .insert(arn.clone(), Slot::Busy(VecDeque::new()));
             tokio::spawn(self.clone().drive(arn.clone(), live, None, true));
         } else {
+            live.ex.shrink_to_fit();
+            live.pending.shrink_to_fit();
             self.slots().insert(arn.clone(), Slot::Parked(live));
         }
         self.schedule_timers(&arn, &timers);
