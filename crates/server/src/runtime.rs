@@ -1242,10 +1242,28 @@ mod tests {
     struct FlakyStore {
         inner: store::MemoryStore,
         failures: std::sync::atomic::AtomicUsize,
+        /// Appends refused as a PostgreSQL store refuses a node whose lease another took.
+        lease_lost: AtomicBool,
+        refused: std::sync::atomic::AtomicUsize,
+    }
+
+    impl FlakyStore {
+        fn new(failures: usize) -> FlakyStore {
+            FlakyStore {
+                inner: store::MemoryStore::new(),
+                failures: failures.into(),
+                lease_lost: false.into(),
+                refused: 0.into(),
+            }
+        }
     }
 
     impl Store for FlakyStore {
         fn submit(&self, writes: Vec<Write>, done: store::Done) {
+            if self.lease_lost.load(Ordering::SeqCst) {
+                self.refused.fetch_add(1, Ordering::SeqCst);
+                return done(Err(StoreError::LeaseLost("taken over".into())));
+            }
             let fail = self
                 .failures
                 .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
@@ -1316,10 +1334,7 @@ mod tests {
     /// finishes, recording each event once.
     #[test]
     fn failing_store_writes_are_retried_until_they_succeed() {
-        let flaky = Arc::new(FlakyStore {
-            inner: store::MemoryStore::new(),
-            failures: 1.into(),
-        });
+        let flaky = Arc::new(FlakyStore::new(1));
         let store: Arc<dyn Store> = flaky.clone();
         let rec = record(WAIT_THEN_PASS);
         multi_thread().block_on(async {
@@ -1361,10 +1376,7 @@ mod tests {
     /// caller learns the store fails) while the step is still retried.
     #[test]
     fn a_stop_on_a_failing_store_answers_an_error_and_still_applies() {
-        let flaky = Arc::new(FlakyStore {
-            inner: store::MemoryStore::new(),
-            failures: 0.into(),
-        });
+        let flaky = Arc::new(FlakyStore::new(0));
         let store: Arc<dyn Store> = flaky.clone();
         let def = r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":600,"End":true}}}"#;
         let rec = record(def);
@@ -1395,6 +1407,55 @@ mod tests {
             store.execution(&rec.arn).unwrap().unwrap().status,
             "ABORTED"
         );
+    }
+
+    /// Cluster controls on parked executions: a flush answers at once (every step of a parked
+    /// execution is durable), an abandoned execution leaves the runtime without a write, and a
+    /// step the store refuses with `LeaseLost` is not retried: the execution is dropped here.
+    #[test]
+    fn abandon_and_lease_lost_drop_the_execution_without_writing() {
+        let flaky = Arc::new(FlakyStore::new(0));
+        let store: Arc<dyn Store> = flaky.clone();
+        let long = r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":600,"End":true}}}"#;
+        let mut a = record(long);
+        a.arn.push_str("-a");
+        let b = record(WAIT_THEN_PASS);
+        multi_thread().block_on(async {
+            let rt = Arc::new(Runtime::new(store.clone(), "us-east-1".into(), "1".into()).unwrap());
+            let mut waiters = Vec::new();
+            for (rec, def) in [(&a, long), (&b, WAIT_THEN_PASS)] {
+                let (_, w) = rt
+                    .start(NewExecution {
+                        record: rec.clone(),
+                        program: rt.program(None, def, "STANDARD").unwrap(),
+                        input: json!({}),
+                        express: false,
+                    })
+                    .await
+                    .unwrap();
+                waiters.push(w.unwrap());
+            }
+            assert!(rt.flush(&a.arn).await);
+            rt.abandon(&a.arn);
+            assert!(!rt.is_running(&a.arn));
+            assert!(!rt.flush(&a.arn).await);
+            assert!(rt.stop(&a.arn, None, None).await.is_none());
+
+            flaky.lease_lost.store(true, Ordering::SeqCst);
+            let b_waiter = waiters.pop().unwrap();
+            let dropped = tokio::time::timeout(Duration::from_secs(30), b_waiter)
+                .await
+                .expect("dropped");
+            assert!(dropped.is_err(), "no outcome: {dropped:?}");
+            assert!(!rt.is_running(&b.arn));
+            assert_eq!(rt.live_count(), 0);
+        });
+        assert_eq!(flaky.refused.load(Ordering::SeqCst), 1, "not retried");
+        for rec in [&a, &b] {
+            let e = store.execution(&rec.arn).unwrap().unwrap();
+            assert_eq!(e.status, "RUNNING");
+            assert_eq!(store.history(&rec.arn).unwrap().len(), 2);
+        }
     }
 
     /// While the background recovery runs, a StopExecution for an execution it has not reached
