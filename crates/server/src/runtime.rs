@@ -527,7 +527,7 @@ impl Runtime {
             // `InternalFailure` at once, with nothing started: AWS SDKs retry that answer with
             // backoff, and a retried StartExecution of the same name is idempotent.
             let _timer = self.obs.metrics.commit_started();
-            commit(
+            let created = commit(
                 &*self.store,
                 vec![
                     Write::CreateExecution(record),
@@ -541,7 +541,11 @@ impl Runtime {
                     }),
                 ],
             )
-            .await?;
+            .await;
+            if let Err(e) = created {
+                self.obs.discard_start(&eo);
+                return Err(e);
+            }
         }
         self.obs.on_step(&eo, None, &step);
         drop(permit);
@@ -1348,6 +1352,8 @@ mod tests {
             };
             assert!(matches!(rt.start(new()).await, Err(StoreError::Backend(_))));
             assert!(!rt.is_running(&rec.arn));
+            let open = || rt.obs.metrics.open_executions.load(Ordering::SeqCst);
+            assert_eq!(open(), 0, "a start the store refused is not open");
             assert!(store.execution(&rec.arn).unwrap().is_none());
             let (finished, waiter) = rt.start(new()).await.expect("started");
             assert!(finished.is_none());
@@ -1360,6 +1366,7 @@ mod tests {
             assert_eq!(f.outcome.status, ExecutionStatus::Succeeded);
             assert_eq!(flaky.failures.load(Ordering::SeqCst), 0);
             assert!(!rt.is_running(&rec.arn));
+            assert_eq!(open(), 0);
         });
         let e = store.execution(&rec.arn).unwrap().unwrap();
         assert_eq!(e.status, "SUCCEEDED");
