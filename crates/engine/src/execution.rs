@@ -296,6 +296,25 @@ impl Execution {
         }
     }
 
+    /// Gives back spare capacity. For hosts that keep many executions waiting between steps
+    /// (callbacks, activities, long Waits): their buffers sized for a busy step stay unused.
+    pub fn shrink_to_fit(&mut self) {
+        while matches!(self.threads.last(), Some(None)) {
+            let last = self.threads.len() - 1;
+            self.threads.pop();
+            self.free.retain(|&f| f != last);
+        }
+        self.threads.shrink_to_fit();
+        for t in self.threads.iter_mut().flatten() {
+            t.attempts.shrink_to_fit();
+        }
+        self.free.shrink_to_fit();
+        self.ready.shrink_to_fit();
+        self.tasks.shrink_to_fit();
+        self.timers.shrink_to_fit();
+        self.out = Step::default();
+    }
+
     /// Turns history recording off (EXPRESS executions keep none); events are still numbered.
     pub fn set_record_history(&mut self, on: bool) {
         self.record_history = on;

@@ -6,6 +6,9 @@
 //!   execution SUCCEEDED.
 //! - `express-sync`: StartSyncExecution of a 3-state Pass EXPRESS machine; reports requests/s
 //!   and latency percentiles.
+//! - `callbacks`: `--requests` STANDARD executions each waiting on a `.waitForTaskToken`
+//!   callback, then completed by SendTaskSuccess from 8 connections; reports completions/s.
+//! - `park`: `--requests` executions left waiting on callbacks (measure the server's memory).
 
 use serde_json::{json, Value};
 use std::process::ExitCode;
@@ -18,7 +21,7 @@ pub struct Args {
     /// Server endpoint.
     #[arg(long, default_value = "http://127.0.0.1:8083")]
     pub endpoint: String,
-    /// `standard`, `express-sync` or `all`.
+    /// `standard`, `express-sync`, `all` (both), `callbacks` or `park`.
     #[arg(long, default_value = "all")]
     pub workload: String,
     /// Requests per workload.
@@ -276,6 +279,106 @@ async fn run(args: Args) -> anyhow::Result<()> {
             pct(&lat, 0.99)
         );
     }
+    if args.workload == "callbacks" || args.workload == "park" {
+        callbacks(&host, run_id, &args).await?;
+    }
+    Ok(())
+}
+
+fn callback_machine() -> String {
+    json!({"StartAt": "Wait", "States": {"Wait": {
+        "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+        "Parameters": {"QueueUrl": "q", "MessageBody": {"Token.$": "$$.Task.Token"}},
+        "End": true}}})
+    .to_string()
+}
+
+/// The task token of a callback execution, from its `TaskScheduled` event.
+async fn token_of(c: &mut Conn, arn: &str) -> anyhow::Result<String> {
+    for _ in 0..500 {
+        let (_, v) = c
+            .call(
+                "GetExecutionHistory",
+                &json!({"executionArn": arn}).to_string(),
+            )
+            .await?;
+        let token = v["events"].as_array().and_then(|events| {
+            events.iter().find_map(|e| {
+                let params = e["taskScheduledEventDetails"]["parameters"].as_str()?;
+                let params: Value = serde_json::from_str(params).ok()?;
+                params["MessageBody"]["Token"].as_str().map(str::to_string)
+            })
+        });
+        if let Some(t) = token {
+            return Ok(t);
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    anyhow::bail!("no task token for {arn}")
+}
+
+/// Executions waiting on callbacks; with `callbacks`, completes them from 8 connections.
+async fn callbacks(host: &str, run_id: &str, args: &Args) -> anyhow::Result<()> {
+    let mut c = Conn::open(host).await?;
+    let body = json!({"name": format!("bench-cb-{run_id}"), "definition": callback_machine(),
+        "roleArn": ROLE, "type": "STANDARD"});
+    let (status, v) = c.call("CreateStateMachine", &body.to_string()).await?;
+    anyhow::ensure!(status == 200, "CreateStateMachine: {v}");
+    let machine = v["stateMachineArn"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let m = machine.clone();
+    let (elapsed, _, errors) = load(
+        host,
+        "StartExecution",
+        args.requests,
+        args.connections,
+        move |i| json!({"stateMachineArn": m, "name": format!("c{i}")}).to_string(),
+    )
+    .await?;
+    println!(
+        "callbacks: {} executions parked in {:.2}s ({:.0}/s); {errors} errors",
+        args.requests,
+        elapsed.as_secs_f64(),
+        args.requests as f64 / elapsed.as_secs_f64()
+    );
+    if args.workload == "park" {
+        return Ok(());
+    }
+    let prefix = machine.replacen(":stateMachine:", ":execution:", 1);
+    let mut tokens = Vec::with_capacity(args.requests);
+    for i in 0..args.requests {
+        tokens.push(token_of(&mut c, &format!("{prefix}:c{i}")).await?);
+    }
+    let tokens = std::sync::Arc::new(tokens);
+    let t = tokens.clone();
+    let (sent, _, errors) = load(host, "SendTaskSuccess", args.requests, 8, move |i| {
+        json!({"taskToken": t[i], "output": "{\"ok\":true}"}).to_string()
+    })
+    .await?;
+    let started = Instant::now() - sent;
+    loop {
+        let (_, v) = c
+            .call(
+                "ListExecutions",
+                &json!({"stateMachineArn": machine, "statusFilter": "RUNNING", "maxResults": 1})
+                    .to_string(),
+            )
+            .await?;
+        if v["executions"].as_array().is_none_or(Vec::is_empty) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let done = started.elapsed();
+    println!(
+        "callbacks: {} SendTaskSuccess from 8 connections sent in {:.2}s, all closed after {:.2}s = {:.0} completions/s; {errors} errors",
+        args.requests,
+        sent.as_secs_f64(),
+        done.as_secs_f64(),
+        args.requests as f64 / done.as_secs_f64()
+    );
     Ok(())
 }
 

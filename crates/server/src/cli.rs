@@ -41,9 +41,11 @@ pub struct Args {
     /// Account id of the ARNs.
     #[arg(long, default_value = "123456789012")]
     account: String,
-    /// Commit durability: `full` fsyncs every group commit (survives power loss), `normal`
-    /// survives a crash of the process only.
-    #[arg(long, default_value = "full", value_parser = ["full", "normal"])]
+    /// Commit durability. `normal` (SQLite WAL with `synchronous=NORMAL`): a commit is in the
+    /// WAL file before it is acknowledged, so every acknowledged step survives a crash or
+    /// `kill -9` of the process; a power loss or OS crash may lose the last commits (never
+    /// corrupts). `full` also fsyncs every group commit, surviving power loss, at a cost.
+    #[arg(long, default_value = "normal", value_parser = ["full", "normal"])]
     sync: String,
     /// Worker threads (default: the number of cores).
     #[arg(long)]
@@ -270,7 +272,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         println!("stepline: integrations from {}", p.display());
     }
     if resumed > 0 {
-        println!("stepline: resumed {resumed} open executions");
+        println!("stepline: resuming {resumed} open executions in the background");
     }
     crate::serve(listener, state, shutdown_signal()).await?;
     println!("stepline: shutting down");

@@ -44,7 +44,9 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Builds the state and resumes every open execution (must run inside a tokio runtime).
+    /// Builds the state and starts resuming every open execution in the background (must run
+    /// inside a tokio runtime); returns how many it resumes. The API serves at once: see
+    /// [`Runtime::recover_in_background`].
     pub fn new(
         store: Arc<dyn Store>,
         region: &str,
@@ -98,7 +100,7 @@ impl AppState {
             Default::default()
         };
         rt.tasks.configure(setup, |arn| open.contains(arn));
-        let resumed = rt.recover()?;
+        let resumed = rt.recover_in_background()?;
         Ok((
             AppState {
                 store,
@@ -139,7 +141,7 @@ impl AppState {
 }
 
 fn respond(status: StatusCode, body: &Value) -> Response {
-    let mut r = (status, body.to_string()).into_response();
+    let mut r = (status, serde_json::to_vec(body).unwrap_or_default()).into_response();
     let h = r.headers_mut();
     h.insert(
         "content-type",

@@ -61,6 +61,10 @@ pub async fn dispatch(
     body: &Map<String, Value>,
 ) -> ApiResult<Value> {
     let r = Req(body);
+    if op.starts_with("SendTask") && !st.rt.is_recovered() {
+        // Only the replay of its execution knows a token: answer once recovery is over.
+        st.rt.recovered().await;
+    }
     if let Some(res) = crate::activities::dispatch(st, caller, op, &r).await {
         return res;
     }
@@ -1113,7 +1117,7 @@ fn sync_response(
     out["input"] = json!(input);
     out["inputDetails"] = json!({"included": true});
     if let Some(v) = &o.output {
-        out["output"] = json!(v.to_string());
+        out["output"] = json!(crate::runtime::json_text(v));
         out["outputDetails"] = json!({"included": true});
     }
     let billed = ((f.stop_date - start).max(0) + 99) / 100 * 100;

@@ -1,8 +1,24 @@
-//! Running executions: each one is a tokio task owning its engine [`Execution`]; the
-//! scheduler is tokio's small worker pool. A Standard execution records each engine step
-//! (the event handed to the engine, the history events, timer changes, the close) in one store
-//! write and performs the step's effects only once that write is durable. On start-up every
-//! open execution is rebuilt by replaying its journal through the deterministic engine.
+//! Running executions. Between two steps an execution is *parked*: its engine [`Execution`]
+//! and what it waits for sit in one map keyed by ARN, with no tokio task, channel or timer of
+//! its own, so executions waiting on callbacks, activities or long Waits cost only their state.
+//! A message (a worker's answer, StopExecution, a due timer from the runtime's one timer task)
+//! wakes it: a tokio task takes it out of the map, runs its steps until it waits again, and
+//! parks it. The scheduler is tokio's small worker pool; executions that finish within
+//! StartExecution (Pass-only machines) never leave the request's task.
+//!
+//! A Standard execution records each engine step (the event handed to the engine, the history
+//! events, timer changes, the close) in one store write and performs the step's effects only
+//! once that write is durable. A failing write is retried with backoff until the store takes
+//! it (the engine is already past the step, so giving up would lose it); a StopExecution
+//! waiting on such a step gets `InternalFailure` meanwhile, and a restart resumes from what the
+//! store holds. On start-up every open execution is rebuilt by replaying its journal through
+//! the deterministic engine, in the background while the server already serves: an API call on
+//! an execution not yet resumed resumes it first (StopExecution) or waits for the recovery
+//! (SendTask*, whose tokens only a replay knows).
+//!
+//! In a cluster (see [`crate::cluster`]) a step the store refuses with `LeaseLost` is not
+//! retried: another node drives the execution now, and this one drops it without writing
+//! (as for [`Control::Abandon`]).
 
 use engine::{
     Effect, Event, Execution, ExecutionContext, ExecutionStatus, ExecutionType, NoIntegrations,
@@ -10,10 +26,11 @@ use engine::{
 };
 use serde_json::{json, Value};
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::Duration;
 use store::{Append, ExecutionClose, ExecutionRecord, JournalEntry, Store, StoreError, Write};
-use tokio::sync::{mpsc, oneshot, Semaphore};
+use tokio::sync::{oneshot, Notify, Semaphore};
 
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
@@ -30,7 +47,7 @@ pub enum Control {
         reply: oneshot::Sender<Result<i64, String>>,
     },
     /// A worker's or callback's answer to a waiting task (see [`crate::waiting`]).
-    /// Boxed: the channel's slots are as large as its largest message.
+    /// Boxed: queued messages are as large as the largest one.
     Deliver(Box<Event>),
     /// [`Control::Deliver`], answered once the step handling it is durable.
     DeliverAck {
@@ -42,6 +59,35 @@ pub enum Control {
     Abandon,
     /// Answered once every message sent before it is handled and its step durable.
     Flush(oneshot::Sender<()>),
+    /// One of the execution's timers is due (sent by the runtime's timer task; ignored when the
+    /// engine cancelled the timer meanwhile).
+    Timer(u64),
+}
+
+/// An execution between two steps, with what it waits for.
+struct Live {
+    ex: Execution,
+    pending: Pending,
+    journal_seq: u64,
+    durable: bool,
+    /// StartSyncExecution (or a test) waiting for the outcome.
+    done: Option<oneshot::Sender<Finished>>,
+}
+
+/// Where an execution of this runtime is.
+enum Slot {
+    /// Waiting for a message; nothing runs it.
+    Parked(Box<Live>),
+    /// A tokio task runs its steps; messages for it wait here.
+    Busy(VecDeque<Control>),
+}
+
+/// Due timers of every execution, served by one tokio task.
+#[derive(Default)]
+struct Timers {
+    /// `(fire_at ms, execution ARN, timer)`.
+    due: BTreeSet<(i64, Arc<str>, u64)>,
+    task_started: bool,
 }
 
 /// How an execution ended, for StartSyncExecution and tests.
@@ -53,7 +99,13 @@ pub struct Finished {
 
 pub struct Runtime {
     pub store: Arc<dyn Store>,
-    running: Mutex<HashMap<String, mpsc::UnboundedSender<Control>>>,
+    executions: Mutex<HashMap<Arc<str>, Slot>>,
+    timers: Mutex<Timers>,
+    timer_wake: Arc<Notify>,
+    /// Open executions the background recovery has not resumed yet.
+    recovering: Mutex<HashSet<String>>,
+    recovered: AtomicBool,
+    recovered_wake: Notify,
     programs: Mutex<HashMap<Arc<str>, Arc<Program>>>,
     seq: AtomicI64,
     seed: AtomicU64,
@@ -69,6 +121,11 @@ pub struct Runtime {
     pub tasks: crate::tasks::Tasks,
     /// Execution logs, metrics and traces (see [`crate::obs`]).
     pub obs: Arc<crate::obs::Obs>,
+}
+
+/// JSON text of a value. `Value::to_string` goes through `fmt::Write`, a few times slower.
+pub fn json_text(v: &Value) -> String {
+    serde_json::to_string(v).unwrap_or_default()
 }
 
 /// The journal's encoding of engine events.
@@ -130,12 +187,16 @@ pub(crate) struct Pending {
     timers: BTreeSet<(i64, u64)>,
     timer_at: HashMap<u64, i64>,
     /// Tasks invoked and not yet answered; `true` once `TaskStarted` was handled.
-    tasks: HashMap<u64, (engine::TaskInvocation, bool)>,
+    /// (A list, not a map: executions wait on a few tasks at most, and a parked execution's
+    /// smallest map costs more memory than the list.)
+    tasks: Vec<(engine::TaskInvocation, bool)>,
     pub(crate) outcome: Option<Outcome>,
     /// Tokens of waiting tasks that ended in the last step.
     ended_tokens: Vec<String>,
     /// `.sync` job tasks that ended in the last step (their jobs stop if still followed).
     ended_jobs: Vec<u64>,
+    /// `(timer, fire_at)` of timers cancelled or fired in the last step, for the timer task.
+    unscheduled: Vec<(u64, i64)>,
     pub(crate) obs: Option<Arc<crate::obs::ExecObs>>,
 }
 
@@ -153,18 +214,20 @@ impl Pending {
                 Effect::CancelTimer { timer } => {
                     if let Some(at) = self.timer_at.remove(timer) {
                         self.timers.remove(&(at, *timer));
+                        self.unscheduled.push((*timer, at));
                     }
                     removed.push(*timer);
                 }
                 Effect::InvokeTask(inv) => {
-                    self.tasks.insert(inv.task, (inv.clone(), false));
+                    self.tasks.retain(|(t, _)| t.task != inv.task);
+                    self.tasks.push((inv.clone(), false));
                 }
                 Effect::CancelTask { task } => {
                     self.end_task(*task);
                 }
                 Effect::Finish(o) => {
                     self.outcome = Some(o.clone());
-                    let open: Vec<u64> = self.tasks.keys().copied().collect();
+                    let open: Vec<u64> = self.tasks.iter().map(|(t, _)| t.task).collect();
                     for t in open {
                         self.end_task(t);
                     }
@@ -174,8 +237,18 @@ impl Pending {
         (added, removed)
     }
 
+    /// Gives back spare capacity while the execution is parked.
+    fn shrink_to_fit(&mut self) {
+        self.timer_at.shrink_to_fit();
+        self.tasks.shrink_to_fit();
+        self.ended_tokens = Vec::new();
+        self.ended_jobs = Vec::new();
+        self.unscheduled = Vec::new();
+    }
+
     fn end_task(&mut self, task: u64) {
-        if let Some((inv, _)) = self.tasks.remove(&task) {
+        let at = self.tasks.iter().position(|(t, _)| t.task == task);
+        if let Some((inv, _)) = at.map(|i| self.tasks.remove(i)) {
             if crate::sync_jobs::is_job_resource(&inv.resource) {
                 self.ended_jobs.push(task);
             }
@@ -191,11 +264,12 @@ impl Pending {
             Event::TimerFired { timer } => {
                 if let Some(at) = self.timer_at.remove(timer) {
                     self.timers.remove(&(at, *timer));
+                    self.unscheduled.push((*timer, at));
                 }
                 return vec![*timer];
             }
             Event::TaskStarted { task, .. } | Event::TaskSubmitted { task, .. } => {
-                if let Some(t) = self.tasks.get_mut(task) {
+                if let Some(t) = self.tasks.iter_mut().find(|(t, _)| t.task == *task) {
                     t.1 = true;
                 }
             }
@@ -223,7 +297,7 @@ fn invoke_tasks(
 pub(crate) fn close_of(o: &Outcome, stop_date: i64) -> ExecutionClose {
     ExecutionClose {
         status: o.status.as_str().to_string(),
-        output: o.output.as_ref().map(|v| v.to_string()),
+        output: o.output.as_deref().map(json_text),
         error: o.error.clone(),
         cause: o.cause.clone(),
         stop_date,
@@ -255,9 +329,33 @@ pub(crate) fn events_json(step: &Step, rec: Option<&ExecutionRecord>) -> Vec<(u6
                     d.insert("stateMachineVersionArn".into(), Value::String(a.clone()));
                 }
             }
-            (e.id, v.to_string())
+            (e.id, json_text(&v))
         })
         .collect()
+}
+
+/// Sends due timers to their executions; sleeps until the next one or until an earlier one
+/// is scheduled. Ends with the runtime.
+async fn timer_task(rt: Weak<Runtime>, wake: Arc<Notify>) {
+    loop {
+        let Some(strong) = rt.upgrade() else { return };
+        let now = now_ms();
+        let (due, next) = strong.due_timers(now);
+        for (arn, timer) in due {
+            let _ = strong.send(&arn, Control::Timer(timer));
+        }
+        drop(strong);
+        match next {
+            Some(at) => {
+                let sleep = tokio::time::sleep(Duration::from_millis((at - now).max(0) as u64));
+                tokio::select! {
+                    _ = wake.notified() => {}
+                    _ = sleep => {}
+                }
+            }
+            None => wake.notified().await,
+        }
+    }
 }
 
 /// Waits for a store submission.
@@ -280,12 +378,24 @@ pub struct NewExecution {
     pub express: bool,
 }
 
+/// Backoff of a store write that failed: first retry, longest wait.
+const RETRY_FIRST: Duration = Duration::from_millis(10);
+const RETRY_MAX: Duration = Duration::from_secs(5);
+/// Failed attempts after which the API caller waiting on a step (StopExecution) is answered
+/// `InternalFailure` while the step is still retried.
+const FAILURES_BEFORE_ANSWER: u32 = 4;
+
 impl Runtime {
     pub fn new(store: Arc<dyn Store>, region: String, account: String) -> Result<Self, StoreError> {
         let seq = store.max_execution_seq()?;
         Ok(Runtime {
             store,
-            running: Mutex::new(HashMap::new()),
+            executions: Mutex::new(HashMap::new()),
+            timers: Mutex::new(Timers::default()),
+            timer_wake: Arc::new(Notify::new()),
+            recovering: Mutex::new(HashSet::new()),
+            recovered: AtomicBool::new(true),
+            recovered_wake: Notify::new(),
             programs: Mutex::new(HashMap::new()),
             seq: AtomicI64::new(seq),
             seed: AtomicU64::new(now_ms() as u64 ^ 0x5DEE_CE66_D1CE_4E5B),
@@ -367,11 +477,18 @@ impl Runtime {
         }
     }
 
+    fn slots(&self) -> MutexGuard<'_, HashMap<Arc<str>, Slot>> {
+        self.executions.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether the execution runs (or is parked) in this runtime.
     pub fn is_running(&self, arn: &str) -> bool {
-        self.running
-            .lock()
-            .map(|r| r.contains_key(arn))
-            .unwrap_or(false)
+        self.slots().contains_key(arn)
+    }
+
+    /// How many executions this runtime holds (running or parked).
+    pub fn live_count(&self) -> usize {
+        self.slots().len()
     }
 
     /// Starts an execution. Standard: returns once its creation and first step are durable.
@@ -404,21 +521,24 @@ impl Runtime {
             ..Default::default()
         };
         let (added, _) = pending.note(&step.effects);
+        pending.unscheduled.clear();
         let finished = pending.outcome.clone().map(|o| Finished {
             outcome: o,
             stop_date: now_ms(),
         });
         if !express {
             let events = events_json(&step, Some(&record));
-            let arn = record.arn.clone();
             let close = finished.as_ref().map(|f| close_of(&f.outcome, f.stop_date));
+            // Nothing is started until this is durable. A failing store answers the caller
+            // `InternalFailure` at once, with nothing started: AWS SDKs retry that answer with
+            // backoff, and a retried StartExecution of the same name is idempotent.
             let _timer = self.obs.metrics.commit_started();
-            commit(
+            let created = commit(
                 &*self.store,
                 vec![
                     Write::CreateExecution(record),
                     Write::Append(Append {
-                        execution_arn: arn,
+                        execution_arn: exec_arn.clone(),
                         journal: None,
                         events,
                         timers_added: added,
@@ -427,7 +547,11 @@ impl Runtime {
                     }),
                 ],
             )
-            .await?;
+            .await;
+            if let Err(e) = created {
+                self.obs.discard_start(&eo);
+                return Err(e);
+            }
         }
         self.obs.on_step(&eo, None, &step);
         drop(permit);
@@ -439,6 +563,8 @@ impl Runtime {
         Ok((None, Some(done_rx)))
     }
 
+    /// Hands a new or resumed execution to the runtime: parked at once when it waits only for
+    /// messages and timers, run by a task first when it has tasks to (re)invoke.
     pub(crate) fn spawn(
         self: &Arc<Self>,
         arn: String,
@@ -448,189 +574,378 @@ impl Runtime {
         durable: bool,
         done: Option<oneshot::Sender<Finished>>,
     ) {
-        let (tx, rx) = mpsc::unbounded_channel();
-        if let Ok(mut r) = self.running.lock() {
-            r.insert(arn.clone(), tx);
-        }
+        let mut pending = pending;
+        pending.unscheduled.clear();
+        let arn: Arc<str> = Arc::from(arn);
         // Tokens answer as soon as the execution is known to run (before its task is
         // scheduled), so a callback right after a restart finds its task.
-        for (inv, started) in pending.tasks.values() {
+        for (inv, started) in &pending.tasks {
             if crate::waiting::is_waiting(inv) {
                 self.waiting.register(&arn, inv, *started);
             }
         }
-        let rt = self.clone();
-        tokio::spawn(async move {
-            let result = rt.drive(&arn, ex, pending, journal_seq, durable, rx).await;
-            if let Ok(mut r) = rt.running.lock() {
-                r.remove(&arn);
-            }
-            match result {
-                Ok(f) => {
-                    if let Some(d) = done {
-                        let _ = d.send(f);
-                    }
-                }
-                Err(e) => eprintln!("stepline: execution {arn} paused: {e}"),
-            }
+        let timers: Vec<(u64, i64)> = pending.timers.iter().map(|(at, t)| (*t, *at)).collect();
+        let invoke = !pending.tasks.is_empty();
+        let mut live = Box::new(Live {
+            ex,
+            pending,
+            journal_seq,
+            durable,
+            done,
         });
+        if invoke {
+            self.slots()
+                .insert(arn.clone(), Slot::Busy(VecDeque::new()));
+            tokio::spawn(self.clone().drive(arn.clone(), live, None, true));
+        } else {
+            live.ex.shrink_to_fit();
+            live.pending.shrink_to_fit();
+            self.slots().insert(arn.clone(), Slot::Parked(live));
+        }
+        self.schedule_timers(&arn, &timers);
+    }
+
+    /// Hands a message to an execution of this runtime, waking it when parked; gives the
+    /// message back when the execution is not here.
+    fn send(self: &Arc<Self>, arn: &str, c: Control) -> Result<(), Control> {
+        let mut slots = self.slots();
+        let Some(key) = slots.get_key_value(arn).map(|(k, _)| k.clone()) else {
+            return Err(c);
+        };
+        let Some(slot) = slots.get_mut(arn) else {
+            return Err(c);
+        };
+        match (slot, c) {
+            (Slot::Busy(queue), c) => queue.push_back(c),
+            // Parked: every step it took is durable.
+            (Slot::Parked(_), Control::Flush(reply)) => {
+                let _ = reply.send(());
+            }
+            (Slot::Parked(_), Control::Abandon) => {
+                if let Some(Slot::Parked(live)) = slots.remove(arn) {
+                    drop(slots);
+                    self.unschedule_all(&key, &live.pending);
+                }
+            }
+            (slot @ Slot::Parked(_), c) => {
+                if let Slot::Parked(live) = std::mem::replace(slot, Slot::Busy(VecDeque::new())) {
+                    drop(slots);
+                    tokio::spawn(self.clone().drive(key, live, Some(c), false));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes a closed or abandoned execution's timers off the schedule.
+    fn unschedule_all(&self, arn: &Arc<str>, pending: &Pending) {
+        let timers: Vec<(u64, i64)> = pending.timers.iter().map(|(at, t)| (*t, *at)).collect();
+        self.unschedule_timers(arn, &timers);
+        self.unschedule_timers(arn, &pending.unscheduled);
+    }
+
+    /// The next message of a running execution, or parks it (`None`) when there is none.
+    fn next_or_park(&self, arn: &Arc<str>, mut live: Box<Live>) -> Option<(Control, Box<Live>)> {
+        let mut slots = self.slots();
+        if let Some(Slot::Busy(queue)) = slots.get_mut(arn) {
+            if let Some(c) = queue.pop_front() {
+                return Some((c, live));
+            }
+        }
+        // Nobody waits for a Standard execution StartExecution answered already.
+        if live.done.as_ref().is_some_and(|d| d.is_closed()) {
+            live.done = None;
+        }
+        live.ex.shrink_to_fit();
+        live.pending.shrink_to_fit();
+        slots.insert(arn.clone(), Slot::Parked(live));
+        None
     }
 
     /// Sends StopExecution to a running execution; `None` when it is not running here.
     pub async fn stop(
-        &self,
+        self: &Arc<Self>,
         arn: &str,
         error: Option<String>,
         cause: Option<String>,
     ) -> Option<Result<i64, String>> {
-        let tx = self.running.lock().ok()?.get(arn).cloned()?;
+        self.resume_now(arn);
         let (reply, rx) = oneshot::channel();
-        tx.send(Control::Stop {
-            error,
-            cause,
-            reply,
-        })
+        self.send(
+            arn,
+            Control::Stop {
+                error,
+                cause,
+                reply,
+            },
+        )
         .ok()?;
         rx.await.ok()
     }
 
     /// Hands an answer to a waiting task to its execution; `false` when it does not run here.
-    pub fn deliver(&self, arn: &str, event: Event) -> bool {
-        let Some(tx) = self.running.lock().ok().and_then(|r| r.get(arn).cloned()) else {
-            return false;
-        };
-        tx.send(Control::Deliver(Box::new(event))).is_ok()
+    pub fn deliver(self: &Arc<Self>, arn: &str, event: Event) -> bool {
+        self.resume_now(arn);
+        self.send(arn, Control::Deliver(Box::new(event))).is_ok()
     }
 
     /// [`Runtime::deliver`], resolving once the step handling `event` is durable;
     /// `None` when the execution does not run here or stopped before.
-    pub async fn deliver_durable(&self, arn: &str, event: Event) -> Option<Result<i64, String>> {
-        let tx = self.running.lock().ok()?.get(arn).cloned()?;
+    pub async fn deliver_durable(
+        self: &Arc<Self>,
+        arn: &str,
+        event: Event,
+    ) -> Option<Result<i64, String>> {
+        self.resume_now(arn);
         let (reply, rx) = oneshot::channel();
-        tx.send(Control::DeliverAck {
-            event: Box::new(event),
-            reply,
-        })
+        self.send(
+            arn,
+            Control::DeliverAck {
+                event: Box::new(event),
+                reply,
+            },
+        )
         .ok()?;
         rx.await.ok()
     }
 
     /// Waits until the events handed to an execution so far are durable; `false` when it
     /// stopped running here first (closed, or taken over).
-    pub async fn flush(&self, arn: &str) -> bool {
-        let Some(tx) = self.running.lock().ok().and_then(|r| r.get(arn).cloned()) else {
-            return false;
-        };
+    pub async fn flush(self: &Arc<Self>, arn: &str) -> bool {
         let (reply, rx) = oneshot::channel();
-        if tx.send(Control::Flush(reply)).is_err() {
+        if self.send(arn, Control::Flush(reply)).is_err() {
             return false;
         }
         rx.await.is_ok()
     }
 
     /// Stops driving an execution here without writing (its lease went to another node).
-    pub fn abandon(&self, arn: &str) {
-        if let Some(tx) = self.running.lock().ok().and_then(|r| r.get(arn).cloned()) {
-            let _ = tx.send(Control::Abandon);
+    pub fn abandon(self: &Arc<Self>, arn: &str) {
+        // Not resumed by a recovery still running either.
+        self.take_recovering(arn);
+        let _ = self.send(arn, Control::Abandon);
+    }
+
+    /// Registers timers with the timer task (started with the first timer).
+    fn schedule_timers(self: &Arc<Self>, arn: &Arc<str>, added: &[(u64, i64)]) {
+        if added.is_empty() {
+            return;
+        }
+        let mut t = self.timers.lock().unwrap_or_else(|p| p.into_inner());
+        let first = t.due.first().map(|d| d.0);
+        for (timer, at) in added {
+            t.due.insert((*at, arn.clone(), *timer));
+        }
+        if !t.task_started {
+            t.task_started = true;
+            tokio::spawn(timer_task(Arc::downgrade(self), self.timer_wake.clone()));
+        }
+        let earlier = t.due.first().map(|d| d.0) != first;
+        drop(t);
+        if earlier {
+            self.timer_wake.notify_one();
         }
     }
 
-    async fn drive(
-        self: &Arc<Self>,
+    fn unschedule_timers(&self, arn: &Arc<str>, removed: &[(u64, i64)]) {
+        if removed.is_empty() {
+            return;
+        }
+        let mut t = self.timers.lock().unwrap_or_else(|p| p.into_inner());
+        for (timer, at) in removed {
+            t.due.remove(&(*at, arn.clone(), *timer));
+        }
+    }
+
+    /// Timers due by `now`, taken off the schedule; and when the next one is due.
+    fn due_timers(&self, now: i64) -> (Vec<(Arc<str>, u64)>, Option<i64>) {
+        let mut t = self.timers.lock().unwrap_or_else(|p| p.into_inner());
+        let mut due = Vec::new();
+        while t.due.first().is_some_and(|d| d.0 <= now) {
+            if let Some((_, arn, timer)) = t.due.pop_first() {
+                due.push((arn, timer));
+            }
+        }
+        (due, t.due.first().map(|d| d.0))
+    }
+
+    /// Records one step, retrying with backoff while the store fails: the engine is past the
+    /// step and its effects wait for the record, so giving up would lose it. Errs only when
+    /// the store is closed (the server stops; a restart resumes from the journal) or the
+    /// execution's lease went to another node.
+    async fn record_step(
+        &self,
         arn: &str,
-        mut ex: Execution,
-        mut pending: Pending,
-        mut journal_seq: u64,
-        durable: bool,
-        mut rx: mpsc::UnboundedReceiver<Control>,
-    ) -> Result<Finished, String> {
+        append: impl Fn() -> Append,
+        reply: &mut Option<oneshot::Sender<Result<i64, String>>>,
+    ) -> Result<(), StoreError> {
+        let mut failures = 0u32;
+        let mut delay = RETRY_FIRST;
+        loop {
+            match commit(&*self.store, vec![Write::Append(append())]).await {
+                Ok(()) => return Ok(()),
+                // Closed: the server stops. LeaseLost: another node drives the execution now
+                // (see `crate::cluster`); retrying cannot succeed.
+                Err(e @ (StoreError::Closed | StoreError::LeaseLost(_))) => return Err(e),
+                Err(e) => {
+                    failures += 1;
+                    if failures == 1 || failures.is_multiple_of(50) {
+                        eprintln!(
+                            "stepline: execution {arn}: cannot record a step ({e}); retrying"
+                        );
+                    }
+                    if failures == FAILURES_BEFORE_ANSWER {
+                        if let Some(r) = reply.take() {
+                            let _ = r.send(Err(format!("the execution's store fails: {e}")));
+                        }
+                    }
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(RETRY_MAX);
+                }
+            }
+        }
+    }
+
+    /// Runs an execution's steps until it waits again (then parks it) or closes.
+    /// `first` is the message that woke it; `invoke` re-invokes its open tasks (new and
+    /// resumed executions).
+    async fn drive(
+        self: Arc<Self>,
+        arn: Arc<str>,
+        mut live: Box<Live>,
+        mut first: Option<Control>,
+        invoke: bool,
+    ) {
         let mut resolver = NoIntegrations {
             region: self.region.clone(),
             account: self.account.clone(),
         };
         let mut inbox = VecDeque::new();
-        let tasks: Vec<_> = pending.tasks.values().cloned().collect();
-        invoke_tasks(&mut resolver, tasks, &mut inbox, (self, arn));
-        let mut rx_open = true;
+        if invoke {
+            let tasks = live.pending.tasks.clone();
+            invoke_tasks(&mut resolver, tasks, &mut inbox, (&self, &arn));
+        }
         loop {
-            if let Some(o) = &pending.outcome {
-                return Ok(Finished {
+            if let Some(o) = &live.pending.outcome {
+                let finished = Finished {
                     outcome: o.clone(),
                     stop_date: now_ms(),
-                });
+                };
+                // Messages still queued (a StopExecution racing the close) are dropped: their
+                // callers read the closed execution from the store.
+                self.slots().remove(&arn);
+                self.unschedule_all(&arn, &live.pending);
+                if let Some(d) = live.done.take() {
+                    let _ = d.send(finished);
+                }
+                return;
             }
             let mut reply = None;
             let event = if let Some(e) = inbox.pop_front() {
                 e
             } else {
-                let next = pending.timers.iter().next().copied();
-                let sleep = async {
-                    match next {
-                        Some((at, _)) => {
-                            let wait = (at - now_ms()).max(0) as u64;
-                            tokio::time::sleep(std::time::Duration::from_millis(wait)).await
+                let c = match first.take() {
+                    Some(c) => c,
+                    None => match self.next_or_park(&arn, live) {
+                        Some((c, l)) => {
+                            live = l;
+                            c
                         }
-                        None => std::future::pending::<()>().await,
-                    }
+                        None => return,
+                    },
                 };
-                tokio::select! {
-                    c = rx.recv(), if rx_open => match c {
-                        Some(Control::Stop { error, cause, reply: r }) => {
-                            reply = Some(r);
-                            Event::Stop { error, cause }
-                        }
-                        Some(Control::Deliver(e)) => *e,
-                        Some(Control::DeliverAck { event, reply: r }) => {
-                            reply = Some(r);
-                            *event
-                        }
-                        Some(Control::Abandon) => return Err("lease lost to another node".into()),
-                        Some(Control::Flush(r)) => {
-                            let _ = r.send(());
+                match c {
+                    Control::Stop {
+                        error,
+                        cause,
+                        reply: r,
+                    } => {
+                        reply = Some(r);
+                        Event::Stop { error, cause }
+                    }
+                    Control::Deliver(e) => *e,
+                    Control::DeliverAck { event, reply: r } => {
+                        reply = Some(r);
+                        *event
+                    }
+                    Control::Flush(r) => {
+                        // Every message before it was handled and its step recorded.
+                        let _ = r.send(());
+                        continue;
+                    }
+                    Control::Abandon => {
+                        // Writing nothing: the node holding the lease replays the journal.
+                        self.slots().remove(&arn);
+                        self.unschedule_all(&arn, &live.pending);
+                        eprintln!("stepline: execution {arn} paused: lease lost to another node");
+                        return;
+                    }
+                    Control::Timer(timer) => {
+                        if !live.pending.timer_at.contains_key(&timer) {
                             continue;
                         }
-                        None => { rx_open = false; continue; }
-                    },
-                    _ = sleep => match next {
-                        Some((_, timer)) => Event::TimerFired { timer },
-                        None => continue,
-                    },
+                        Event::TimerFired { timer }
+                    }
                 }
             };
             let _permit = self.permits.acquire().await.ok();
             let at = now_ms();
+            let Live {
+                ex,
+                pending,
+                journal_seq,
+                durable,
+                ..
+            } = &mut *live;
             let step = ex.handle(event.clone(), Timestamp::from_millis(at));
             let mut removed = pending.handled(&event);
             let (added, cancelled) = pending.note(&step.effects);
             removed.extend(cancelled);
-            let close = pending.outcome.as_ref().map(|o| close_of(o, at));
-            if durable {
-                journal_seq += 1;
-                let append = Append {
-                    execution_arn: arn.to_string(),
-                    journal: Some(JournalEntry {
-                        seq: journal_seq,
-                        at,
-                        event: event_to_json(&event).to_string(),
-                    }),
-                    events: events_json(&step, None),
-                    timers_added: added,
-                    timers_removed: removed,
-                    close,
+            if *durable {
+                *journal_seq += 1;
+                let close = pending.outcome.as_ref().map(|o| close_of(o, at));
+                let journal = JournalEntry {
+                    seq: *journal_seq,
+                    at,
+                    event: json_text(&event_to_json(&event)),
                 };
-                let _timer = self.obs.metrics.commit_started();
-                commit(&*self.store, vec![Write::Append(append)])
-                    .await
-                    .map_err(|e| e.to_string())?;
+                // Built again only when a write is retried (the history text is the costly
+                // part, and the first attempt takes it).
+                let append = || Append {
+                    execution_arn: arn.to_string(),
+                    journal: Some(journal.clone()),
+                    events: events_json(&step, None),
+                    timers_added: added.clone(),
+                    timers_removed: removed.clone(),
+                    close: close.clone(),
+                };
+                let recorded = {
+                    let _timer = self.obs.metrics.commit_started();
+                    self.record_step(&arn, append, &mut reply).await
+                };
+                if let Err(e) = recorded {
+                    // The store closed under us (the server is stopping; the journal resumes
+                    // the execution at the next start), or another node took the execution
+                    // over: stop driving it here. A caller waiting on the step gets no answer.
+                    self.slots().remove(&arn);
+                    self.unschedule_all(&arn, pending);
+                    if matches!(e, StoreError::LeaseLost(_)) {
+                        eprintln!("stepline: execution {arn} paused: {e}");
+                    }
+                    return;
+                }
             }
             if let Some(eo) = &pending.obs {
                 self.obs.on_step(eo, Some(&event), &step);
             }
+            self.schedule_timers(&arn, &added);
+            self.unschedule_timers(&arn, &pending.unscheduled);
+            pending.unscheduled.clear();
             for t in pending.ended_tokens.drain(..) {
                 self.waiting.forget(&t);
             }
             for t in pending.ended_jobs.drain(..) {
-                self.tasks.jobs.ended(arn, t);
+                self.tasks.jobs.ended(&arn, t);
             }
             if let Some(r) = reply {
                 let _ = r.send(Ok(at));
@@ -643,7 +958,7 @@ impl Runtime {
                     _ => None,
                 })
                 .collect();
-            invoke_tasks(&mut resolver, invocations, &mut inbox, (self, arn));
+            invoke_tasks(&mut resolver, invocations, &mut inbox, (&self, &arn));
         }
     }
 
@@ -651,15 +966,73 @@ impl Runtime {
     /// Returns how many were resumed.
     pub fn recover(self: &Arc<Self>) -> Result<usize, StoreError> {
         let open = self.store.open_executions()?;
-        let mut n = 0;
-        for rec in open {
-            match self.resume(&rec) {
-                Ok(true) => n += 1,
-                Ok(false) => {}
-                Err(e) => eprintln!("stepline: cannot resume {}: {e}", rec.arn),
-            }
+        Ok(open.iter().filter(|rec| self.resume_logged(rec)).count())
+    }
+
+    /// Starts [`Runtime::recover`] in the background (the server serves meanwhile); returns
+    /// how many open executions it resumes. Must run inside a tokio runtime.
+    pub fn recover_in_background(self: &Arc<Self>) -> Result<usize, StoreError> {
+        let open = self.store.open_executions()?;
+        let n = open.len();
+        if n == 0 {
+            return Ok(0);
         }
+        self.recovered.store(false, Ordering::SeqCst);
+        self.recovering
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(open.iter().map(|r| r.arn.clone()));
+        let rt = self.clone();
+        tokio::task::spawn_blocking(move || {
+            for rec in open {
+                if rt.take_recovering(&rec.arn) {
+                    rt.resume_logged(&rec);
+                }
+            }
+            rt.recovered.store(true, Ordering::SeqCst);
+            rt.recovered_wake.notify_waiters();
+        });
         Ok(n)
+    }
+
+    /// Whether every open execution found at start-up runs again.
+    pub fn is_recovered(&self) -> bool {
+        self.recovered.load(Ordering::SeqCst)
+    }
+
+    /// Waits until the background recovery is over.
+    pub async fn recovered(&self) {
+        loop {
+            let notified = self.recovered_wake.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.is_recovered() {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    fn take_recovering(&self, arn: &str) -> bool {
+        self.recovering
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(arn)
+    }
+
+    /// Resumes an execution the background recovery has not reached yet, so a message for it
+    /// finds it.
+    fn resume_now(self: &Arc<Self>, arn: &str) {
+        if self.is_recovered() || !self.take_recovering(arn) {
+            return;
+        }
+        match self.store.execution(arn) {
+            Ok(Some(rec)) if rec.status == "RUNNING" => {
+                self.resume_logged(&rec);
+            }
+            Ok(_) => {}
+            Err(e) => eprintln!("stepline: cannot resume {arn}: {e}"),
+        }
     }
 
     /// Rebuilds one open Standard execution from its journal and lets it continue (restart
@@ -678,6 +1051,14 @@ impl Runtime {
             }
             None => Ok(false),
         }
+    }
+
+    /// [`Runtime::resume`], reporting a failure on stderr.
+    fn resume_logged(self: &Arc<Self>, rec: &ExecutionRecord) -> bool {
+        self.resume(rec).unwrap_or_else(|e| {
+            eprintln!("stepline: cannot resume {}: {e}", rec.arn);
+            false
+        })
     }
 
     /// Replays one execution. `None` when the replay found it finished (then the close is
@@ -870,5 +1251,281 @@ mod tests {
             .map(|(id, _)| id)
             .collect();
         assert_eq!(ids, (1..=6).collect::<Vec<_>>());
+    }
+
+    /// A store whose next `failures` submissions fail, as a full disk would.
+    struct FlakyStore {
+        inner: store::MemoryStore,
+        failures: std::sync::atomic::AtomicUsize,
+        /// Appends refused as a PostgreSQL store refuses a node whose lease another took.
+        lease_lost: AtomicBool,
+        refused: std::sync::atomic::AtomicUsize,
+    }
+
+    impl FlakyStore {
+        fn new(failures: usize) -> FlakyStore {
+            FlakyStore {
+                inner: store::MemoryStore::new(),
+                failures: failures.into(),
+                lease_lost: false.into(),
+                refused: 0.into(),
+            }
+        }
+    }
+
+    impl Store for FlakyStore {
+        fn submit(&self, writes: Vec<Write>, done: store::Done) {
+            if self.lease_lost.load(Ordering::SeqCst) {
+                self.refused.fetch_add(1, Ordering::SeqCst);
+                return done(Err(StoreError::LeaseLost("taken over".into())));
+            }
+            let fail = self
+                .failures
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok();
+            if fail {
+                done(Err(StoreError::Backend("disk full".into())));
+            } else {
+                self.inner.submit(writes, done)
+            }
+        }
+        fn state_machine(&self, a: &str) -> store::Result<Option<store::StateMachineRecord>> {
+            self.inner.state_machine(a)
+        }
+        fn state_machines(&self) -> store::Result<Vec<store::StateMachineRecord>> {
+            self.inner.state_machines()
+        }
+        fn version(&self, a: &str) -> store::Result<Option<store::VersionRecord>> {
+            self.inner.version(a)
+        }
+        fn versions(&self, a: &str) -> store::Result<Vec<store::VersionRecord>> {
+            self.inner.versions(a)
+        }
+        fn alias(&self, a: &str) -> store::Result<Option<store::AliasRecord>> {
+            self.inner.alias(a)
+        }
+        fn aliases(&self, a: &str) -> store::Result<Vec<store::AliasRecord>> {
+            self.inner.aliases(a)
+        }
+        fn tags(&self, a: &str) -> store::Result<Vec<(String, String)>> {
+            self.inner.tags(a)
+        }
+        fn activity(&self, a: &str) -> store::Result<Option<store::ActivityRecord>> {
+            self.inner.activity(a)
+        }
+        fn activities(
+            &self,
+            f: &store::ActivityFilter,
+        ) -> store::Result<Vec<store::ActivityRecord>> {
+            self.inner.activities(f)
+        }
+        fn execution(&self, a: &str) -> store::Result<Option<ExecutionRecord>> {
+            self.inner.execution(a)
+        }
+        fn executions(&self, f: &store::ExecutionFilter) -> store::Result<Vec<ExecutionRecord>> {
+            self.inner.executions(f)
+        }
+        fn open_executions(&self) -> store::Result<Vec<ExecutionRecord>> {
+            self.inner.open_executions()
+        }
+        fn history(&self, a: &str) -> store::Result<Vec<(u64, String)>> {
+            self.inner.history(a)
+        }
+        fn journal(&self, a: &str) -> store::Result<Vec<JournalEntry>> {
+            self.inner.journal(a)
+        }
+        fn timers(&self, a: &str) -> store::Result<Vec<store::TimerRecord>> {
+            self.inner.timers(a)
+        }
+        fn max_execution_seq(&self) -> store::Result<i64> {
+            self.inner.max_execution_seq()
+        }
+    }
+
+    const WAIT_THEN_PASS: &str = r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":1,"Next":"P"},"P":{"Type":"Pass","Result":"ok","ResultPath":"$.r","End":true}}}"#;
+
+    fn multi_thread() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    /// A start the store cannot record fails at once with nothing started (the caller retries);
+    /// a later step's write that fails for a while is retried (five failures: long enough
+    /// for a StopExecution waiting on it to be answered `InternalFailure`) and the execution
+    /// finishes, recording each event once.
+    #[test]
+    fn failing_store_writes_are_retried_until_they_succeed() {
+        let flaky = Arc::new(FlakyStore::new(1));
+        let store: Arc<dyn Store> = flaky.clone();
+        let rec = record(WAIT_THEN_PASS);
+        multi_thread().block_on(async {
+            let rt = Arc::new(Runtime::new(store.clone(), "us-east-1".into(), "1".into()).unwrap());
+            let program = rt.program(None, WAIT_THEN_PASS, "STANDARD").unwrap();
+            let new = || NewExecution {
+                record: rec.clone(),
+                program: program.clone(),
+                input: json!({"v": 1}),
+                express: false,
+            };
+            assert!(matches!(rt.start(new()).await, Err(StoreError::Backend(_))));
+            assert!(!rt.is_running(&rec.arn));
+            let open = || rt.obs.metrics.open_executions.load(Ordering::SeqCst);
+            assert_eq!(open(), 0, "a start the store refused is not open");
+            assert!(store.execution(&rec.arn).unwrap().is_none());
+            let (finished, waiter) = rt.start(new()).await.expect("started");
+            assert!(finished.is_none());
+            assert_eq!(flaky.failures.load(Ordering::SeqCst), 0);
+            flaky.failures.store(5, Ordering::SeqCst);
+            let f = tokio::time::timeout(Duration::from_secs(30), waiter.unwrap())
+                .await
+                .expect("finished")
+                .unwrap();
+            assert_eq!(f.outcome.status, ExecutionStatus::Succeeded);
+            assert_eq!(flaky.failures.load(Ordering::SeqCst), 0);
+            assert!(!rt.is_running(&rec.arn));
+            assert_eq!(open(), 0);
+        });
+        let e = store.execution(&rec.arn).unwrap().unwrap();
+        assert_eq!(e.status, "SUCCEEDED");
+        let ids: Vec<u64> = store
+            .history(&rec.arn)
+            .unwrap()
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        assert_eq!(ids, (1..=6).collect::<Vec<_>>());
+    }
+
+    /// A StopExecution whose step cannot be recorded is answered `InternalFailure` (the
+    /// caller learns the store fails) while the step is still retried.
+    #[test]
+    fn a_stop_on_a_failing_store_answers_an_error_and_still_applies() {
+        let flaky = Arc::new(FlakyStore::new(0));
+        let store: Arc<dyn Store> = flaky.clone();
+        let def = r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":600,"End":true}}}"#;
+        let rec = record(def);
+        multi_thread().block_on(async {
+            let rt = Arc::new(Runtime::new(store.clone(), "us-east-1".into(), "1".into()).unwrap());
+            let program = rt.program(None, def, "STANDARD").unwrap();
+            let (_, waiter) = rt
+                .start(NewExecution {
+                    record: rec.clone(),
+                    program,
+                    input: json!({}),
+                    express: false,
+                })
+                .await
+                .unwrap();
+            flaky
+                .failures
+                .store(FAILURES_BEFORE_ANSWER as usize + 1, Ordering::SeqCst);
+            let answer = rt.stop(&rec.arn, None, None).await;
+            assert!(matches!(answer, Some(Err(_))), "{answer:?}");
+            let f = tokio::time::timeout(Duration::from_secs(30), waiter.unwrap())
+                .await
+                .expect("stopped")
+                .unwrap();
+            assert_eq!(f.outcome.status, ExecutionStatus::Aborted);
+        });
+        assert_eq!(
+            store.execution(&rec.arn).unwrap().unwrap().status,
+            "ABORTED"
+        );
+    }
+
+    /// Cluster controls on parked executions: a flush answers at once (every step of a parked
+    /// execution is durable), an abandoned execution leaves the runtime without a write, and a
+    /// step the store refuses with `LeaseLost` is not retried: the execution is dropped here.
+    #[test]
+    fn abandon_and_lease_lost_drop_the_execution_without_writing() {
+        let flaky = Arc::new(FlakyStore::new(0));
+        let store: Arc<dyn Store> = flaky.clone();
+        let long = r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":600,"End":true}}}"#;
+        let mut a = record(long);
+        a.arn.push_str("-a");
+        let b = record(WAIT_THEN_PASS);
+        multi_thread().block_on(async {
+            let rt = Arc::new(Runtime::new(store.clone(), "us-east-1".into(), "1".into()).unwrap());
+            let mut waiters = Vec::new();
+            for (rec, def) in [(&a, long), (&b, WAIT_THEN_PASS)] {
+                let (_, w) = rt
+                    .start(NewExecution {
+                        record: rec.clone(),
+                        program: rt.program(None, def, "STANDARD").unwrap(),
+                        input: json!({}),
+                        express: false,
+                    })
+                    .await
+                    .unwrap();
+                waiters.push(w.unwrap());
+            }
+            assert!(rt.flush(&a.arn).await);
+            rt.abandon(&a.arn);
+            assert!(!rt.is_running(&a.arn));
+            assert!(!rt.flush(&a.arn).await);
+            assert!(rt.stop(&a.arn, None, None).await.is_none());
+
+            flaky.lease_lost.store(true, Ordering::SeqCst);
+            let b_waiter = waiters.pop().unwrap();
+            let dropped = tokio::time::timeout(Duration::from_secs(30), b_waiter)
+                .await
+                .expect("dropped");
+            assert!(dropped.is_err(), "no outcome: {dropped:?}");
+            assert!(!rt.is_running(&b.arn));
+            assert_eq!(rt.live_count(), 0);
+        });
+        assert_eq!(flaky.refused.load(Ordering::SeqCst), 1, "not retried");
+        for rec in [&a, &b] {
+            let e = store.execution(&rec.arn).unwrap().unwrap();
+            assert_eq!(e.status, "RUNNING");
+            assert_eq!(store.history(&rec.arn).unwrap().len(), 2);
+        }
+    }
+
+    /// While the background recovery runs, a StopExecution for an execution it has not reached
+    /// resumes that execution first, so the stop applies.
+    #[test]
+    fn a_stop_during_recovery_resumes_its_execution_first() {
+        let store: Arc<dyn Store> = Arc::new(store::MemoryStore::new());
+        let def = r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":600,"End":true}}}"#;
+        let recs: Vec<ExecutionRecord> = (0..200)
+            .map(|i| {
+                let mut r = record(def);
+                r.arn = format!("{}-{i}", r.arn);
+                r.seq = i + 1;
+                r
+            })
+            .collect();
+        multi_thread().block_on(async {
+            let rt = Arc::new(Runtime::new(store.clone(), "us-east-1".into(), "1".into()).unwrap());
+            let program = rt.program(None, def, "STANDARD").unwrap();
+            for r in &recs {
+                rt.start(NewExecution {
+                    record: r.clone(),
+                    program: program.clone(),
+                    input: json!({}),
+                    express: false,
+                })
+                .await
+                .unwrap();
+            }
+        });
+        multi_thread().block_on(async {
+            let rt = Arc::new(Runtime::new(store.clone(), "us-east-1".into(), "1".into()).unwrap());
+            assert_eq!(rt.recover_in_background().unwrap(), 200);
+            let last = &recs[199].arn;
+            let at = rt.stop(last, None, Some("stopped".into())).await;
+            assert!(matches!(at, Some(Ok(_))), "{at:?}");
+            rt.recovered().await;
+            assert!(rt.is_recovered());
+            assert_eq!(rt.live_count(), 199);
+        });
+        assert_eq!(
+            store.execution(&recs[199].arn).unwrap().unwrap().status,
+            "ABORTED"
+        );
     }
 }

@@ -11,6 +11,9 @@ mod cmd_validate;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "stepline", version, about = "A self-hosted AWS Step Functions")]
 struct Cli {

@@ -4,6 +4,7 @@
 
 use crate::*;
 use rusqlite::{params, Connection, OptionalExtension, Row};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Mutex;
@@ -68,8 +69,10 @@ CREATE TABLE IF NOT EXISTS executions (
 CREATE INDEX IF NOT EXISTS executions_sm ON executions (sm_arn, seq);
 CREATE INDEX IF NOT EXISTS executions_open ON executions (status) WHERE status = 'RUNNING';
 -- One row per engine step: its events as lines of `id<TAB>json` (JSON text holds no raw
--- tab or newline), so a step costs one insert whatever its number of events.
-CREATE TABLE IF NOT EXISTS history (exec_arn TEXT NOT NULL, first_id INTEGER NOT NULL, last_id INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (exec_arn, first_id)) WITHOUT ROWID;
+-- tab or newline), so a step costs one insert whatever its number of events. A rowid table:
+-- rows of kilobytes are appended at its end and only the small key goes into the index
+-- (databases made before keep their WITHOUT ROWID table; the statements suit both).
+CREATE TABLE IF NOT EXISTS history (exec_arn TEXT NOT NULL, first_id INTEGER NOT NULL, last_id INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (exec_arn, first_id));
 CREATE TABLE IF NOT EXISTS journal (exec_arn TEXT NOT NULL, seq INTEGER NOT NULL, at INTEGER NOT NULL, event TEXT NOT NULL, PRIMARY KEY (exec_arn, seq)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS timers (exec_arn TEXT NOT NULL, id INTEGER NOT NULL, fire_at INTEGER NOT NULL, PRIMARY KEY (exec_arn, id)) WITHOUT ROWID;
 ";
@@ -100,7 +103,8 @@ fn migrate(conn: &mut Connection) -> Result<()> {
     Ok(())
 }
 
-const EXEC_COLS: &str = "arn, sm_arn, sm_name, version_arn, alias_arn, name, status, input, output, error, cause, start_date, stop_date, seed, role_arn, def_hash, seq, redrive_count";
+/// A literal, not a `format!` per execution: the statement cache looks statements up by text.
+const INSERT_EXECUTION: &str = "INSERT OR IGNORE INTO executions (arn, sm_arn, sm_name, version_arn, alias_arn, name, status, input, output, error, cause, start_date, stop_date, seed, role_arn, def_hash, seq, redrive_count) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)";
 
 /// Executions with their definition text.
 const EXEC_SELECT: &str = "SELECT e.arn, e.sm_arn, e.sm_name, e.version_arn, e.alias_arn, e.name, e.status, e.input, e.output, e.error, e.cause, e.start_date, e.stop_date, e.seed, e.role_arn, d.body, e.seq, e.redrive_count FROM executions e JOIN definitions d ON d.hash = e.def_hash";
@@ -209,7 +213,32 @@ impl Drop for SqliteStore {
     }
 }
 
+/// Definitions the database holds, by text: most executions run one of a few definitions,
+/// so their hash and `INSERT OR IGNORE` are skipped. Only committed rows are remembered.
+#[derive(Default)]
+struct KnownDefinitions {
+    committed: HashMap<String, String>,
+    /// Inserted by the transaction in progress.
+    tentative: Vec<(String, String)>,
+}
+
+impl KnownDefinitions {
+    const MAX: usize = 1024;
+
+    fn hash_of(&self, text: &str) -> Option<&str> {
+        self.committed.get(text).map(String::as_str)
+    }
+
+    fn committed(&mut self) {
+        if self.committed.len() + self.tentative.len() > Self::MAX {
+            self.committed.clear();
+        }
+        self.committed.extend(self.tentative.drain(..));
+    }
+}
+
 fn writer_loop(mut conn: Connection, rx: Receiver<Job>, max_batch: usize) {
+    let mut known = KnownDefinitions::default();
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < max_batch {
@@ -218,50 +247,66 @@ fn writer_loop(mut conn: Connection, rx: Receiver<Job>, max_batch: usize) {
                 Err(_) => break,
             }
         }
-        let results = commit_batch(&mut conn, &batch);
+        let results = commit_batch(&mut conn, &batch, &mut known);
         for ((_, done), r) in batch.into_iter().zip(results) {
             done(r);
         }
     }
 }
 
+fn savepoint(tx: &Connection, sql: &str) -> Result<()> {
+    tx.prepare_cached(sql)
+        .map_err(err)?
+        .execute([])
+        .map(drop)
+        .map_err(err)
+}
+
 /// Applies every job in one transaction; returns each job's result once committed.
-fn commit_batch(conn: &mut Connection, batch: &[Job]) -> Vec<Result<()>> {
-    let tx = match conn.transaction() {
-        Ok(tx) => tx,
-        Err(e) => {
-            return batch
-                .iter()
-                .map(|_| Err(StoreError::Backend(e.to_string())))
-                .collect()
-        }
-    };
+fn commit_batch(
+    conn: &mut Connection,
+    batch: &[Job],
+    known: &mut KnownDefinitions,
+) -> Vec<Result<()>> {
+    // BEGIN/COMMIT as cached statements: `Connection::transaction` parses them every batch.
+    let tx: &Connection = conn;
+    if let Err(e) = savepoint(tx, "BEGIN") {
+        return batch.iter().map(|_| Err(e.clone())).collect();
+    }
     let mut results = Vec::with_capacity(batch.len());
     for (writes, _) in batch {
         let r = (|| -> Result<()> {
-            tx.execute_batch("SAVEPOINT job").map_err(err)?;
-            let applied = apply_job(&tx, writes);
+            savepoint(tx, "SAVEPOINT job")?;
+            let before = known.tentative.len();
+            let applied = apply_job(tx, writes, known);
             match applied {
-                Ok(()) => tx.execute_batch("RELEASE job").map_err(err),
+                Ok(()) => savepoint(tx, "RELEASE job"),
                 Err(e) => {
-                    tx.execute_batch("ROLLBACK TO job; RELEASE job")
-                        .map_err(err)?;
+                    known.tentative.truncate(before);
+                    savepoint(tx, "ROLLBACK TO job")?;
+                    savepoint(tx, "RELEASE job")?;
                     Err(e)
                 }
             }
         })();
         results.push(r);
     }
-    match tx.commit() {
-        Ok(()) => results,
-        Err(e) => batch
-            .iter()
-            .map(|_| Err(StoreError::Backend(e.to_string())))
-            .collect(),
+    match savepoint(tx, "COMMIT") {
+        Ok(()) => {
+            known.committed();
+            results
+        }
+        Err(e) => {
+            if !tx.is_autocommit() {
+                let _ = savepoint(tx, "ROLLBACK");
+            }
+            known.tentative.clear();
+            batch.iter().map(|_| Err(e.clone())).collect()
+        }
     }
 }
 
-fn apply(tx: &rusqlite::Transaction<'_>, w: &Write) -> Result<()> {
+fn apply(tx: &Connection, w: &Write, known: &mut KnownDefinitions) -> Result<()> {
     match w {
         Write::PutStateMachine(r) => {
             let body = serde_json::to_string(r).map_err(json_err)?;
@@ -339,6 +384,7 @@ fn apply(tx: &rusqlite::Transaction<'_>, w: &Write) -> Result<()> {
                         arn: activity.arn.clone(),
                         tags: tags.clone(),
                     },
+                    known,
                 )?;
             }
         }
@@ -350,7 +396,7 @@ fn apply(tx: &rusqlite::Transaction<'_>, w: &Write) -> Result<()> {
             tx.execute("DELETE FROM tags WHERE arn = ?1", params![arn])
                 .map_err(err)?;
         }
-        Write::CreateExecution(e) => insert_execution(tx, e, None)?,
+        Write::CreateExecution(e) => insert_execution(tx, e, None, known)?,
         Write::Append(a) => append(tx, a)?,
         Write::RedriveExecution { arn, redrive_count } => {
             let n = tx
@@ -370,20 +416,24 @@ fn apply(tx: &rusqlite::Transaction<'_>, w: &Write) -> Result<()> {
 
 /// Inserts an execution, closed already when `close` is given.
 fn insert_execution(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &Connection,
     e: &ExecutionRecord,
     close: Option<&ExecutionClose>,
+    known: &mut KnownDefinitions,
 ) -> Result<()> {
-    let hash = definition_hash(&e.definition);
-    tx.prepare_cached("INSERT OR IGNORE INTO definitions (hash, body) VALUES (?1, ?2)")
-        .map_err(err)?
-        .execute(params![hash, e.definition])
-        .map_err(err)?;
-    let mut st = tx
-        .prepare_cached(&format!(
-            "INSERT OR IGNORE INTO executions ({EXEC_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
-        ))
-        .map_err(err)?;
+    let hash = match known.hash_of(&e.definition) {
+        Some(h) => h.to_string(),
+        None => {
+            let hash = definition_hash(&e.definition);
+            tx.prepare_cached("INSERT OR IGNORE INTO definitions (hash, body) VALUES (?1, ?2)")
+                .map_err(err)?
+                .execute(params![hash, e.definition])
+                .map_err(err)?;
+            known.tentative.push((e.definition.clone(), hash.clone()));
+            hash
+        }
+    };
+    let mut st = tx.prepare_cached(INSERT_EXECUTION).map_err(err)?;
     let n = st
         .execute(params![
             e.arn,
@@ -415,12 +465,12 @@ fn insert_execution(
 /// Applies one submission. A new execution followed by its first step (what StartExecution
 /// writes; for short executions it is the whole run) takes the fast path: the execution row
 /// is inserted in its final state and there is no earlier history, journal or timer to look at.
-fn apply_job(tx: &rusqlite::Transaction<'_>, writes: &[Write]) -> Result<()> {
+fn apply_job(tx: &Connection, writes: &[Write], known: &mut KnownDefinitions) -> Result<()> {
     let mut i = 0;
     while let Some(w) = writes.get(i) {
         if let (Write::CreateExecution(e), Some(Write::Append(a))) = (w, writes.get(i + 1)) {
             if a.execution_arn == e.arn && a.journal.is_none() && a.timers_removed.is_empty() {
-                insert_execution(tx, e, a.close.as_ref())?;
+                insert_execution(tx, e, a.close.as_ref(), known)?;
                 insert_history(tx, &e.arn, a.events.iter())?;
                 if a.close.is_none() {
                     insert_timers(tx, &e.arn, &a.timers_added)?;
@@ -429,7 +479,7 @@ fn apply_job(tx: &rusqlite::Transaction<'_>, writes: &[Write]) -> Result<()> {
                 continue;
             }
         }
-        apply(tx, w)?;
+        apply(tx, w, known)?;
         i += 1;
     }
     Ok(())
@@ -437,7 +487,7 @@ fn apply_job(tx: &rusqlite::Transaction<'_>, writes: &[Write]) -> Result<()> {
 
 /// One history row holding a step's events.
 fn insert_history<'a>(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &Connection,
     arn: &str,
     events: impl Iterator<Item = &'a (u64, String)>,
 ) -> Result<()> {
@@ -460,7 +510,7 @@ fn insert_history<'a>(
     Ok(())
 }
 
-fn insert_timers(tx: &rusqlite::Transaction<'_>, arn: &str, timers: &[(u64, i64)]) -> Result<()> {
+fn insert_timers(tx: &Connection, arn: &str, timers: &[(u64, i64)]) -> Result<()> {
     if !timers.is_empty() {
         let mut st = tx
             .prepare_cached(
@@ -474,7 +524,7 @@ fn insert_timers(tx: &rusqlite::Transaction<'_>, arn: &str, timers: &[(u64, i64)
     Ok(())
 }
 
-fn append(tx: &rusqlite::Transaction<'_>, a: &Append) -> Result<()> {
+fn append(tx: &Connection, a: &Append) -> Result<()> {
     let arn = &a.execution_arn;
     if !a.events.is_empty() {
         // Event ids grow within an execution: an id up to the last recorded one is already

@@ -278,6 +278,23 @@ impl Obs {
         }
     }
 
+    /// A start [`Obs::begin`] saw that the store refused (nothing started): counted neither as
+    /// started nor as open.
+    pub fn discard_start(&self, eo: &ExecObs) {
+        if eo.finished.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        eo.machine
+            .executions_started
+            .fetch_sub(1, Ordering::Relaxed);
+        self.metrics.open_executions.fetch_sub(1, Ordering::Relaxed);
+        if eo.trace.is_some() {
+            if let Ok(mut t) = self.traced.lock() {
+                t.remove(&eo.arn);
+            }
+        }
+    }
+
     /// The W3C `traceparent` header for a task invocation of a running execution: task
     /// integrations that call out over HTTP (HTTP tasks, Lambda) send it so the callee's spans
     /// join the execution's trace. `None` when traces are off or the execution is unknown.
