@@ -243,6 +243,10 @@ try {
   await page.goto(base + '/#/exec/' + encodeURIComponent(failEx.executionArn));
   await page.waitForSelector('#status-badge.b-FAILED', { timeout: 8000 });
   const cls = async (n) => page.getAttribute(`#graph g.sl-node[data-name="${n}"]`, 'class');
+  // The badge and the graph colours come from separate polls: let the colours and buttons
+  // catch up before checking them (the checks below still fail if they never do).
+  await page.waitForSelector('#graph g.sl-node[data-name="Stop"].st-failed', { timeout: 5000 }).catch(() => {});
+  await page.waitForFunction(() => document.querySelector('#b-stop') && document.querySelector('#b-stop').disabled && !document.querySelector('#b-redrive').disabled, null, { timeout: 5000 }).catch(() => {});
   check((await cls('Boom')).includes('st-failed'), 'the Fail state inside the branch is failed');
   check((await cls('Fan')).includes('st-caught'), 'the Parallel whose error was caught is coloured caught');
   check((await cls('Handler')).includes('st-succeeded'), 'the catcher succeeded');
