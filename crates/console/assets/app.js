@@ -267,10 +267,13 @@ async function pageExecution(tok, arn) {
   $app.innerHTML = '<div class="muted">Loading…</div>';
   const t0 = performance.now();
   // The layout is fetched while the history pages load (they are sequential: nextToken).
-  const [ex, layout, events] = await Promise.all([
-    api('DescribeExecution', { executionArn: arn }),
+  // History is read after the description: an execution described as closed then has its
+  // whole history (the close and its last events are one store write).
+  const exAndEvents = api('DescribeExecution', { executionArn: arn }).then(async (d) =>
+    [d, await apiAll('GetExecutionHistory', { executionArn: arn, maxResults: 1000 }, 'events')]);
+  const [[ex, events], layout] = await Promise.all([
+    exAndEvents,
     api('DescribeStateMachineForExecution', { executionArn: arn }).then((smx) => layoutOf(smx.definition)),
-    apiAll('GetExecutionHistory', { executionArn: arn, maxResults: 1000 }, 'events'),
   ]);
   const tFetched = performance.now();
   if (!alive(tok)) return;
@@ -320,10 +323,8 @@ async function pageExecution(tok, arn) {
   const poll = async () => {
     if (!alive(tok)) return;
     try {
-      const [ex2, ev2] = await Promise.all([
-        api('DescribeExecution', { executionArn: arn }),
-        apiAll('GetExecutionHistory', { executionArn: arn, maxResults: 1000 }, 'events'),
-      ]);
+      const ex2 = await api('DescribeExecution', { executionArn: arn });
+      const ev2 = await apiAll('GetExecutionHistory', { executionArn: arn, maxResults: 1000 }, 'events');
       if (!alive(tok)) return;
       const changed = ev2.length !== view.events.length || ex2.status !== view.ex.status;
       view.ex = ex2; view.events = ev2; view.states = stateRuns(ev2, ex2.status, compound);
