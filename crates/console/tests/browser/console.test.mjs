@@ -236,6 +236,8 @@ try {
   await page.fill('#name', '');
   await shot('08-detail-after-save.png');
   await page.click('a:text-is("1")');
+  // The state machine page already draws Task1: wait for the version page itself.
+  await page.waitForFunction(() => document.querySelector('main').textContent.includes('version/alias'), null, { timeout: 5000 }).catch(() => {});
   await page.waitForSelector('#graph svg g.sl-node[data-name="Task1"]', { timeout: 5000 });
   check((await page.textContent('main')).includes('version/alias'), 'version 1 opens with its own graph');
 
