@@ -4,6 +4,7 @@
 
 use regex::Regex;
 use serde_json::Value;
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 /// `../shared/corpus/localstack` next to the workspace (from a crate's `CARGO_MANIFEST_DIR`),
@@ -219,6 +220,40 @@ pub fn parse_event_fields_with(ev: &Value, extra: &[&str]) -> Value {
         }
     }
     ev
+}
+
+/// Whether `STEPLINE_WRITE_PASSING` asks the runners to rewrite their passing lists.
+pub fn write_passing_requested() -> bool {
+    std::env::var_os("STEPLINE_WRITE_PASSING").is_some()
+}
+
+/// A runner's ratchet: `list` holds one case id per line that passed before. With
+/// `STEPLINE_WRITE_PASSING` set, the list is rewritten from `passing` and `None` comes back;
+/// otherwise the newly passing ids are printed and the listed ids that no longer pass are
+/// returned (the runner asserts that there are none).
+pub fn ratchet(list: &Path, passing: &BTreeSet<String>) -> Option<Vec<String>> {
+    if write_passing_requested() {
+        let body: String = passing.iter().map(|id| format!("{id}\n")).collect();
+        if let Err(e) = std::fs::write(list, body) {
+            panic!("cannot write the passing list {}: {e}", list.display());
+        }
+        println!(
+            "wrote {} passing cases to {}",
+            passing.len(),
+            list.display()
+        );
+        return None;
+    }
+    let listed: BTreeSet<String> = std::fs::read_to_string(list)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::to_string)
+        .collect();
+    for id in passing.difference(&listed) {
+        println!("newly passing, add it to {}: {id}", list.display());
+    }
+    Some(listed.difference(passing).cloned().collect())
 }
 
 #[cfg(test)]

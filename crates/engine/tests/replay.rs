@@ -260,21 +260,9 @@ fn replay_recorded_task_results() {
     }
     println!("replay total: exact {ok}/{all}, history {hok}/{hall}");
     let list_path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/replay_passing.txt");
-    if std::env::var("STEPLINE_WRITE_PASSING").is_ok() {
-        let body: String = passing.iter().map(|k| format!("{k}\n")).collect();
-        std::fs::write(&list_path, body).expect("write passing list");
+    let Some(regressed) = corpus::ratchet(&list_path, &passing) else {
         return;
-    }
-    let listed: BTreeSet<String> = std::fs::read_to_string(&list_path)
-        .unwrap_or_default()
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(str::to_string)
-        .collect();
-    for k in passing.difference(&listed) {
-        println!("newly passing: {k}");
-    }
-    let regressed: Vec<&String> = listed.difference(&passing).collect();
+    };
     assert!(
         regressed.is_empty(),
         "listed replay cases no longer pass: {regressed:#?}"

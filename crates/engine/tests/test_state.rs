@@ -240,26 +240,9 @@ fn test_state_corpus() {
         }
     }
     let list_path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/test_state_passing.txt");
-    if std::env::var("STEPLINE_WRITE_PASSING").is_ok() {
-        let body: String = passing.iter().map(|k| format!("{k}\n")).collect();
-        std::fs::write(&list_path, body).expect("write passing list");
-        println!(
-            "wrote {} passing cases to {}",
-            passing.len(),
-            list_path.display()
-        );
+    let Some(regressed) = corpus::ratchet(&list_path, &passing) else {
         return;
-    }
-    let listed: BTreeSet<String> = std::fs::read_to_string(&list_path)
-        .unwrap_or_default()
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(str::to_string)
-        .collect();
-    for k in passing.difference(&listed) {
-        println!("newly passing, add to the list: {k}");
-    }
-    let regressed: Vec<&String> = listed.difference(&passing).collect();
+    };
     assert!(
         regressed.is_empty(),
         "{} listed cases no longer pass:\n{}",

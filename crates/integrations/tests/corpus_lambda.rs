@@ -315,27 +315,18 @@ fn corpus_lambda_local_functions() {
     }
     let list_path =
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/corpus_lambda_passing.txt");
-    if std::env::var("STEPLINE_WRITE_PASSING").is_ok() {
+    if corpus::write_passing_requested() {
         assert!(
             slow,
             "rewrite the list with STEPLINE_SLOW_TESTS=1 so that every case runs"
         );
-        let text: String = passing.iter().map(|id| format!("{id}\n")).collect();
-        std::fs::write(&list_path, text).expect("write passing list");
+    }
+    let Some(regressed) = corpus::ratchet(&list_path, &passing) else {
         return;
-    }
-    let listed: BTreeSet<String> = std::fs::read_to_string(&list_path)
-        .unwrap_or_default()
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(str::to_string)
-        .collect();
-    for id in passing.difference(&listed) {
-        println!("newly passing: {id}");
-    }
-    let regressed: Vec<&String> = listed
-        .difference(&passing)
-        .filter(|id| !skipped.contains(*id))
+    };
+    let regressed: Vec<String> = regressed
+        .into_iter()
+        .filter(|id| !skipped.contains(id))
         .collect();
     assert!(regressed.is_empty(), "regressed: {regressed:?}");
 }

@@ -350,18 +350,9 @@ fn corpus_callback_api_against_moto() {
     println!("callback api: {}/{total} pass", passing.len());
     let list_path =
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/callback_api_corpus_passing.txt");
-    if std::env::var("STEPLINE_WRITE_PASSING").is_ok() {
-        let text: String = passing.iter().map(|id| format!("{id}\n")).collect();
-        std::fs::write(&list_path, text).expect("write passing list");
+    let Some(regressed) = corpus::ratchet(&list_path, &passing) else {
         return;
-    }
-    let listed: BTreeSet<String> = std::fs::read_to_string(&list_path)
-        .unwrap_or_default()
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(str::to_string)
-        .collect();
-    let regressed: Vec<&String> = listed.difference(&passing).collect();
+    };
     assert!(
         regressed.is_empty(),
         "cases that passed before fail now: {regressed:?}"
