@@ -157,29 +157,7 @@ impl Execution {
     ) -> (Execution, Step) {
         let now = ctx.start_time;
         let input = Arc::new(input);
-        let mut ex = Execution {
-            program,
-            ctx,
-            entropy: RefCell::new(entropy),
-            input: input.clone(),
-            next_event_id: 1,
-            threads: Vec::new(),
-            free: Vec::new(),
-            ready: VecDeque::new(),
-            tasks: HashMap::new(),
-            timers: HashMap::new(),
-            next_task: 1,
-            next_timer: 1,
-            execution_timer: None,
-            status: ExecutionStatus::Running,
-            now,
-            out: Step::default(),
-            record_history: true,
-            outcome: None,
-            context_override: None,
-            heartbeat_timed_out: false,
-            redrive_children: None,
-        };
+        let mut ex = Execution::idle(program, ctx, entropy, input.clone(), 1);
         ex.push_event(
             0,
             EventDetails::ExecutionStarted {
@@ -190,22 +168,7 @@ impl Execution {
             },
         );
         // Express executions run at most five minutes, whatever the machine's TimeoutSeconds.
-        let timeout = match ex.ctx.execution_type {
-            ExecutionType::Express => Some(
-                ex.program
-                    .timeout_seconds
-                    .map_or(EXPRESS_MAX_SECONDS, |t| t.min(EXPRESS_MAX_SECONDS)),
-            ),
-            _ => ex.program.timeout_seconds,
-        };
-        if let Some(t) = timeout {
-            let timer = ex.new_timer_id();
-            ex.execution_timer = Some(timer);
-            ex.out.effects.push(Effect::StartTimer {
-                timer,
-                fire_at: now.plus_seconds(t),
-            });
-        }
+        ex.arm_execution_timeout();
         let start = ex.program.scopes.first().map(|s| s.start).unwrap_or(0);
         let root = ex.spawn(Thread {
             scope: 0,
