@@ -303,17 +303,7 @@ fn corpus_callback_api_against_moto() {
     let Some(moto) = moto() else { return };
     let index: Vec<Value> = serde_json::from_str(&index).expect("index.json");
     let tmp = tempfile::tempdir().expect("tempdir");
-    let creds = credentials_file(tmp.path());
-    let cfg = tmp.path().join("stepline.toml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "[aws]\nendpoint = \"{}\"\nregion = \"us-east-1\"\nprofile = \"moto\"\ncredentials_file = \"{}\"\n",
-            moto.endpoint,
-            creds.display()
-        ),
-    )
-    .expect("write config");
+    let cfg = write_moto_config(tmp.path(), moto);
     let server = Server::spawn(
         &["--in-memory", "--config", cfg.to_str().unwrap_or("")],
         None,

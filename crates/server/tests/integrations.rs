@@ -402,20 +402,11 @@ fn test_case_suffix_answers_with_mocked_responses() {
     assert!(msg.contains("NoSuchCase"), "{msg}");
 }
 
-fn aws_config(dir: &Path, moto: &Moto) -> String {
-    let creds = credentials_file(dir);
-    format!(
-        "[aws]\nendpoint = \"{}\"\nregion = \"us-east-1\"\nprofile = \"moto\"\ncredentials_file = \"{}\"\n",
-        moto.endpoint,
-        creds.display()
-    )
-}
-
 #[test]
 fn aws_services_against_moto() {
     let Some(moto) = moto() else { return };
     let dir = tempfile::tempdir().expect("tempdir");
-    let server = server_with(dir.path(), &aws_config(dir.path(), moto), &[]);
+    let server = server_with(dir.path(), &moto_aws_config(dir.path(), moto, ""), &[]);
     let sfx = uuid_suffix();
     let table = format!("t{sfx}");
     let queue = format!("q{sfx}");
@@ -590,7 +581,7 @@ fn aws_services_against_moto() {
 fn sqs_wait_for_task_token_against_moto() {
     let Some(moto) = moto() else { return };
     let dir = tempfile::tempdir().expect("tempdir");
-    let server = server_with(dir.path(), &aws_config(dir.path(), moto), &[]);
+    let server = server_with(dir.path(), &moto_aws_config(dir.path(), moto, ""), &[]);
     let queue = format!("cb{}", uuid_suffix());
     let q = aws_call(
         moto,

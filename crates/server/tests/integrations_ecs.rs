@@ -21,12 +21,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 fn server_with(dir: &Path, moto: &Moto, poll_ms: u64) -> Server {
-    let creds = credentials_file(dir);
-    let config = format!(
-        "[aws]\nendpoint = \"{}\"\nregion = \"us-east-1\"\nprofile = \"moto\"\ncredentials_file = \"{}\"\nsync_poll_ms = {poll_ms}\n",
-        moto.endpoint,
-        creds.display()
-    );
+    let config = moto_aws_config(dir, moto, &format!("sync_poll_ms = {poll_ms}\n"));
     let cfg = dir.join("stepline.toml");
     std::fs::write(&cfg, config).expect("write stepline.toml");
     let data = dir.join("data");

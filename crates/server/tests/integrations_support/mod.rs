@@ -283,3 +283,21 @@ pub fn credentials_file(dir: &Path) -> PathBuf {
     .expect("write credentials");
     p
 }
+
+/// The `[aws]` section of a `stepline.toml` that sends every AWS call to `moto`, signed with the
+/// fake credentials written into `dir`; `extra` lines go into the same section.
+pub fn moto_aws_config(dir: &Path, moto: &Moto, extra: &str) -> String {
+    let creds = credentials_file(dir);
+    format!(
+        "[aws]\nendpoint = \"{}\"\nregion = \"us-east-1\"\nprofile = \"moto\"\ncredentials_file = \"{}\"\n{extra}",
+        moto.endpoint,
+        creds.display()
+    )
+}
+
+/// [`moto_aws_config`] written to `dir/stepline.toml`; returns that path.
+pub fn write_moto_config(dir: &Path, moto: &Moto) -> PathBuf {
+    let cfg = dir.join("stepline.toml");
+    std::fs::write(&cfg, moto_aws_config(dir, moto, "")).expect("write stepline.toml");
+    cfg
+}
