@@ -9,49 +9,8 @@ mod common;
 
 use common::*;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-use std::sync::OnceLock;
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// The virtualenv with boto3 and awscli, created once per test run when missing.
-fn venv() -> &'static Path {
-    static VENV: OnceLock<PathBuf> = OnceLock::new();
-    VENV.get_or_init(|| {
-        let dir = std::env::var_os("STEPLINE_E2E_VENV")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| workspace().join("target/e2e-venv"));
-        let python = dir.join("bin/python");
-        let ready = |p: &Path| {
-            Command::new(p)
-                .args(["-c", "import boto3, awscli"])
-                .status()
-                .map(|s| s.success())
-                .unwrap_or(false)
-        };
-        if !ready(&python) {
-            let made = Command::new("python3")
-                .args(["-m", "venv"])
-                .arg(&dir)
-                .status()
-                .unwrap_or_else(|e| panic!("the client tests need python3 (with venv): {e}"));
-            assert!(made.success(), "python3 -m venv {} failed", dir.display());
-            let pip = Command::new(dir.join("bin/pip"))
-                .args(["install", "--quiet", "--disable-pip-version-check", "boto3", "awscli"])
-                .status()
-                .expect("run pip");
-            assert!(
-                pip.success(),
-                "pip install boto3 awscli failed: the client tests need PyPI (or a ready virtualenv in STEPLINE_E2E_VENV)"
-            );
-            assert!(ready(&python), "boto3/awscli missing after pip install");
-        }
-        dir
-    })
-}
 
 fn client_env(cmd: &mut Command) -> &mut Command {
     cmd.env("AWS_ACCESS_KEY_ID", "test")
@@ -65,7 +24,7 @@ fn client_env(cmd: &mut Command) -> &mut Command {
 
 #[test]
 fn boto3_end_to_end() {
-    let venv = venv();
+    let venv = e2e_venv();
     let s = Server::start_in_memory();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/boto3_e2e.py");
     let out = client_env(&mut Command::new(venv.join("bin/python")))
@@ -121,7 +80,7 @@ impl Cli<'_> {
 
 #[test]
 fn aws_cli_end_to_end() {
-    let venv = venv();
+    let venv = e2e_venv();
     let s = Server::start_in_memory();
     let cli = Cli {
         venv,

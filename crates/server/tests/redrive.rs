@@ -200,42 +200,6 @@ fn an_aborted_execution_is_redriven_and_survives_a_restart() {
     );
 }
 
-fn venv() -> std::path::PathBuf {
-    use std::path::{Path, PathBuf};
-    use std::process::Command;
-    let dir = std::env::var_os("STEPLINE_E2E_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/e2e-venv"));
-    let ready = Command::new(dir.join("bin/python"))
-        .args(["-c", "import boto3, awscli"])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    if !ready {
-        let made = Command::new("python3")
-            .args(["-m", "venv"])
-            .arg(&dir)
-            .status()
-            .expect("python3 -m venv");
-        assert!(made.success(), "python3 -m venv {} failed", dir.display());
-        let pip = Command::new(dir.join("bin/pip"))
-            .args([
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "boto3",
-                "awscli",
-            ])
-            .status()
-            .expect("run pip");
-        assert!(
-            pip.success(),
-            "pip install boto3 awscli failed (needs PyPI or STEPLINE_E2E_VENV)"
-        );
-    }
-    dir
-}
-
 const BOTO3_REDRIVE: &str = r#"
 import json, sys, time
 import boto3
@@ -268,7 +232,7 @@ print("ok")
 
 #[test]
 fn redrive_with_boto3() {
-    let venv = venv();
+    let venv = e2e_venv();
     let s = Server::start_in_memory();
     let sm = s.create_machine("gated-boto", &gated());
     let out = std::process::Command::new(venv.join("bin/python"))

@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
+
 use std::process::Command;
 
 fn test_state(s: &Server, body: Value) -> Value {
@@ -123,40 +123,6 @@ fn test_state_errors_over_http() {
     assert_eq!(m, "State not found in definition");
 }
 
-fn venv() -> PathBuf {
-    let dir = std::env::var_os("STEPLINE_E2E_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/e2e-venv"));
-    let ready = Command::new(dir.join("bin/python"))
-        .args(["-c", "import boto3, awscli"])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    if !ready {
-        let made = Command::new("python3")
-            .args(["-m", "venv"])
-            .arg(&dir)
-            .status()
-            .expect("python3 -m venv");
-        assert!(made.success(), "python3 -m venv {} failed", dir.display());
-        let pip = Command::new(dir.join("bin/pip"))
-            .args([
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "boto3",
-                "awscli",
-            ])
-            .status()
-            .expect("run pip");
-        assert!(
-            pip.success(),
-            "pip install boto3 awscli failed (needs PyPI or STEPLINE_E2E_VENV)"
-        );
-    }
-    dir
-}
-
 const BOTO3_SCRIPT: &str = r#"
 import json, sys
 import boto3
@@ -189,7 +155,7 @@ print("ok")
 
 #[test]
 fn test_state_with_boto3_and_the_aws_cli() {
-    let venv = venv();
+    let venv = e2e_venv();
     let s = Server::start_in_memory();
     let endpoint = format!("http://127.0.0.1:{}", s.port);
     let out = Command::new(venv.join("bin/python"))

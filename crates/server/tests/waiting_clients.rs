@@ -5,43 +5,12 @@
 mod common;
 
 use common::*;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-
-fn venv() -> PathBuf {
-    let dir = std::env::var_os("STEPLINE_E2E_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/e2e-venv"));
-    let python = dir.join("bin/python");
-    let ready = |p: &Path| {
-        Command::new(p)
-            .args(["-c", "import boto3"])
-            .status()
-            .map(|s| s.success())
-            .unwrap_or(false)
-    };
-    if !ready(&python) {
-        let made = Command::new("python3")
-            .args(["-m", "venv"])
-            .arg(&dir)
-            .status()
-            .expect("python3 -m venv");
-        assert!(made.success(), "python3 -m venv {} failed", dir.display());
-        let pip = Command::new(dir.join("bin/pip"))
-            .args(["install", "--quiet", "--disable-pip-version-check", "boto3"])
-            .status()
-            .expect("run pip");
-        assert!(
-            pip.success(),
-            "pip install boto3 failed (set STEPLINE_E2E_VENV)"
-        );
-    }
-    dir
-}
 
 fn run(port: u16, args: &[&str]) {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/boto3_waiting.py");
-    let out = Command::new(venv().join("bin/python"))
+    let out = Command::new(e2e_venv().join("bin/python"))
         .env("AWS_CONFIG_FILE", "/dev/null")
         .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
         .arg(script)

@@ -197,3 +197,40 @@ pub fn machine_arn(name: &str) -> String {
 pub fn execution_arn(machine: &str, name: &str) -> String {
     format!("arn:aws:states:{REGION}:{ACCOUNT}:execution:{machine}:{name}")
 }
+
+/// The virtualenv with boto3 and awscli (`STEPLINE_E2E_VENV`, or `target/e2e-venv` created from
+/// PyPI once per test run when missing).
+pub fn e2e_venv() -> &'static Path {
+    static VENV: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    VENV.get_or_init(|| {
+        let dir = std::env::var_os("STEPLINE_E2E_VENV")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/e2e-venv"));
+        let python = dir.join("bin/python");
+        let ready = |p: &Path| {
+            Command::new(p)
+                .args(["-c", "import boto3, awscli"])
+                .status()
+                .map(|s| s.success())
+                .unwrap_or(false)
+        };
+        if !ready(&python) {
+            let made = Command::new("python3")
+                .args(["-m", "venv"])
+                .arg(&dir)
+                .status()
+                .unwrap_or_else(|e| panic!("the client tests need python3 (with venv): {e}"));
+            assert!(made.success(), "python3 -m venv {} failed", dir.display());
+            let pip = Command::new(dir.join("bin/pip"))
+                .args(["install", "--quiet", "--disable-pip-version-check", "boto3", "awscli"])
+                .status()
+                .expect("run pip");
+            assert!(
+                pip.success(),
+                "pip install boto3 awscli failed: the client tests need PyPI (or a ready virtualenv in STEPLINE_E2E_VENV)"
+            );
+            assert!(ready(&python), "boto3/awscli missing after pip install");
+        }
+        dir
+    })
+}
